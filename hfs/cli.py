@@ -1,0 +1,147 @@
+"""The ``hfs`` command: a thin layer over the library API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from hfs import __version__
+from hfs.config import SelectConfig, load_yaml
+from hfs.encoders import DEFAULT_ENCODER, list_encoders
+from hfs.errors import HfsError
+from hfs.selection import list_selectors
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hfs", description="Pick the frames of a video a multimodal LLM should see to answer a question.",
+    )
+    parser.add_argument("--version", action="version", version=f"hfs {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("select", help="choose the k frames of a video that answer a question",
+                       description="Choose the k frames of VIDEO that best answer QUESTION.")
+    p.add_argument("video", metavar="VIDEO", help="video file, or a folder of images (one per frame)")
+    p.add_argument("-q", "--question", required=True, help="the question to answer")
+    p.add_argument("--options", nargs="+", metavar="OPTION", help="answer options, e.g. --options 'a ball' 'a cup'")
+    p.add_argument("-k", type=_positive_int, default=None, help="number of frames to choose (default 16)")
+    p.add_argument("-n", "--num-candidates", type=_positive_int, default=None,
+                   help="candidate frames sampled at segment midpoints (default 128)")
+    p.add_argument("--selector", choices=list_selectors(), default=None, help="selection rule (default greedy)")
+    p.add_argument("--encoder", default=None,
+                   help=f"image-text model: a name ({', '.join(list_encoders())}), a folder or a hub name "
+                        f"(default {DEFAULT_ENCODER}, or $HFS_ENCODER)")
+    p.add_argument("--out", metavar="DIR", help="write selection.json, frames/, contact_sheet.png, timeline.png")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--config", metavar="YAML", help="SelectConfig values (flags given here win)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    p.add_argument("--cache-dir", metavar="DIR", help="embedding cache folder (default ~/.cache/hfs/embeddings)")
+    p.add_argument("--image-fps", type=float, default=1.0, help="frame rate of an image folder (default 1)")
+    p.add_argument("--allow-download", action="store_true", help="let a named model alias download its weights")
+    p.add_argument("--seed", type=int, default=None, help="seed for random selectors (default 0)")
+    p.set_defaults(func=cmd_select)
+    return parser
+
+
+def _config(args: argparse.Namespace) -> SelectConfig:
+    config = load_yaml(SelectConfig, args.config) if args.config else SelectConfig()
+    for flag, attr in (("k", "k"), ("num_candidates", "num_candidates"), ("selector", "selector"),
+                       ("encoder", "encoder"), ("cache_dir", "cache_dir"), ("seed", "seed")):
+        value = getattr(args, flag)
+        if value is not None:
+            setattr(config, attr, value)
+    if args.no_cache:
+        config.use_cache = False
+    return config
+
+
+def cmd_select(args: argparse.Namespace) -> int:
+    from hfs.pipeline import select_with_config
+
+    config = _config(args)
+    selection = select_with_config(
+        args.video, args.question, args.options, config, image_fps=args.image_fps,
+        allow_download=args.allow_download, progress=not args.json,
+    )
+    paths = {}
+    if args.out:
+        from hfs.report import write_outputs
+
+        paths = write_outputs(selection, args.out, image_fps=args.image_fps)
+    if args.json:
+        print(json.dumps(selection.to_dict()))
+    else:
+        _print_table(selection, paths)
+    return 0
+
+
+def _print_table(selection, paths: dict[str, Path]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from hfs.report import format_time
+
+    console = Console()
+    table = Table()
+    table.add_column("index", justify="right")
+    table.add_column("time", justify="right")
+    table.add_column("score", justify="right")
+    for row in selection.frames:
+        table.add_row(str(row["index"]), format_time(row["time"]), f"{row['score']:+.3f}")
+    console.print(f"[bold]{selection.video}[/bold]  Q: {selection.question}")
+    console.print(f"{selection.k} of {selection.num_candidates} candidate frames, selector {selection.selector}, "
+                  f"encoder {selection.encoder}")
+    console.print(table)
+    t = selection.timing
+    note = " (embeddings from cache)" if selection.cached else ""
+    console.print(f"decode {t['decode']:.2f}s · encode {t['encode']:.2f}s · select {t['select'] * 1000:.1f}ms{note}")
+    obj = selection.objective
+    console.print(f"objective F {obj['F']:.3f} (rel {obj['rel']:.3f}, cov {obj['cov']:.3f}, red {obj['red']:.3f})")
+    if selection.requested_candidates != selection.num_candidates:
+        console.print(f"note: the video has only {selection.num_candidates} distinct frames "
+                      f"({selection.requested_candidates} candidates asked for)")
+    if paths:
+        console.print(f"wrote {', '.join(str(p) for p in paths.values())}")
+
+
+def _quiet_libraries() -> None:
+    """Model loading bars and warnings from transformers would bury the command's output."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover - transformers is a dependency
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _quiet_libraries()
+    try:
+        return args.func(args)
+    except HfsError as exc:
+        print(f"hfs: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("hfs: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

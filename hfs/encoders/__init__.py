@@ -1,0 +1,103 @@
+"""Image-text encoders chosen by name.
+
+``create_encoder(None)`` gives the default: open_clip's ViT-B-32 trained on LAION-2B
+(``laion/CLIP-ViT-B-32-laion2B-s34B-b79K``), loaded through transformers from the local
+Hugging Face cache, with no network. Any other transformers image-text model is used by hub
+name or local folder. ``HFS_ENCODER`` in the environment changes the default.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from hfs.encoders.base import ImageTextEncoder, l2_normalize
+from hfs.encoders.hf import HFImageTextEncoder
+from hfs.encoders.tiny import build_tiny_clip
+from hfs.errors import InputError
+
+DEFAULT_ENCODER = "clip-vit-b-32"
+
+# Short names for well-known checkpoints; these load offline-only unless downloads are allowed.
+ALIASES: dict[str, str] = {
+    "clip-vit-b-32": "laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
+    "openai-clip-vit-b-32": "openai/clip-vit-base-patch32",
+    "openai-clip-vit-b-16": "openai/clip-vit-base-patch16",
+    "siglip-base": "google/siglip-base-patch16-224",
+    "siglip2-base": "google/siglip2-base-patch16-224",
+}
+
+_REGISTRY: dict[str, Callable[..., ImageTextEncoder]] = {}
+_LOADED: dict[tuple[str, bool], ImageTextEncoder] = {}
+
+
+def register_encoder(name: str) -> Callable[[Callable[..., ImageTextEncoder]], Callable[..., ImageTextEncoder]]:
+    """Decorator: make a factory available as ``create_encoder(name)``."""
+
+    def wrap(factory: Callable[..., ImageTextEncoder]) -> Callable[..., ImageTextEncoder]:
+        _REGISTRY[name] = factory
+        return factory
+
+    return wrap
+
+
+def list_encoders() -> list[str]:
+    return sorted(set(_REGISTRY) | set(ALIASES))
+
+
+def default_encoder_name() -> str:
+    return os.environ.get("HFS_ENCODER") or DEFAULT_ENCODER
+
+
+def _hub_hint(repo: str) -> str:
+    return (
+        f"its weights ({repo}) are not on this machine; fetch them once with "
+        f"`hf download {repo}` (or run with --allow-download), or pass --encoder /path/to/model"
+    )
+
+
+def create_encoder(name: str | None = None, allow_download: bool = False, **kwargs) -> ImageTextEncoder:
+    """Build (or reuse, within this process) the encoder called ``name``.
+
+    ``name``: a registered name, an alias from ``ALIASES``, a local model folder, or a hub
+    name ("org/model"). Only a hub name typed by the user, or ``allow_download``, may use
+    the network.
+    """
+    name = name or default_encoder_name()
+    key = (name, allow_download)
+    if key in _LOADED and not kwargs:
+        return _LOADED[key]
+    if name in _REGISTRY:
+        encoder = _REGISTRY[name](**kwargs)
+    elif name in ALIASES:
+        repo = ALIASES[name]
+        encoder = HFImageTextEncoder(
+            repo, local_files_only=not allow_download, display_name=name, missing_hint=_hub_hint(repo), **kwargs
+        )
+    elif Path(name).expanduser().exists():
+        encoder = HFImageTextEncoder(str(Path(name).expanduser()), local_files_only=True, **kwargs)
+    elif "/" in name:
+        encoder = HFImageTextEncoder(name, local_files_only=False, **kwargs)
+    else:
+        raise InputError(f"unknown encoder {name!r}; choose one of {', '.join(list_encoders())}, a folder or a hub name")
+    if not kwargs:
+        _LOADED[key] = encoder
+    return encoder
+
+
+@register_encoder("tiny-random-clip")
+def _tiny_random_clip(seed: int = 0, **kwargs) -> ImageTextEncoder:
+    """A tiny random CLIP for smoke tests (meaningless scores), built on first use."""
+    from hfs.cache import default_cache_dir
+
+    path = default_cache_dir() / "models" / f"tiny-random-clip-seed{seed}"
+    if not (path / "config.json").is_file():
+        build_tiny_clip(path, seed=seed)
+    return HFImageTextEncoder(str(path), local_files_only=True, display_name="tiny-random-clip", **kwargs)
+
+
+__all__ = [
+    "ALIASES", "DEFAULT_ENCODER", "HFImageTextEncoder", "ImageTextEncoder", "build_tiny_clip",
+    "create_encoder", "default_encoder_name", "l2_normalize", "list_encoders", "register_encoder",
+]

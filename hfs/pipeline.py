@@ -1,0 +1,158 @@
+"""``hfs.select``: video + question -> the k frames to show a video LLM."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from hfs.cache import CachedEmbeddings, EmbeddingCache, content_hash
+from hfs.config import ObjectiveConfig, SelectConfig
+from hfs.encoders import ImageTextEncoder, create_encoder
+from hfs.errors import InputError
+from hfs.progress import progress_bar
+from hfs.query import query_text, validate_question
+from hfs.scoring import cosine_scores, standardize
+from hfs.selection import Selection, create_selector
+from hfs.video import VideoSource, candidate_times, open_video
+
+
+def embed_candidates(
+    source: VideoSource,
+    encoder: ImageTextEncoder,
+    num_candidates: int,
+    batch_size: int = 32,
+    decode_mode: str = "auto",
+    progress: bool = False,
+) -> tuple[CachedEmbeddings, float, float]:
+    """Decode the candidates and embed them in batches as they arrive.
+
+    Returns the entry and the seconds spent decoding and encoding. Frames are never all held
+    in memory at once, so N in the thousands is fine.
+    """
+    targets = candidate_times(source.info.duration, num_candidates)
+    times: list[float] = []
+    parts: list[np.ndarray] = []
+    batch: list[np.ndarray] = []
+    t_decode = t_encode = 0.0
+    frames = source.frames_at(targets, short_side=encoder.short_side, mode=decode_mode)
+    with progress_bar(len(targets), f"decode + embed {Path(source.info.path).name}", progress) as bar:
+        while True:
+            t0 = time.perf_counter()
+            frame = next(frames, None)
+            t_decode += time.perf_counter() - t0
+            if frame is not None:
+                times.append(frame.time)
+                batch.append(frame.image)
+                bar.advance()
+            if batch and (frame is None or len(batch) == batch_size):
+                t0 = time.perf_counter()
+                parts.append(encoder.encode_image_batch(batch))
+                t_encode += time.perf_counter() - t0
+                batch = []
+            if frame is None:
+                break
+    entry = CachedEmbeddings(
+        times=np.asarray(times, dtype=np.float64), embeddings=np.concatenate(parts, axis=0),
+        info=source.info.to_dict(),
+    )
+    return entry, t_decode, t_encode
+
+
+def select(
+    video: str | Path,
+    question: str,
+    options: Sequence[str] | None = None,
+    k: int = 16,
+    num_candidates: int = 128,
+    selector: str = "greedy",
+    encoder: str | ImageTextEncoder | None = None,
+    *,
+    objective: ObjectiveConfig | None = None,
+    use_cache: bool = True,
+    cache_dir: str | Path | None = None,
+    batch_size: int = 32,
+    decode_mode: str = "auto",
+    image_fps: float = 1.0,
+    allow_download: bool = False,
+    seed: int = 0,
+    progress: bool = False,
+) -> Selection:
+    """Choose ``k`` of ``num_candidates`` frames of ``video`` for ``question``.
+
+    ``video`` is a file or a folder of images (shown at ``image_fps``). ``encoder`` is a name
+    (see ``hfs.encoders``), an encoder object, or None for the default. Embeddings are cached
+    on disk per (video content, N, encoder), so a second question costs only the text
+    encoding and the selection.
+    """
+    question = validate_question(question)
+    options = [str(o) for o in options] if options else []
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise InputError(f"k must be a positive integer, got {k!r}")
+    if num_candidates < 1:
+        raise InputError(f"the number of candidates must be >= 1, got {num_candidates}")
+    if k > num_candidates:
+        raise InputError(f"k={k} is larger than the number of candidate frames ({num_candidates})")
+    chooser = create_selector(selector, objective=objective or ObjectiveConfig(), seed=seed)
+
+    t_start = time.perf_counter()
+    source = open_video(video, image_fps=image_fps)
+    t_open = time.perf_counter() - t_start
+    enc = encoder if isinstance(encoder, ImageTextEncoder) else create_encoder(encoder, allow_download=allow_download)
+
+    cache = EmbeddingCache(cache_dir) if use_cache else None
+    entry, cached = None, False
+    t0 = time.perf_counter()
+    key = EmbeddingCache.key(content_hash(source.path), num_candidates, enc.fingerprint, enc.short_side) if cache else ""
+    t_hash = time.perf_counter() - t0
+    if cache is not None:
+        entry = cache.load(key)
+        cached = entry is not None
+    t_decode = t_encode = 0.0
+    if entry is None:
+        entry, t_decode, t_encode = embed_candidates(source, enc, num_candidates, batch_size, decode_mode, progress)
+        if cache is not None:
+            cache.save(key, entry)
+    n = len(entry.times)
+    if k > n:
+        raise InputError(f"{source.path}: k={k} is larger than the {n} distinct frames this video has")
+
+    t0 = time.perf_counter()
+    query = enc.encode_text(query_text(question, options))
+    t_encode += time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    similarities = cosine_scores(entry.embeddings, query)
+    scores = standardize(similarities)
+    result = chooser.select(scores, k, times=entry.times, embeddings=entry.embeddings)
+    t_select = time.perf_counter() - t0
+
+    result.video = str(video)
+    result.question = question
+    result.options = options
+    result.encoder = enc.name
+    result.num_candidates = n
+    result.requested_candidates = num_candidates
+    result.candidate_times = entry.times
+    result.candidate_scores = scores
+    result.similarities = similarities
+    result.info = entry.info
+    result.cached = cached
+    result.timing = {
+        "decode": t_open + t_hash + t_decode, "encode": t_encode, "select": t_select,
+        "total": time.perf_counter() - t_start,
+    }
+    return result
+
+
+def select_with_config(video: str | Path, question: str, options: Sequence[str] | None, config: SelectConfig,
+                       **kwargs) -> Selection:
+    """``select`` with the knobs taken from a ``SelectConfig`` (e.g. loaded from YAML)."""
+    return select(
+        video, question, options, k=config.k, num_candidates=config.num_candidates, selector=config.selector,
+        encoder=config.encoder, objective=config.objective, use_cache=config.use_cache,
+        cache_dir=config.cache_dir, batch_size=config.batch_size, decode_mode=config.decode_mode,
+        seed=config.seed, **kwargs,
+    )

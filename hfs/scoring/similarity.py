@@ -1,0 +1,20 @@
+"""Training-free scores: cosine similarity, standardised per video."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def cosine_scores(frame_embeddings: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """[N, D] unit frame vectors x [D] unit query -> [N] cosine similarities."""
+    return np.asarray(frame_embeddings, np.float64) @ np.asarray(query, np.float64)
+
+
+def standardize(scores: np.ndarray) -> np.ndarray:
+    """z-scores over one video's candidates, so the objective's lambdas mean the same thing on
+    every video and model (SPEC.md). A constant score vector becomes all zeros."""
+    scores = np.asarray(scores, dtype=np.float64)
+    std = scores.std()
+    if not np.isfinite(std) or std < 1e-12:
+        return np.zeros_like(scores)
+    return (scores - scores.mean()) / std

@@ -1,0 +1,115 @@
+"""What every selector returns, and the interface it keeps."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from hfs.config import ObjectiveConfig
+from hfs.errors import InputError
+from hfs.selection.objective import objective_terms, positions_for
+
+
+@dataclass
+class Selection:
+    """k chosen candidates (sorted, unique) with their times and scores, plus context.
+
+    A selector fills the first block; ``hfs.select`` adds where the scores came from.
+    """
+
+    indices: np.ndarray  # [k] candidate indices, ascending
+    times: np.ndarray  # [k] seconds
+    scores: np.ndarray  # [k] standardised scores of the chosen candidates
+    objective: dict[str, float]
+    selector: str
+    k: int
+    video: str | None = None
+    question: str | None = None
+    options: list[str] | None = None
+    encoder: str | None = None
+    num_candidates: int = 0
+    requested_candidates: int = 0
+    candidate_times: np.ndarray | None = None  # [N]
+    candidate_scores: np.ndarray | None = None  # [N] standardised
+    similarities: np.ndarray | None = None  # [N] raw cosine
+    timing: dict[str, float] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+    cached: bool = False
+
+    @property
+    def frames(self) -> list[dict[str, Any]]:
+        """[{index, time, score}] in index order (the JSON contract of SPEC.md)."""
+        rows = []
+        for i, t, s in zip(self.indices.tolist(), self.times.tolist(), self.scores.tolist()):
+            row = {"index": int(i), "time": round(float(t), 4), "score": round(float(s), 4)}
+            if self.similarities is not None:
+                row["similarity"] = round(float(self.similarities[i]), 4)
+            rows.append(row)
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``hfs select --json`` / selection.json object."""
+        out: dict[str, Any] = {
+            "video": self.video, "question": self.question, "options": self.options or [],
+            "selector": self.selector, "k": self.k, "num_candidates": self.num_candidates,
+            "encoder": self.encoder, "frames": self.frames,
+            "objective": {k: round(float(v), 6) for k, v in self.objective.items()},
+            "timing": {k: round(float(v), 4) for k, v in self.timing.items()},
+        }
+        if self.requested_candidates and self.requested_candidates != self.num_candidates:
+            out["requested_candidates"] = self.requested_candidates
+            out["note"] = (
+                f"the video has only {self.num_candidates} distinct frames, "
+                f"fewer than the {self.requested_candidates} candidates asked for"
+            )
+        out["cached"] = self.cached
+        if self.info:
+            out["video_info"] = self.info
+        return out
+
+
+class Selector(ABC):
+    """Chooses k of N scored candidates. Subclasses implement ``_choose``."""
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, objective: ObjectiveConfig | None = None, seed: int = 0) -> None:
+        self.objective = objective or ObjectiveConfig()
+        self.seed = seed
+
+    def select(
+        self,
+        scores: np.ndarray,
+        k: int,
+        times: np.ndarray | None = None,
+        embeddings: np.ndarray | None = None,
+    ) -> Selection:
+        """Pick ``k`` candidates from ``scores`` [N] (times [N] s, embeddings [N, D] optional)."""
+        scores = np.asarray(scores, dtype=np.float64)
+        if scores.ndim != 1 or scores.size == 0:
+            raise InputError(f"scores must be a non-empty 1-D array, got shape {scores.shape}")
+        if not np.all(np.isfinite(scores)):
+            raise InputError("scores contain NaN or infinite values")
+        n = scores.size
+        if not isinstance(k, (int, np.integer)) or k < 1:
+            raise InputError(f"k must be a positive integer, got {k!r}")
+        if k > n:
+            raise InputError(f"k={k} is larger than the number of candidate frames ({n})")
+        times = np.arange(n, dtype=np.float64) if times is None else np.asarray(times, dtype=np.float64)
+        positions = positions_for(n, times, self.objective)
+        chosen = np.asarray(self._choose(scores, int(k), positions, embeddings), dtype=np.int64)
+        chosen = np.unique(chosen)
+        if chosen.size != k:
+            raise AssertionError(f"{self.name} chose {chosen.size} distinct frames, expected {k}")
+        return Selection(
+            indices=chosen, times=times[chosen], scores=scores[chosen],
+            objective=objective_terms(scores, chosen, positions, self.objective),
+            selector=self.name, k=int(k),
+        )
+
+    @abstractmethod
+    def _choose(self, scores: np.ndarray, k: int, positions: np.ndarray, embeddings: np.ndarray | None) -> np.ndarray:
+        """Return k distinct candidate indices (any order)."""
