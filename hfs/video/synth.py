@@ -54,6 +54,7 @@ def write_video(
     frame_times: Sequence[float] | None = None,
     gop: int | None = None,
     frame_counter: bool = False,
+    pix_fmt: str = "yuv420p",
 ) -> Path:
     """Write ``scenes`` to ``path`` (container from the suffix) and return the path.
 
@@ -61,7 +62,8 @@ def write_video(
     (counter-clockwise degrees). ``frame_times`` gives explicit presentation times for a
     variable-frame-rate video (``fps`` is then only the nominal rate). ``frame_counter``
     writes each frame's index as a binary code in the top row of 8x8 blocks, so tests can
-    read back exactly which frame they got.
+    read back exactly which frame they got. Odd sizes need a codec and ``pix_fmt`` without
+    chroma subsampling, e.g. ``codec="ffv1", pix_fmt="yuv444p"`` in ``.mkv``.
     """
     path = Path(path)
     width, height = size
@@ -73,7 +75,7 @@ def write_video(
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1000))
         stream.width, stream.height = width, height
-        stream.pix_fmt = "yuv420p"
+        stream.pix_fmt = pix_fmt
         stream.time_base = time_base
         stream.codec_context.time_base = time_base
         if gop is not None:

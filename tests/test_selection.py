@@ -1,0 +1,152 @@
+"""Selectors: their contract, the objective F, and what set-level selection buys over top-k."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from hfs.config import ObjectiveConfig
+from hfs.errors import InputError
+from hfs.selection import create_selector, list_selectors, objective_terms, uniform_indices
+
+SELECTORS = ["uniform", "topk", "greedy"]
+
+
+def test_registry_lists_the_selectors():
+    assert set(SELECTORS) <= set(list_selectors())
+    with pytest.raises(InputError, match="unknown selector 'nope'"):
+        create_selector("nope")
+
+
+@pytest.mark.parametrize("name", SELECTORS)
+def test_selector_contract(name):
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=128)
+    times = np.sort(rng.uniform(0, 600, 128))
+    a = create_selector(name).select(scores, 16, times=times)
+    b = create_selector(name).select(scores.copy(), 16, times=times.copy())
+    assert a.indices.tolist() == b.indices.tolist()  # deterministic
+    assert len(a.indices) == 16 == len(set(a.indices.tolist()))
+    assert np.all(np.diff(a.indices) > 0)  # sorted, unique
+    assert a.indices.min() >= 0 and a.indices.max() < 128
+    assert np.array_equal(a.times, times[a.indices])
+    assert np.array_equal(a.scores, scores[a.indices])
+    assert a.selector == name and a.k == 16
+    assert set(a.objective) == {"F", "rel", "cov", "red"}
+
+
+@pytest.mark.parametrize("name", SELECTORS)
+def test_k_equal_n_takes_everything(name):
+    assert create_selector(name).select(np.arange(5.0), 5).indices.tolist() == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("bad_k", [0, -1, 6])
+def test_bad_k(bad_k):
+    with pytest.raises(InputError):
+        create_selector("greedy").select(np.zeros(5), bad_k)
+
+
+def test_bad_scores():
+    with pytest.raises(InputError, match="NaN"):
+        create_selector("topk").select(np.array([1.0, np.nan, 2.0]), 1)
+    with pytest.raises(InputError, match="1-D"):
+        create_selector("topk").select(np.zeros((2, 2)), 1)
+
+
+def test_uniform_picks_segment_midpoints():
+    assert uniform_indices(128, 16).tolist() == list(range(4, 128, 8))
+    assert uniform_indices(10, 3).tolist() == [1, 5, 8]
+
+
+def test_topk_picks_the_best_scores():
+    scores = np.array([0.1, 0.9, 0.3, 0.8, 0.2])
+    assert create_selector("topk").select(scores, 2).indices.tolist() == [1, 3]
+
+
+def test_objective_by_hand():
+    cfg = ObjectiveConfig(lambda_rel=1.0, lambda_cov=0.3, lambda_red=0.2, gamma=1.0, tau_c=2.0)
+    s = np.array([1.0, -1.0, 2.0, 0.0])
+    terms = objective_terms(s, np.array([0, 2]), np.arange(4.0), cfg)
+    rel = 1.0 + 2.0
+    cov = 2.0 * math.log(math.exp(1.0 / 2) + math.exp(0.0) + math.exp(2.0 / 2) + math.exp(0.0))
+    red = 2 * math.exp(-(0 - 2) ** 2 / 2)  # the pair (0, 2) counted in both orders
+    assert terms["rel"] == pytest.approx(rel)
+    assert terms["cov"] == pytest.approx(cov)
+    assert terms["red"] == pytest.approx(red)
+    assert terms["F"] == pytest.approx(rel + 0.3 * cov - 0.2 * red)
+
+
+def test_objective_matches_dense_soft_mask_formula():
+    """The hard-selection shortcut equals SPEC's formula evaluated on the full 0/1 mask."""
+    rng = np.random.default_rng(3)
+    cfg = ObjectiveConfig()
+    s = rng.normal(size=40)
+    t = np.arange(40.0)
+    idx = np.sort(rng.choice(40, 7, replace=False))
+    m = np.zeros(40)
+    m[idx] = 1
+    kk = np.exp(-((t[:, None] - t[None, :]) ** 2) / (2 * cfg.gamma**2))
+    rel = (s * m).sum()
+    cov = cfg.tau_c * np.log(np.exp(s * m / cfg.tau_c).sum())
+    red = m @ kk @ m - (m * m * np.diag(kk)).sum()
+    f = cfg.lambda_rel * rel + cfg.lambda_cov * cov - cfg.lambda_red * red
+    terms = objective_terms(s, idx, t, cfg)
+    assert (terms["rel"], terms["cov"], terms["red"], terms["F"]) == pytest.approx((rel, cov, red, f))
+
+
+def test_greedy_on_a_small_case_by_hand():
+    cfg = ObjectiveConfig(lambda_rel=1.0, lambda_cov=0.0, lambda_red=1.0, gamma=1.0)
+    # 0 and 1 are neighbours (K = e^-0.5 = 0.61); 3 is far from both
+    s = np.array([1.0, 0.9, -5.0, 0.5])
+    sel = create_selector("greedy", objective=cfg).select(s, 2)
+    # after picking 0, gain(1) = 0.9 - 2 * 0.61 = -0.31 < gain(3) = 0.5 - 2 * e^-4.5 = 0.478
+    assert sel.indices.tolist() == [0, 3]
+    assert sel.objective["F"] == pytest.approx(1.0 + 0.5 - 2 * math.exp(-4.5))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_greedy_equals_naive_greedy_on_f(seed):
+    """The incremental gains give the same choices as recomputing F for every candidate."""
+    rng = np.random.default_rng(seed)
+    cfg = ObjectiveConfig(gamma=3.0)
+    s = rng.normal(size=30)
+    pos = np.arange(30.0)
+    chosen: list[int] = []
+    for _ in range(8):
+        gains = {j: objective_terms(s, np.array(chosen + [j]), pos, cfg)["F"] for j in range(30) if j not in chosen}
+        chosen.append(max(gains, key=gains.get))
+    sel = create_selector("greedy", objective=cfg).select(s, 8)
+    assert sel.indices.tolist() == sorted(chosen)
+
+
+def test_greedy_beats_topk_and_uniform_on_f():
+    rng = np.random.default_rng(7)
+    s = np.convolve(rng.normal(size=300), np.ones(9) / 3, mode="same")  # smooth, clustered scores
+    f = {name: create_selector(name).select(s, 16).objective["F"] for name in SELECTORS}
+    assert f["greedy"] >= f["topk"] and f["greedy"] >= f["uniform"]
+
+
+def test_plateau_and_peak():
+    """One long high plateau and one short high peak: top-k spends every frame on the plateau,
+    greedy covers both events."""
+    s = np.zeros(128)
+    s[20:60] = 2.0  # a long event
+    s[100:102] = 1.9  # a short one, slightly less relevant
+    topk = create_selector("topk").select(s, 8).indices
+    greedy = create_selector("greedy").select(s, 8).indices
+    assert np.all((topk >= 20) & (topk < 60))
+    assert np.any((greedy >= 20) & (greedy < 60)) and np.any((greedy >= 100) & (greedy < 102))
+    # and greedy spreads over the plateau instead of taking its first 8 frames
+    assert np.ptp(greedy[greedy < 60]) > 20
+
+
+def test_positions_in_seconds_change_the_redundancy():
+    s = np.ones(6)
+    times = np.array([0.0, 0.1, 0.2, 100.0, 100.1, 100.2])
+    cfg = ObjectiveConfig(positions="seconds", gamma=1.0)
+    sel = create_selector("greedy", objective=cfg).select(s, 2, times=times)
+    assert sel.indices.tolist() == [0, 3]  # one from each burst, far apart in time
+    with pytest.raises(InputError):
+        ObjectiveConfig(positions="minutes")

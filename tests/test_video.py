@@ -1,0 +1,180 @@
+"""Decoding: the candidates are the frames nearest the segment midpoints, on every kind of video."""
+
+from __future__ import annotations
+
+import wave
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from hfs.errors import VideoError
+from hfs.video import FileVideo, FrameFolder, candidate_times, nearest_indices, open_video
+from hfs.video.synth import Scene, read_counter, write_video
+
+
+def test_candidate_times_are_segment_midpoints():
+    times = candidate_times(10.0, 4)
+    assert np.allclose(times, [1.25, 3.75, 6.25, 8.75])
+
+
+def test_nearest_indices_prefers_earlier_on_ties():
+    frames = np.array([0.0, 1.0, 2.0])
+    assert nearest_indices(frames, np.array([0.5, 0.51, 1.49, 5.0, -1.0])).tolist() == [0, 1, 1, 2, 0]
+
+
+@pytest.mark.parametrize("mode", ["seek", "sequential", "auto"])
+def test_constant_rate_frames_are_nearest_the_midpoints(three_scene_video, mode):
+    video = open_video(three_scene_video)
+    assert video.info.duration == pytest.approx(12.0, abs=0.05)
+    assert video.info.fps == pytest.approx(10.0)
+    targets = candidate_times(video.info.duration, 32)
+    frames = list(video.frames_at(targets, mode=mode))
+    assert len(frames) == 32
+    interval = 0.1
+    for frame in frames:
+        assert abs(frame.time - targets[frame.index]) <= interval
+        # the pixels are those of the frame with that timestamp (index drawn into the picture)
+        assert read_counter(frame.image) == round(frame.time / interval)
+        assert frame.image.dtype == np.uint8 and frame.image.shape == (80, 128, 3)
+
+
+def test_seek_and_sequential_decode_the_same_frames(tmp_path):
+    path = write_video(tmp_path / "gop.mp4", [Scene("gray", 8)], fps=25, size=(96, 48), gop=20, frame_counter=True)
+    video = open_video(path)
+    targets = candidate_times(video.info.duration, 7)
+    seek = [read_counter(f.image) for f in video.frames_at(targets, mode="seek")]
+    seq = [read_counter(f.image) for f in video.frames_at(targets, mode="sequential")]
+    assert seek == seq == [int(round(t * 25 - 1e-9)) for t in targets]
+
+
+def test_variable_frame_rate(tmp_path):
+    rng = np.random.default_rng(1)
+    frame_times = np.round(np.cumsum(np.r_[0.0, rng.uniform(0.02, 0.4, 60)]), 3)
+    path = write_video(tmp_path / "vfr.mkv", [Scene("green", float(frame_times[-1]) + 0.1)], fps=10,
+                       size=(96, 64), frame_times=frame_times, frame_counter=True)
+    video = open_video(path)
+    targets = candidate_times(video.info.duration, 16)
+    frames = list(video.frames_at(targets, mode="seek", unique=False))
+    assert len(frames) == 16
+    for frame in frames:
+        expected = nearest_indices(frame_times, np.array([targets[frame.index]]))[0]
+        assert read_counter(frame.image) == expected
+        assert frame.time == pytest.approx(frame_times[expected], abs=1e-3)
+        # within one (local) frame interval of the midpoint
+        local = np.diff(frame_times)[max(expected - 1, 0):expected + 1].max()
+        assert abs(frame.time - targets[frame.index]) <= local
+
+
+def test_rotation_metadata_is_applied(tmp_path):
+    def mark_top_left(image, t):
+        image[:16, :16] = (255, 255, 255)
+
+    path = write_video(tmp_path / "rot.mp4", [Scene("black", 1, draw=mark_top_left)], fps=10, size=(96, 64),
+                       rotation=90)
+    video = open_video(path)
+    assert video.info.rotation == 90
+    assert (video.info.width, video.info.height) == (64, 96)
+    frame = next(video.frames_at([0.5]))
+    assert frame.image.shape == (96, 64, 3)
+    # turned 90 degrees counter-clockwise, the stored top-left corner is shown bottom-left
+    assert frame.image[-8:, :8].mean() > 200
+    assert frame.image[:8, :8].mean() < 60
+
+
+def test_odd_size_video_decodes_and_resizes(tmp_path):
+    path = write_video(tmp_path / "odd.mkv", [Scene("yellow", 2)], fps=5, size=(97, 61), codec="ffv1",
+                       pix_fmt="yuv444p")
+    video = open_video(path)
+    assert (video.info.width, video.info.height) == (97, 61)
+    frames = list(video.frames_at(candidate_times(video.info.duration, 4), short_side=32))
+    assert len(frames) == 4
+    h, w = frames[0].image.shape[:2]
+    assert min(h, w) in (32, 33, 34) and w > h
+    assert np.abs(frames[0].image.reshape(-1, 3).mean(0) - (240, 220, 20)).max() < 12
+
+
+def test_video_shorter_than_n_gives_each_frame_once(tmp_path):
+    path = write_video(tmp_path / "short.mp4", [Scene("red", 1)], fps=10, frame_counter=True)
+    video = open_video(path)
+    frames = list(video.frames_at(candidate_times(video.info.duration, 128)))
+    assert [read_counter(f.image) for f in frames] == list(range(10))
+
+
+def test_image_folder_is_a_video(tmp_path):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(12):  # frame_2 must sort before frame_10
+        Image.new("RGB", (40, 30), (i * 20, 0, 0)).save(folder / f"frame_{i}.png")
+    video = open_video(folder, image_fps=2.0)
+    assert isinstance(video, FrameFolder)
+    assert video.info.duration == pytest.approx(6.0) and video.info.kind == "folder"
+    frames = list(video.frames_at(candidate_times(6.0, 4)))
+    reds = [int(f.image[0, 0, 0]) for f in frames]
+    # midpoints 0.75, 2.25, 3.75, 5.25 s fall halfway between images: the earlier one wins
+    assert [f.time for f in frames] == [0.5, 2.0, 3.5, 5.0]
+    assert reds == [20, 80, 140, 200]
+
+
+def test_missing_file():
+    with pytest.raises(VideoError, match="nope.mp4: file not found"):
+        FileVideo("/definitely/nope.mp4")
+
+
+def test_empty_file(tmp_path):
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    with pytest.raises(VideoError, match="empty.mp4: file is empty"):
+        open_video(tmp_path / "empty.mp4")
+
+
+def test_not_a_video(tmp_path):
+    (tmp_path / "notes.mp4").write_text("this is text, not a video\n" * 50)
+    with pytest.raises(VideoError, match="notes.mp4: not a readable video file"):
+        open_video(tmp_path / "notes.mp4")
+
+
+def test_no_video_stream(tmp_path):
+    path = tmp_path / "sound.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000)
+        w.writeframes(np.zeros(8000, dtype=np.int16).tobytes())
+    with pytest.raises(VideoError, match="sound.wav: contains no video stream"):
+        open_video(path)
+
+
+def test_truncated_mp4_without_index(tmp_path, three_scene_video):
+    data = three_scene_video.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])  # the index (moov) is at the end: gone
+    with pytest.raises(VideoError, match="cut.mp4"):
+        open_video(cut)
+
+
+def test_truncated_stream_is_reported_while_decoding(tmp_path):
+    path = write_video(tmp_path / "long.mkv", [Scene("red", 5), Scene("blue", 5)], fps=10, size=(96, 48),
+                       frame_counter=True)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(data[: len(data) // 2])
+    video = open_video(cut)
+    # Matroska states its duration in the header, so the cut file still claims 10 s
+    assert video.info.duration == pytest.approx(10.0, abs=0.2)
+    with pytest.raises(VideoError, match="cut.mkv: video is truncated"):
+        list(video.frames_at(candidate_times(10.0, 16)))
+
+
+def test_garbage_after_header_is_an_error_not_a_crash(tmp_path, three_scene_video):
+    data = bytearray(three_scene_video.read_bytes())
+    rng = np.random.default_rng(0)
+    start = len(data) // 5
+    data[start:start + len(data) // 2] = rng.integers(0, 256, len(data) // 2, dtype=np.uint8).tobytes()
+    bad = tmp_path / "garbled.mp4"
+    bad.write_bytes(bytes(data))
+    try:
+        video = open_video(bad)
+        list(video.frames_at(candidate_times(video.info.duration, 16)))
+    except VideoError as exc:
+        assert "garbled.mp4" in str(exc)
+    except av.FFmpegError as exc:  # pragma: no cover - this is the failure the test guards against
+        pytest.fail(f"raw PyAV error escaped: {exc!r}")
