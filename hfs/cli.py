@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=_positive_int, default=None, help="number of frames to choose (default 16)")
     p.add_argument("-n", "--num-candidates", type=_positive_int, default=None,
                    help="candidate frames sampled at segment midpoints (default 128)")
-    p.add_argument("--selector", choices=list_selectors(), default=None, help="selection rule (default greedy)")
+    p.add_argument("--selector", choices=list_selectors(), default=None,
+                   help="selection rule (default greedy; topk with --checkpoint)")
+    p.add_argument("--checkpoint", metavar="DIR", help="score frames with a trained HFS student saved in DIR")
     p.add_argument("--encoder", default=None,
                    help=f"image-text model: a name ({', '.join(list_encoders())}), a folder or a hub name "
                         f"(default {DEFAULT_ENCODER}, or $HFS_ENCODER)")
@@ -60,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _config(args: argparse.Namespace) -> SelectConfig:
     config = load_yaml(SelectConfig, args.config) if args.config else SelectConfig()
     for flag, attr in (("k", "k"), ("num_candidates", "num_candidates"), ("selector", "selector"),
-                       ("encoder", "encoder"), ("cache_dir", "cache_dir"), ("seed", "seed")):
+                       ("encoder", "encoder"), ("cache_dir", "cache_dir"), ("seed", "seed"),
+                       ("checkpoint", "checkpoint")):
         value = getattr(args, flag)
         if value is not None:
             setattr(config, attr, value)

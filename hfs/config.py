@@ -78,8 +78,9 @@ class SelectConfig:
 
     k: int = 16
     num_candidates: int = 128
-    selector: str = "greedy"
+    selector: str | None = None  # None: "greedy", or "topk" with a student checkpoint
     encoder: str | None = None  # None: the default encoder (see hfs.encoders)
+    checkpoint: str | None = None  # a trained HFS student (hfs.student) scores the frames
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     use_cache: bool = True
     cache_dir: str | None = None

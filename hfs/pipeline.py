@@ -61,15 +61,31 @@ def embed_candidates(
     return entry, t_decode, t_encode
 
 
+_STUDENTS: dict[str, object] = {}
+
+
+def load_student(checkpoint: str | Path):
+    """The trained student saved in ``checkpoint`` (loaded once per process)."""
+    from hfs.student import HFSSelector
+
+    if isinstance(checkpoint, HFSSelector):
+        return checkpoint
+    key = str(Path(checkpoint).resolve())
+    if key not in _STUDENTS:
+        _STUDENTS[key] = HFSSelector.from_pretrained(checkpoint)
+    return _STUDENTS[key]
+
+
 def select(
     video: str | Path,
     question: str,
     options: Sequence[str] | None = None,
     k: int = 16,
     num_candidates: int = 128,
-    selector: str = "greedy",
+    selector: str | None = None,
     encoder: str | ImageTextEncoder | None = None,
     *,
+    checkpoint: str | Path | None = None,
     objective: ObjectiveConfig | None = None,
     use_cache: bool = True,
     cache_dir: str | Path | None = None,
@@ -86,6 +102,11 @@ def select(
     (see ``hfs.encoders``), an encoder object, or None for the default. Embeddings are cached
     on disk per (video content, N, encoder), so a second question costs only the text
     encoding and the selection.
+
+    Without ``checkpoint`` frames are scored by cosine similarity to the question and chosen
+    by ``selector`` (default "greedy"). With a trained student's ``checkpoint`` the student
+    scores them (its own encoder is the default) and the default selector is "topk", as in
+    the paper; "greedy" on the student's scores works too.
     """
     question = validate_question(question)
     options = [str(o) for o in options] if options else []
@@ -95,10 +116,14 @@ def select(
         raise InputError(f"the number of candidates must be >= 1, got {num_candidates}")
     if k > num_candidates:
         raise InputError(f"k={k} is larger than the number of candidate frames ({num_candidates})")
-    chooser = create_selector(selector, objective=objective or ObjectiveConfig(), seed=seed)
+    chooser = create_selector(selector or ("topk" if checkpoint else "greedy"),
+                              objective=objective or ObjectiveConfig(), seed=seed)
 
     t_start = time.perf_counter()
     source = open_video(video, image_fps=image_fps)
+    student = load_student(checkpoint) if checkpoint is not None else None
+    if student is not None and encoder is None:
+        encoder = student.config.encoder
     t_open = time.perf_counter() - t_start
     enc = encoder if isinstance(encoder, ImageTextEncoder) else create_encoder(encoder, allow_download=allow_download)
 
@@ -120,12 +145,17 @@ def select(
         raise InputError(f"{source.path}: k={k} is larger than the {n} distinct frames this video has")
 
     t0 = time.perf_counter()
-    query = enc.encode_text(query_text(question, options))
+    if student is not None:
+        if enc.dim != student.config.frame_dim:
+            raise InputError(f"{checkpoint}: the student expects {student.config.frame_dim}-d frame embeddings, "
+                             f"encoder {enc.name} gives {enc.dim}-d")
+        raw_scores = student.score_frames(entry.embeddings, question, options).cpu().numpy().astype(np.float64)
+    else:
+        raw_scores = cosine_scores(entry.embeddings, enc.encode_text(query_text(question, options)))
     t_encode += time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    similarities = cosine_scores(entry.embeddings, query)
-    scores = standardize(similarities)
+    scores = standardize(raw_scores)
     result = chooser.select(scores, k, times=entry.times, embeddings=entry.embeddings)
     t_select = time.perf_counter() - t0
 
@@ -137,7 +167,7 @@ def select(
     result.requested_candidates = num_candidates
     result.candidate_times = entry.times
     result.candidate_scores = scores
-    result.similarities = similarities
+    result.raw_scores = raw_scores
     result.info = entry.info
     result.cached = cached
     result.timing = {
@@ -152,7 +182,7 @@ def select_with_config(video: str | Path, question: str, options: Sequence[str] 
     """``select`` with the knobs taken from a ``SelectConfig`` (e.g. loaded from YAML)."""
     return select(
         video, question, options, k=config.k, num_candidates=config.num_candidates, selector=config.selector,
-        encoder=config.encoder, objective=config.objective, use_cache=config.use_cache,
+        encoder=config.encoder, checkpoint=config.checkpoint, objective=config.objective, use_cache=config.use_cache,
         cache_dir=config.cache_dir, batch_size=config.batch_size, decode_mode=config.decode_mode,
         seed=config.seed, **kwargs,
     )

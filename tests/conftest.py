@@ -63,3 +63,10 @@ class ColorEncoder(ImageTextEncoder):
 @pytest.fixture
 def color_encoder() -> ColorEncoder:
     return ColorEncoder()
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen_dir(tmp_path_factory) -> Path:
+    from hfs.student import build_tiny_qwen2
+
+    return build_tiny_qwen2(tmp_path_factory.mktemp("models") / "tiny-qwen2", seed=0)

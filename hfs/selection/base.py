@@ -34,7 +34,7 @@ class Selection:
     requested_candidates: int = 0
     candidate_times: np.ndarray | None = None  # [N]
     candidate_scores: np.ndarray | None = None  # [N] standardised
-    similarities: np.ndarray | None = None  # [N] raw cosine
+    raw_scores: np.ndarray | None = None  # [N] before standardising: cosine, or the student's output
     timing: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     cached: bool = False
@@ -45,8 +45,8 @@ class Selection:
         rows = []
         for i, t, s in zip(self.indices.tolist(), self.times.tolist(), self.scores.tolist()):
             row = {"index": int(i), "time": round(float(t), 4), "score": round(float(s), 4)}
-            if self.similarities is not None:
-                row["similarity"] = round(float(self.similarities[i]), 4)
+            if self.raw_scores is not None:
+                row["raw_score"] = round(float(self.raw_scores[i]), 4)
             rows.append(row)
         return rows
 

@@ -1,0 +1,41 @@
+"""StudentConfig: everything needed to rebuild a trained HFS student around its base LM."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from hfs.config import ObjectiveConfig, from_dict
+from hfs.query.prompt import PROMPT_VERSION
+
+DEFAULT_BASE_LM = "Qwen/Qwen2.5-1.5B-Instruct"
+
+
+@dataclass
+class StudentConfig:
+    """The student M_s of SPEC.md: base LM, K queries, two LoRA adapters, projector, scorer."""
+
+    base_lm: str = DEFAULT_BASE_LM  # hub name or local folder of a causal LM
+    frame_dim: int = 512  # width of the image-text embeddings E_v comes from
+    encoder: str | None = None  # the image-text encoder those embeddings come from
+    num_queries: int = 3  # K (0 disables the task queries)
+    r_task: int = 16  # LoRA rank of the "task analyzer" adapter
+    r_agg: int = 16  # LoRA rank of the "context aggregator" adapter
+    lora_alpha_ratio: float = 2.0  # alpha = ratio * r
+    lora_dropout: float = 0.0
+    lora_targets: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
+    scorer_hidden: int | None = None  # MLP_s hidden width (default: the LM width)
+    tau_start: float = 2.0
+    tau_end: float = 0.5
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    prompt_version: str = PROMPT_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StudentConfig:
+        data = dict(data)
+        if isinstance(data.get("objective"), dict):
+            data["objective"] = from_dict(ObjectiveConfig, data["objective"])
+        return from_dict(cls, data)
