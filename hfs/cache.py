@@ -11,17 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from hfs.atomic import atomic_file
 from hfs.errors import CacheError
 
 CACHE_VERSION = 1
-_TMP_PREFIX = ".tmp-"
 
 
 def default_cache_dir() -> Path:
@@ -96,23 +95,15 @@ class EmbeddingCache:
         return CachedEmbeddings(times=times, embeddings=embeddings, info=meta["info"])
 
     def save(self, key: str, entry: CachedEmbeddings) -> Path:
-        """Write atomically: temporary file in the same folder, fsync, rename."""
+        """Write atomically (temporary file in the same folder, fsync, rename)."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CacheError(f"{self.root}: cannot create cache folder ({exc.strerror})") from exc
         meta = {"version": CACHE_VERSION, "checksum": _checksum(entry.times, entry.embeddings), "info": entry.info}
-        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".npz", dir=self.root)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(
-                    f, times=np.asarray(entry.times, np.float64),
-                    embeddings=np.asarray(entry.embeddings, np.float32), meta=np.array(json.dumps(meta)),
-                )
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path(key))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_file(self.path(key)) as tmp, open(tmp, "wb") as f:
+            np.savez(
+                f, times=np.asarray(entry.times, np.float64),
+                embeddings=np.asarray(entry.embeddings, np.float32), meta=np.array(json.dumps(meta)),
+            )
         return self.path(key)

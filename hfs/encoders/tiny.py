@@ -8,12 +8,11 @@ Its scores carry no meaning.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch
+
+from hfs.atomic import atomic_directory
 
 _WORDS = (
     "a an the of in on at to and or is are was what where when who which how why does do did "
@@ -55,10 +54,7 @@ def build_tiny_clip(path: str | Path, seed: int = 0, image_size: int = 32, dim: 
     )
     torch.manual_seed(seed)
     model = CLIPModel(config).eval()
-    # Write to a sibling temp folder and rename, so a half-written model is never loaded.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    with atomic_directory(path) as tmp:  # a half-written model is never loaded
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         (tmp / "preprocessor_config.json").write_text(json.dumps({
@@ -66,11 +62,4 @@ def build_tiny_clip(path: str | Path, seed: int = 0, image_size: int = 32, dim: 
             "crop_size": {"height": image_size, "width": image_size},
             "image_mean": [0.48145466, 0.4578275, 0.40821073], "image_std": [0.26862954, 0.26130258, 0.27577711],
         }, indent=2))
-        if path.exists():
-            shutil.rmtree(tmp)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return path

@@ -11,8 +11,6 @@ MLP_s are trainable; ``save_pretrained`` writes just those (safetensors) plus a 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from hfs.atomic import atomic_file
 from hfs.errors import HfsError, InputError
 from hfs.query.aggregator import aggregator_inputs
 from hfs.query.cot import gather_queries, tokenize_prompted
@@ -190,18 +189,11 @@ class HFSSelector(nn.Module):
         from safetensors.torch import save_file
 
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
         meta = {"format": "hfs-student", "version": 1, "config": self.config.to_dict()}
-        for name, writer in ((WEIGHTS_FILE, lambda p: save_file(self.trainable_state_dict(), str(p),
-                                                                 metadata={"format": "pt"})),
-                             (CONFIG_FILE, lambda p: Path(p).write_text(json.dumps(meta, indent=2)))):
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-            os.close(fd)
-            try:
-                writer(tmp)
-                os.replace(tmp, directory / name)
-            finally:
-                Path(tmp).unlink(missing_ok=True)
+        with atomic_file(directory / WEIGHTS_FILE) as tmp:
+            save_file(self.trainable_state_dict(), str(tmp), metadata={"format": "pt"})
+        with atomic_file(directory / CONFIG_FILE) as tmp:
+            tmp.write_text(json.dumps(meta, indent=2))
         return directory
 
     @classmethod

@@ -5,13 +5,11 @@ Tests, CI and benchmarks build the student on it: same code path as Qwen2.5-1.5B
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch
 
+from hfs.atomic import atomic_directory
 from hfs.query.prompt import COT_PROMPT
 
 _CORPUS = [
@@ -45,16 +43,7 @@ def build_tiny_qwen2(path: str | Path, seed: int = 0, hidden: int = 32, layers: 
     torch.manual_seed(seed)
     model = Qwen2ForCausalLM(config).eval()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    with atomic_directory(path) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        if path.exists():
-            shutil.rmtree(tmp)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return path
