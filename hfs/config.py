@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,22 +22,17 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
     """
     if not isinstance(data, dict):
         raise InputError(f"{cls.__name__}: expected a mapping, got {type(data).__name__}")
-    names = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - set(names))
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - names)
     if unknown:
         raise InputError(f"{cls.__name__}: unknown key(s) {', '.join(unknown)}")
+    hints = typing.get_type_hints(cls)  # resolves string annotations in the class's own module
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
-        ftype = names[key].type
-        sub = _dataclass_type(ftype)
-        kwargs[key] = from_dict(sub, value) if sub is not None and isinstance(value, dict) else value
+        sub = hints.get(key)
+        nested = isinstance(sub, type) and dataclasses.is_dataclass(sub) and isinstance(value, dict)
+        kwargs[key] = from_dict(sub, value) if nested else value
     return cls(**kwargs)
-
-
-def _dataclass_type(ftype: Any) -> type | None:
-    if isinstance(ftype, str):
-        ftype = globals().get(ftype)
-    return ftype if dataclasses.is_dataclass(ftype) else None
 
 
 def load_yaml(cls: type[T], path: str | Path, section: str | None = None) -> T:

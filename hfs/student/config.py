@@ -35,7 +35,4 @@ class StudentConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StudentConfig:
-        data = dict(data)
-        if isinstance(data.get("objective"), dict):
-            data["objective"] = from_dict(ObjectiveConfig, data["objective"])
         return from_dict(cls, data)

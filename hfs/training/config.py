@@ -1,0 +1,69 @@
+"""TrainConfig: one dataclass (loadable from YAML) for an end-to-end HFS training run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hfs.config import load_yaml
+from hfs.errors import InputError
+from hfs.student.config import StudentConfig
+
+SUPERVISION = ("ce+kl", "ce", "pseudo")
+
+
+@dataclass
+class DataConfig:
+    """Where the training questions and videos are."""
+
+    format: str = "synthetic"  # synthetic | videochat2 | llava-video
+    files: list[str] = field(default_factory=list)  # annotation files (JSON/JSONL)
+    root: str = "."  # video paths are resolved under this folder
+    skip_open_ended: bool = True  # False: keep them for the teacher's language-model loss
+    synthetic_videos: int = 64  # size of the generated set when format is synthetic
+    synthetic_seed: int = 0
+    num_candidates: int = 128  # N
+    cache_dir: str | None = None  # frame-embedding cache (decode + embed each video once)
+
+
+@dataclass
+class TrainConfig:
+    """The paper's defaults (SPEC.md) unless a YAML file says otherwise."""
+
+    output_dir: str = "runs/hfs"
+    student: StudentConfig = field(default_factory=StudentConfig)
+    teacher: str = "Qwen/Qwen2-VL-7B-Instruct"  # multimodal LLM, hub name or folder
+    r_teacher: int = 8
+    data: DataConfig = field(default_factory=DataConfig)
+    k: int = 16
+    supervision: str = "ce+kl"  # ce+kl | ce | pseudo
+    lambda_sep: float = 0.01
+    kl_temperature: float = 1.0
+    kl_start: float = 0.1  # lambda_KL rises linearly to kl_end over the first epoch
+    kl_end: float = 1.0
+    use_objective: bool = True  # -F(m) in the loss; each term also has its lambda in student.objective
+    epochs: int = 1
+    max_steps: int | None = None
+    batch_size: int = 1
+    grad_accumulation: int = 1
+    lr: float = 1e-4
+    weight_decay: float = 0.0
+    warmup_steps: int = 10
+    min_lr_ratio: float = 0.0
+    max_grad_norm: float = 1.0
+    mixed_precision: str = "no"  # no | bf16 | fp16 (accelerate)
+    checkpoint_every: int = 100
+    log_every: int = 1
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.supervision not in SUPERVISION:
+            raise InputError(f"supervision must be one of {', '.join(SUPERVISION)}, got {self.supervision!r}")
+        if not 0 <= self.student.num_queries <= 4:
+            raise InputError(f"K (student.num_queries) must be 0..4, got {self.student.num_queries}")
+        if self.k < 1 or self.k > self.data.num_candidates:
+            raise InputError(f"k={self.k} must be between 1 and N={self.data.num_candidates}")
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> TrainConfig:
+        return load_yaml(cls, path)
