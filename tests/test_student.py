@@ -146,7 +146,7 @@ def test_straight_through_gradient_is_nonzero():
 
 
 def test_tau_schedule():
-    sched = TauSchedule(2.0, 0.5, total_steps=100)
+    sched = TauSchedule(steps=100)
     assert sched(0) == 2.0 and sched(50) == pytest.approx(1.25) and sched(100) == 0.5 and sched(1000) == 0.5
 
 

@@ -14,20 +14,15 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from hfs.schedules import LinearSchedule
+
 
 @dataclass
-class TauSchedule:
-    """tau from ``start`` to ``end`` over ``total_steps`` (linear), then held at ``end``."""
+class TauSchedule(LinearSchedule):
+    """Gumbel temperature: 2.0 -> 0.5 over training (SPEC.md)."""
 
     start: float = 2.0
     end: float = 0.5
-    total_steps: int = 1000
-
-    def __call__(self, step: int) -> float:
-        if self.total_steps <= 0:
-            return self.end
-        frac = min(max(step, 0) / self.total_steps, 1.0)
-        return self.start + (self.end - self.start) * frac
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Schedules that change with the training step: lambda_KL warm-up, learning rate."""
+"""Values that change with the training step: tau, lambda_KL, the learning rate."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from dataclasses import dataclass
 
 
 @dataclass
-class LinearWarmup:
-    """``start`` -> ``end`` linearly over ``steps`` (e.g. one epoch), then ``end`` (lambda_KL)."""
+class LinearSchedule:
+    """``start`` -> ``end`` linearly over ``steps``, then held at ``end``.
+
+    lambda_KL: 0.1 -> 1.0 over the first epoch; Gumbel tau: 2.0 -> 0.5 over training.
+    """
 
     start: float = 0.1
     end: float = 1.0
