@@ -1,0 +1,1 @@
+"""Data: training sets and benchmarks (annotation readers, path checks, generated sets)."""
