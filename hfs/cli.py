@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-download", action="store_true", help="let a named model alias download its weights")
     p.add_argument("--seed", type=int, default=None, help="seed for random selectors (default 0)")
     p.set_defaults(func=cmd_select)
+
+    # `hfs train ...` is handed whole to hfs.train (see main), the module accelerate launches.
+    sub.add_parser("train", help="train the HFS student end to end (also: accelerate launch -m hfs.train)")
     return parser
 
 
@@ -133,6 +136,11 @@ def _quiet_libraries() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["train"]:
+        from hfs.train import main as train_main
+
+        return train_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     _quiet_libraries()

@@ -181,6 +181,18 @@ class HFSSelector(nn.Module):
         state["q_agg"] = self.q_agg.data
         return {k: v.detach().contiguous().cpu() for k, v in state.items()}
 
+    def load_trainable_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Inverse of ``trainable_state_dict``."""
+        from peft import set_peft_model_state_dict
+
+        for name in ADAPTERS:
+            prefix = f"adapters.{name}."
+            adapter = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+            set_peft_model_state_dict(self.lm, adapter, adapter_name=name)
+        self.projector.load_state_dict({k[10:]: v for k, v in state.items() if k.startswith("projector.")})
+        self.scorer.load_state_dict({k[7:]: v for k, v in state.items() if k.startswith("scorer.")})
+        self.q_agg.data.copy_(state["q_agg"])
+
     def trainable_parameters(self) -> list[nn.Parameter]:
         return [p for p in self.parameters() if p.requires_grad]
 
@@ -200,7 +212,6 @@ class HFSSelector(nn.Module):
     def from_pretrained(cls, directory: str | Path, base_lm: str | None = None, local_files_only: bool = True,
                         lm: nn.Module | None = None, tokenizer=None) -> HFSSelector:
         """Rebuild the student from ``save_pretrained`` output (``base_lm`` overrides the path)."""
-        from peft import set_peft_model_state_dict
         from safetensors.torch import load_file
 
         directory = Path(directory)
@@ -214,12 +225,5 @@ class HFSSelector(nn.Module):
         if base_lm:
             config.base_lm = base_lm
         model = cls(config, lm=lm, tokenizer=tokenizer, local_files_only=local_files_only)
-        state = load_file(str(weights))
-        for name in ADAPTERS:
-            prefix = f"adapters.{name}."
-            adapter = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-            set_peft_model_state_dict(model.lm, adapter, adapter_name=name)
-        model.projector.load_state_dict({k[10:]: v for k, v in state.items() if k.startswith("projector.")})
-        model.scorer.load_state_dict({k[7:]: v for k, v in state.items() if k.startswith("scorer.")})
-        model.q_agg.data.copy_(state["q_agg"])
+        model.load_trainable_state_dict(load_file(str(weights)))
         return model.eval()

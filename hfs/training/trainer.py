@@ -1,0 +1,269 @@
+"""The training loop: one CPU, one GPU or many, through accelerate (never a launcher of ours).
+
+    hfs train CONFIG.yaml                              # one process
+    accelerate launch -m hfs.train CONFIG.yaml         # several (DDP), e.g. --num_processes 8
+
+Each process takes every world-th question of a seeded per-epoch order; a checkpoint stores
+the trainable weights, optimizer, scheduler, RNG states, the Gumbel generator and the data
+position, so ``--resume`` continues exactly where the run stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import OrderedDict
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from hfs.cache import EmbeddingCache
+from hfs.encoders import create_encoder
+from hfs.errors import InputError
+from hfs.pipeline import cached_candidates
+from hfs.progress import progress_bar
+from hfs.schedules import LinearSchedule, warmup_cosine
+from hfs.scoring import cosine_scores, standardize
+from hfs.selection.gumbel import TauSchedule
+from hfs.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint, set_rng_state
+from hfs.training.config import TrainConfig
+from hfs.training.module import HFSTrainModule, StepInputs
+from hfs.video import open_video
+
+
+class CandidateStore:
+    """Per video: candidate times and embeddings (disk cache, so decoded and embedded once
+    across epochs and runs) and, for the teacher, the decoded candidates (small LRU)."""
+
+    def __init__(self, encoder, num_candidates: int, cache_dir: str | None, teacher_short_side: int | None,
+                 max_videos_in_memory: int = 8) -> None:
+        self.encoder = encoder
+        self.num_candidates = num_candidates
+        self.cache = EmbeddingCache(cache_dir)
+        self.short_side = teacher_short_side
+        self.frames: OrderedDict[str, list[np.ndarray]] = OrderedDict()
+        self.max_videos = max_videos_in_memory
+        self.text: dict[str, np.ndarray] = {}
+
+    def candidates(self, video: Path):
+        entry, _, _, _ = cached_candidates(open_video(video), self.encoder, self.num_candidates, self.cache)
+        return entry.times, entry.embeddings
+
+    def decoded(self, video: Path, times: np.ndarray) -> list[np.ndarray]:
+        key = str(video)
+        if key not in self.frames:
+            source = open_video(video)
+            self.frames[key] = [f.image for f in source.frames_at(times, short_side=self.short_side, unique=False)]
+            if len(self.frames) > self.max_videos:
+                self.frames.popitem(last=False)
+        self.frames.move_to_end(key)
+        return self.frames[key]
+
+    def pseudo_targets(self, embeddings: np.ndarray, question: str, temperature: float = 1.0) -> torch.Tensor:
+        """Static per-frame relevance from the image-text model: softmax of z-scored cosine."""
+        if question not in self.text:
+            self.text[question] = self.encoder.encode_text(question)
+        z = standardize(cosine_scores(embeddings, self.text[question]))
+        return torch.softmax(torch.as_tensor(z / temperature, dtype=torch.float32), dim=0)
+
+
+def _inputs(store: CandidateStore, question, config: TrainConfig, need_frames: bool) -> StepInputs:
+    times, embeddings = store.candidates(question.video)
+    if len(times) < config.k:
+        raise InputError(f"{question.video}: only {len(times)} distinct frames, fewer than k={config.k}")
+    return StepInputs(
+        embeddings=torch.as_tensor(embeddings, dtype=torch.float32), times=times,
+        frames=store.decoded(question.video, times) if need_frames else [],
+        question=question.question, options=question.options, answer=int(question.answer),
+        targets=store.pseudo_targets(embeddings, question.question) if config.supervision == "pseudo" else None,
+    )
+
+
+def epoch_order(num: int, epoch: int, seed: int, rank: int, world: int) -> list[int]:
+    """This process's share of a seeded shuffle of the questions for one epoch."""
+    order = np.random.default_rng(seed + epoch).permutation(num)
+    return order[rank::world].tolist()
+
+
+def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = None, student=None, teacher=None,
+          questions=None, encoder=None, progress: bool = True) -> dict[str, Any]:
+    """Train; returns a summary (steps, last losses, where the student was saved).
+
+    ``stop_at`` ends this run early at that step, with a checkpoint, while the schedules
+    still span the whole run (for time-boxed jobs: resume later with ``resume=True``).
+
+    ``student``, ``teacher``, ``questions`` and ``encoder`` override what the config would
+    build (tests pass tiny models); ``questions`` are ``TrainingQuestion``s with answers.
+    """
+    from accelerate import Accelerator
+    from accelerate.utils import DistributedDataParallelKwargs, set_seed
+
+    accelerator = Accelerator(
+        # without cpu=True accelerate forms no process group on a machine with no GPU
+        cpu=not torch.cuda.is_available(),
+        mixed_precision=config.mixed_precision,
+        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+    )
+    set_seed(config.seed)
+    out_dir = Path(config.output_dir)
+    encoder = encoder or create_encoder(config.student.encoder)
+    if encoder.dim != config.student.frame_dim:
+        raise InputError(f"student.frame_dim={config.student.frame_dim} but encoder {encoder.name} gives {encoder.dim}-d")
+    questions = questions if questions is not None else build_questions(config)
+    questions = [q for q in questions if q.answer is not None]
+    if not questions:
+        raise InputError("no multiple-choice training questions")
+    student = student if student is not None else _build_student(config)
+    needs_teacher = config.supervision != "pseudo"
+    if needs_teacher and teacher is None:
+        teacher = _build_teacher(config)
+    module = HFSTrainModule(student, teacher if needs_teacher else None,
+                            getattr(teacher, "hidden_size", None) if needs_teacher else None)
+    params = [p for p in module.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+
+    rank, world = accelerator.process_index, accelerator.num_processes
+    per_step = config.batch_size * config.grad_accumulation  # questions per optimizer step per process
+    steps_per_epoch = max(1, math.ceil(len(epoch_order(len(questions), 0, config.seed, rank, world)) / per_step))
+    total_steps = config.max_steps or config.epochs * steps_per_epoch
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: warmup_cosine(s, config.warmup_steps, total_steps, config.min_lr_ratio))
+    module, optimizer = accelerator.prepare(module, optimizer)
+    raw = accelerator.unwrap_model(module)
+    generator = torch.Generator().manual_seed(config.seed + rank)
+    tau_schedule = TauSchedule(config.student.tau_start, config.student.tau_end, steps=total_steps)
+    kl_schedule = LinearSchedule(config.kl_start, config.kl_end, steps=steps_per_epoch)
+
+    step, epoch, index = 0, 0, 0
+    if resume and (ckpt := latest_checkpoint(out_dir)) is not None:
+        weights, state, meta = load_checkpoint(ckpt)
+        raw.load_trainable_state_dict(weights)
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        set_rng_state(state["rng"])
+        generator.set_state(state["generator"])
+        step, epoch, index = meta["step"], meta["data_position"]["epoch"], meta["data_position"]["index"]
+
+    store = CandidateStore(encoder, config.data.num_candidates, config.data.cache_dir,
+                           getattr(teacher, "short_side", None))
+    logger = _Logger(out_dir, accelerator.is_main_process, config)
+    last: dict[str, float] = {}
+    module.train()
+    with progress_bar(total_steps, "training", progress and accelerator.is_main_process) as bar:
+        bar.advance(step)
+        while step < min(total_steps, stop_at or total_steps):
+            order = epoch_order(len(questions), epoch, config.seed, rank, world)
+            if index >= len(order):
+                epoch, index = epoch + 1, 0
+                continue
+            batch = order[index:index + per_step]
+            weights = {"lambda_kl": kl_schedule(step), "lambda_sep": config.lambda_sep,
+                       "use_F": 1.0 if config.use_objective else 0.0}
+            tau = tau_schedule(step)
+            sums: dict[str, float] = {}
+            for i in batch:
+                losses = module(_inputs(store, questions[i], config, needs_teacher), k=config.k, weights=weights,
+                                supervision=config.supervision, generator=generator, tau=tau,
+                                kl_temperature=config.kl_temperature)
+                accelerator.backward(losses["loss"] / len(batch))
+                for key, value in losses.items():
+                    sums[key] = sums.get(key, 0.0) + float(value.detach()) / len(batch)
+            if config.max_grad_norm:
+                accelerator.clip_grad_norm_(params, config.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step, index = step + 1, index + len(batch)
+            last = {**sums, "lambda_kl": weights["lambda_kl"], "tau": tau, "lr": scheduler.get_last_lr()[0]}
+            logger.log(step, epoch, last)
+            bar.advance()
+            if config.checkpoint_every and step % config.checkpoint_every == 0 and step < total_steps:
+                _checkpoint(accelerator, raw, optimizer, scheduler, generator, out_dir, step, epoch, index)
+    _checkpoint(accelerator, raw, optimizer, scheduler, generator, out_dir, step, epoch, index)
+    # Every process's copy of the trained weights should be identical (DDP averages gradients);
+    # record one checksum per process so a run can be checked afterwards.
+    checksum = torch.stack([p.detach().double().sum() for p in params]).sum().reshape(1).to(accelerator.device)
+    checksums = accelerator.gather(checksum).tolist()
+    student_dir = out_dir / "student"
+    summary = {"steps": step, "last": last, "student": str(student_dir), "processes": world,
+               "param_checksums": checksums}
+    if accelerator.is_main_process:
+        raw.student.config.encoder = raw.student.config.encoder or encoder.name
+        raw.student.save_pretrained(student_dir)
+        (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    accelerator.wait_for_everyone()
+    logger.close()
+    return summary
+
+
+def _checkpoint(accelerator, raw, optimizer, scheduler, generator, out_dir: Path, step: int, epoch: int,
+                index: int) -> None:
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        save_checkpoint(out_dir / f"checkpoint-{step:06d}", raw.trainable_state_dict(), optimizer, scheduler,
+                        step, {"epoch": epoch, "index": index}, generator=generator)
+    accelerator.wait_for_everyone()
+
+
+class _Logger:
+    """One JSON line per step in log.jsonl, and the same scalars in TensorBoard."""
+
+    def __init__(self, out_dir: Path, enabled: bool, config: TrainConfig) -> None:
+        self.enabled = enabled
+        self.every = max(1, config.log_every)
+        self.writer = None
+        self.file = None
+        if not enabled:
+            return
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "config.json").write_text(json.dumps(asdict(config), indent=2, default=str))
+        self.file = open(out_dir / "log.jsonl", "a")
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(str(out_dir / "tensorboard"))
+        except ImportError:  # tensorboard is a dependency; without it JSONL still records everything
+            self.writer = None
+
+    def log(self, step: int, epoch: int, values: dict[str, float]) -> None:
+        if not self.enabled or step % self.every:
+            return
+        self.file.write(json.dumps({"step": step, "epoch": epoch, "time": time.time(), **values}) + "\n")
+        self.file.flush()
+        if self.writer is not None:
+            for key, value in values.items():
+                self.writer.add_scalar(f"train/{key}", value, step)
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+        if self.writer is not None:
+            self.writer.close()
+
+
+def build_questions(config: TrainConfig):
+    """The training questions the config names (readers in hfs.data.instruct)."""
+    from hfs.data.instruct import READERS, ReadReport
+
+    data = config.data
+    if data.format not in READERS:
+        raise InputError(f"data.format must be one of {', '.join(READERS)}, got {data.format!r}")
+    report = ReadReport()
+    questions = []
+    for file in data.files:
+        questions += READERS[data.format](file, data.root, keep_open_ended=not data.skip_open_ended, report=report)
+    return questions
+
+
+def _build_student(config: TrainConfig):
+    from hfs.student import HFSSelector
+
+    return HFSSelector(config.student)
+
+
+def _build_teacher(config: TrainConfig):
+    raise InputError(f"no teacher given and teacher {config.teacher!r} cannot be built yet")

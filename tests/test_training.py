@@ -1,0 +1,115 @@
+"""End-to-end training loop: a step, exact resume, and two processes through accelerate."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+import yaml
+
+from hfs.data.instruct import TrainingQuestion
+from hfs.student import HFSSelector, StudentConfig
+from hfs.training.config import DataConfig, TrainConfig
+from hfs.training.trainer import train
+from hfs.video.synth import Scene, write_video
+
+
+@pytest.fixture(scope="module")
+def video_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("train-videos")
+    for i, (first, second) in enumerate([("red", "blue"), ("green", "red"), ("blue", "yellow"), ("red", "green")]):
+        write_video(root / f"v{i}.mp4", [Scene(first, 2), Scene(second, 2)], fps=4, size=(64, 48))
+    return root
+
+
+def _questions(root):
+    pairs = [("red", "blue"), ("green", "red"), ("blue", "yellow"), ("red", "green")]
+    return [TrainingQuestion(f"q{i}", (root / f"v{i}.mp4").resolve(), "what colour is the screen at the end?",
+                             ["red", "blue", "green", "yellow"], ["red", "blue", "green", "yellow"].index(b))
+            for i, (_, b) in enumerate(pairs)]
+
+
+def _config(tmp_path, tiny_qwen_dir, tiny_clip_dir, **overrides) -> TrainConfig:
+    values = dict(
+        output_dir=str(tmp_path / "run"), k=3, supervision="pseudo", max_steps=2, checkpoint_every=1,
+        warmup_steps=1, lr=1e-2, seed=0,
+        student=StudentConfig(base_lm=str(tiny_qwen_dir), frame_dim=16, encoder=str(tiny_clip_dir)),
+        data=DataConfig(num_candidates=8, cache_dir=str(tmp_path / "cache")),
+    )
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+def _student(config):
+    torch.manual_seed(0)
+    return HFSSelector(config.student)
+
+
+def _log(run_dir):
+    return [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines()]
+
+
+def test_steps_update_exactly_the_trainable_parameters(tmp_path, tiny_qwen_dir, tiny_clip_dir, tiny_encoder,
+                                                        video_dir):
+    # two steps: LoRA's A matrices get no gradient while B is still zero (its initial value)
+    config = _config(tmp_path, tiny_qwen_dir, tiny_clip_dir, max_steps=2)
+    student = _student(config)
+    before = {n: p.detach().clone() for n, p in student.named_parameters()}
+    summary = train(config, student=student, questions=_questions(video_dir), encoder=tiny_encoder, progress=False)
+    assert summary["steps"] == 2
+    assert all(torch.isfinite(torch.tensor(v)) for v in summary["last"].values())
+    for name, p in student.named_parameters():
+        changed = not torch.equal(before[name], p.detach())
+        assert changed == p.requires_grad, f"{name}: trainable={p.requires_grad} changed={changed}"
+    saved = HFSSelector.from_pretrained(tmp_path / "run" / "student")
+    assert saved.config.encoder == str(tiny_clip_dir)
+    log = _log(tmp_path / "run")
+    assert log[0]["step"] == 1 and {"loss", "F", "L_sep", "L_pseudo", "tau", "lambda_kl", "lr"} <= set(log[0])
+    assert (tmp_path / "run" / "tensorboard").is_dir()
+
+
+def test_resume_continues_exactly(tmp_path, tiny_qwen_dir, tiny_clip_dir, tiny_encoder, video_dir):
+    qs = _questions(video_dir)
+    full = _config(tmp_path / "a", tiny_qwen_dir, tiny_clip_dir, max_steps=3)
+    train(full, student=_student(full), questions=qs, encoder=tiny_encoder, progress=False)
+    first = _config(tmp_path / "b", tiny_qwen_dir, tiny_clip_dir, max_steps=3, checkpoint_every=0)
+    train(first, stop_at=2, student=_student(first), questions=qs, encoder=tiny_encoder, progress=False)
+    # a new process: fresh models, everything else from the checkpoint
+    train(first, resume=True, student=_student(first), questions=qs, encoder=tiny_encoder, progress=False)
+    a, b = _log(tmp_path / "a" / "run"), _log(tmp_path / "b" / "run")
+    assert [r["step"] for r in b] == [1, 2, 3]
+    assert b[2]["loss"] == a[2]["loss"]
+    assert b[2]["lr"] == pytest.approx(a[2]["lr"]) and b[2]["tau"] == pytest.approx(a[2]["tau"])
+
+
+def test_two_processes_through_accelerate_agree(tmp_path, tiny_qwen_dir, tiny_clip_dir, video_dir):
+    annotations = tmp_path / "train.json"
+    annotations.write_text(json.dumps([
+        {"id": q.id, "video": q.video.name, "conversations": [
+            {"from": "human", "value": q.question + "\n" + "\n".join(f"{l}. {o}" for l, o in zip("ABCD", q.options))},
+            {"from": "gpt", "value": "ABCD"[q.answer] + "."}]}
+        for q in _questions(video_dir)]))
+    config = yaml.safe_dump({
+        "output_dir": str(tmp_path / "run"), "k": 3, "supervision": "pseudo", "max_steps": 2, "checkpoint_every": 0,
+        "warmup_steps": 1, "lr": 0.01,
+        "student": {"base_lm": str(tiny_qwen_dir), "frame_dim": 16, "encoder": str(tiny_clip_dir)},
+        "data": {"format": "llava-video", "files": [str(annotations)], "root": str(video_dir), "num_candidates": 8,
+                 "cache_dir": str(tmp_path / "cache")},
+    })
+    (tmp_path / "train.yaml").write_text(config)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    # accelerate's multi-process launcher (torchrun underneath); with no GPU it runs gloo on the CPU
+    proc = subprocess.run(
+        [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+         "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "hfs.train", str(tmp_path / "train.yaml")],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["processes"] == 2 and summary["steps"] == 2
+    a, b = summary["param_checksums"]
+    assert a == pytest.approx(b, rel=0, abs=1e-9)
