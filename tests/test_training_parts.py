@@ -84,3 +84,12 @@ def test_train_config_yaml(tmp_path):
         path.write_text(bad)
         with pytest.raises(InputError):
             TrainConfig.from_yaml(path)
+
+
+def test_the_paper_config_loads():
+    from pathlib import Path
+
+    config = TrainConfig.from_yaml(Path(__file__).parents[1] / "configs" / "train_paper.yaml")
+    assert (config.k, config.data.num_candidates, config.student.num_queries) == (16, 128, 3)
+    assert (config.student.r_task, config.student.r_agg, config.r_teacher) == (16, 16, 8)
+    assert config.student.objective.lambda_cov == 0.3 and config.supervision == "ce+kl"
