@@ -70,3 +70,10 @@ def tiny_qwen_dir(tmp_path_factory) -> Path:
     from hfs.student import build_tiny_qwen2
 
     return build_tiny_qwen2(tmp_path_factory.mktemp("models") / "tiny-qwen2", seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_vlm_dir(tmp_path_factory) -> Path:
+    from hfs.reasoning import build_tiny_qwen2_vl
+
+    return build_tiny_qwen2_vl(tmp_path_factory.mktemp("models") / "tiny-qwen2-vl", seed=0)

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -70,6 +71,34 @@ def test_steps_update_exactly_the_trainable_parameters(tmp_path, tiny_qwen_dir, 
     log = _log(tmp_path / "run")
     assert log[0]["step"] == 1 and {"loss", "F", "L_sep", "L_pseudo", "tau", "lambda_kl", "lr"} <= set(log[0])
     assert (tmp_path / "run" / "tensorboard").is_dir()
+
+
+def test_ce_kl_step_trains_student_teacher_lora_and_teacher_scorer(tmp_path, tiny_qwen_dir, tiny_clip_dir,
+                                                                    tiny_vlm_dir, tiny_encoder, video_dir):
+    from hfs.reasoning import MultimodalAnswerer
+
+    config = _config(tmp_path, tiny_qwen_dir, tiny_clip_dir, supervision="ce+kl", max_steps=2, teacher=str(tiny_vlm_dir))
+    student = _student(config)
+    teacher = MultimodalAnswerer(str(tiny_vlm_dir), lora_rank=config.r_teacher)
+    watched = {f"student.{n}": p for n, p in student.named_parameters()}
+    watched.update({f"teacher.{n}": p for n, p in teacher.named_parameters()})
+    before = {n: p.detach().clone() for n, p in watched.items()}
+    summary = train(config, student=student, teacher=teacher, questions=_questions(video_dir), encoder=tiny_encoder,
+                    progress=False)
+    last = summary["last"]
+    for key in ("L_CE", "L_KL", "F", "L_sep"):
+        assert np.isfinite(last[key]), key
+    assert last["L_CE"] > 0 and last["L_KL"] >= 0
+    for name, p in watched.items():
+        changed = not torch.equal(before[name], p.detach())
+        assert changed == p.requires_grad, f"{name}: trainable={p.requires_grad} changed={changed}"
+    from hfs.training.checkpoint import latest_checkpoint, load_checkpoint
+
+    # the checkpoint holds MLP_t and the teacher's LoRA as well as the student
+
+    weights, _, _ = load_checkpoint(latest_checkpoint(tmp_path / "run"))
+    assert any(k.startswith("teacher_scorer.") for k in weights)
+    assert any(k.startswith("teacher.") and "lora_" in k for k in weights)
 
 
 def test_resume_continues_exactly(tmp_path, tiny_qwen_dir, tiny_clip_dir, tiny_encoder, video_dir):

@@ -266,4 +266,6 @@ def _build_student(config: TrainConfig):
 
 
 def _build_teacher(config: TrainConfig):
-    raise InputError(f"no teacher given and teacher {config.teacher!r} cannot be built yet")
+    from hfs.reasoning import MultimodalAnswerer
+
+    return MultimodalAnswerer(config.teacher, lora_rank=config.r_teacher)

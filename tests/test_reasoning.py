@@ -1,0 +1,73 @@
+"""The multimodal answerer / teacher on a tiny random Qwen2-VL built from a config."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from hfs.errors import InputError
+from hfs.reasoning import MultimodalAnswerer
+
+QUESTION, OPTIONS = "what colour is the screen at the end?", ["red", "blue", "green", "yellow"]
+
+
+@pytest.fixture(scope="module")
+def answerer(tiny_vlm_dir):
+    return MultimodalAnswerer(str(tiny_vlm_dir))
+
+
+def _frames(n=3):
+    rng = np.random.default_rng(0)
+    return [rng.integers(0, 256, (56, 84, 3), dtype=np.uint8) for _ in range(n)]
+
+
+def test_answer_is_the_argmax_of_the_letter_logits_of_a_plain_forward(answerer):
+    frames, times = _frames(), [1.0, 2.5, 4.0]
+    out = answerer.answer(frames, times, QUESTION, OPTIONS)
+    # hand-run forward: the model itself on the same inputs, logits of "A".."D" at the last position
+    inputs = answerer.build_inputs(frames, times, QUESTION, OPTIONS)
+    ids = inputs["input_ids"]
+    with torch.no_grad():
+        logits = answerer.model(input_ids=ids, attention_mask=torch.ones_like(ids),
+                                pixel_values=inputs["pixel_values"], image_grid_thw=inputs["image_grid_thw"],
+                                mm_token_type_ids=(ids == answerer.image_token_id).long()).logits[0, -1]
+    letters = [answerer.tokenizer.encode(c, add_special_tokens=False)[0] for c in "ABCD"]
+    assert torch.allclose(out.letter_logits, logits[letters].float(), atol=1e-5)
+    assert out.answer == int(logits[letters].argmax()) and out.letter == "ABCD"[out.answer]
+    assert out.probs.sum() == pytest.approx(1.0, abs=1e-6)
+
+
+def test_prompt_has_one_image_block_per_frame_with_its_time(answerer):
+    inputs = answerer.build_inputs(_frames(2), [3.0, 65.5], QUESTION, OPTIONS)
+    text = answerer.tokenizer.decode(inputs["input_ids"][0])
+    assert text.count("<|vision_start|>") == 2 and "Frame 1 at 00:03.0" in text and "Frame 2 at 01:05.5" in text
+    assert "A. red" in text and "D. yellow" in text
+    assert int((inputs["input_ids"] == answerer.image_token_id).sum()) == int(inputs["tokens_per_frame"].sum())
+
+
+def test_frame_weights_scale_visual_tokens_and_carry_gradients(answerer):
+    frames, times = _frames(), [1.0, 2.0, 3.0]
+    plain = answerer.answer(frames, times, QUESTION, OPTIONS)
+    w = torch.ones(3, requires_grad=True)
+    weighted = answerer(frames, times, QUESTION, OPTIONS, frame_weights=w, return_hidden=True)
+    assert torch.allclose(weighted.letter_logits, plain.letter_logits, atol=1e-6)  # m_i = 1: same answer
+    weighted.letter_logits.logsumexp(-1).backward()
+    assert w.grad is not None and float(w.grad.abs().sum()) > 0
+    zeroed = answerer(frames, times, QUESTION, OPTIONS, frame_weights=torch.tensor([1.0, 0.0, 1.0]))
+    assert not torch.allclose(zeroed.letter_logits, plain.letter_logits)  # a frame's tokens really are scaled
+    assert weighted.frame_hidden.shape == (3, answerer.hidden_size)
+    assert weighted.context_hidden.shape == (answerer.hidden_size,)
+
+
+def test_teacher_lora_is_the_only_trainable_part(tiny_vlm_dir):
+    teacher = MultimodalAnswerer(str(tiny_vlm_dir), lora_rank=8)
+    trainable = [n for n, p in teacher.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n and "language_model" in n for n in trainable)
+
+
+def test_bad_questions(answerer):
+    with pytest.raises(InputError, match="2 to"):
+        answerer.answer(_frames(1), [0.0], QUESTION, ["only one"])
+    with pytest.raises(InputError, match="at least one frame"):
+        answerer.answer([], [], QUESTION, OPTIONS)
