@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from hfs.encoders import HFImageTextEncoder, build_tiny_clip
-from hfs.encoders.base import ImageTextEncoder, l2_normalize
-from hfs.video.synth import COLORS, Scene, write_video
+from hfs.video.synth import Scene, write_video
 
 
 @pytest.fixture(autouse=True)
@@ -36,33 +34,11 @@ def three_scene_video(tmp_path_factory) -> Path:
                        frame_counter=True)
 
 
-class ColorEncoder(ImageTextEncoder):
-    """A transparent stand-in for an image-text model: a frame's embedding is its mean colour,
-    a text's is the mean of the colour words it names. Cosine similarity then says how close a
-    frame's colour is to the colours asked for, which lets tests check what the pipeline does
-    with meaningful scores without model weights."""
-
-    name = "color-encoder"
-    fingerprint = "color-encoder-v1"
-    dim = 3
-    short_side = 32
-
-    def encode_image_batch(self, images):
-        means = np.stack([img.reshape(-1, 3).mean(axis=0) for img in images]) / 255.0
-        return l2_normalize(means - 0.45)
-
-    def encode_texts(self, texts):
-        out = []
-        for text in texts:
-            words = [COLORS[w] for w in text.lower().replace("?", " ").split() if w in COLORS]
-            vec = np.mean(words, axis=0) / 255.0 - 0.45 if words else np.ones(3)
-            out.append(vec)
-        return l2_normalize(np.stack(out))
-
-
 @pytest.fixture
-def color_encoder() -> ColorEncoder:
-    return ColorEncoder()
+def color_encoder():
+    from hfs.encoders.color import ColorNamesEncoder
+
+    return ColorNamesEncoder()
 
 
 @pytest.fixture(scope="session")

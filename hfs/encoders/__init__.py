@@ -86,6 +86,14 @@ def create_encoder(name: str | None = None, allow_download: bool = False, **kwar
     return encoder
 
 
+@register_encoder("color-names")
+def _color_names(**kwargs) -> ImageTextEncoder:
+    """Weight-free colour encoder for the synthetic benchmarks (see hfs.encoders.color)."""
+    from hfs.encoders.color import ColorNamesEncoder
+
+    return ColorNamesEncoder(**kwargs)
+
+
 @register_encoder("tiny-random-clip")
 def _tiny_random_clip(seed: int = 0, **kwargs) -> ImageTextEncoder:
     """A tiny random CLIP for smoke tests (meaningless scores), built on first use."""

@@ -250,6 +250,12 @@ def build_questions(config: TrainConfig):
     from hfs.data.instruct import READERS, ReadReport
 
     data = config.data
+    if data.format == "synthetic":
+        from hfs.data.synthetic import make_synthetic_set
+
+        root = Path(config.output_dir) / "synthetic"
+        items = make_synthetic_set(root, data.synthetic_videos, seed=data.synthetic_seed)
+        return [item.to_question(root) for item in items]
     if data.format not in READERS:
         raise InputError(f"data.format must be one of {', '.join(READERS)}, got {data.format!r}")
     report = ReadReport()
