@@ -7,8 +7,13 @@ from collections.abc import Callable
 from hfs.config import ObjectiveConfig
 from hfs.errors import InputError
 from hfs.selection.base import Selection, Selector
+from hfs.selection.aks import AKSSelector
+from hfs.selection.bolt import BoltSelector
 from hfs.selection.greedy import GreedySelector
+from hfs.selection.mdp3 import MDP3Selector
+from hfs.selection.mmr import MMRSelector
 from hfs.selection.objective import kernel, objective_terms, positions_for
+from hfs.selection.qframe import QFrameSelector
 from hfs.selection.topk import TopKSelector
 from hfs.selection.uniform import UniformSelector, uniform_indices
 
@@ -26,7 +31,8 @@ def register_selector(name: str) -> Callable[[Callable[..., Selector]], Callable
     return wrap
 
 
-for _cls in (UniformSelector, TopKSelector, GreedySelector):
+for _cls in (UniformSelector, TopKSelector, GreedySelector, AKSSelector, BoltSelector, MDP3Selector, MMRSelector,
+             QFrameSelector):
     register_selector(_cls.name)(_cls)
 
 
@@ -45,7 +51,7 @@ def create_selector(name: str = DEFAULT_SELECTOR, objective: ObjectiveConfig | N
 
 
 __all__ = [
-    "DEFAULT_SELECTOR", "GreedySelector", "ObjectiveConfig", "Selection", "Selector", "TopKSelector",
+    "AKSSelector", "BoltSelector", "MDP3Selector", "MMRSelector", "QFrameSelector", "DEFAULT_SELECTOR", "GreedySelector", "ObjectiveConfig", "Selection", "Selector", "TopKSelector",
     "UniformSelector", "create_selector", "kernel", "list_selectors", "objective_terms", "positions_for",
     "register_selector", "uniform_indices",
 ]

@@ -1,0 +1,34 @@
+"""Score rescaling shared by selectors that need scores in [0, 1]."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def minmax(scores: np.ndarray) -> np.ndarray:
+    """Scores rescaled to [0, 1]; a constant vector becomes all ones (every frame equal)."""
+    lo, hi = float(scores.min()), float(scores.max())
+    if hi - lo < 1e-12:
+        return np.ones_like(scores, dtype=np.float64)
+    return (scores - lo) / (hi - lo)
+
+
+def fill_distinct(chosen: list[int], ranking: np.ndarray, k: int) -> np.ndarray:
+    """``chosen`` without repeats, topped up to k from ``ranking`` (best first)."""
+    out = list(dict.fromkeys(chosen))[:k]
+    taken = set(out)
+    for i in ranking:
+        if len(out) == k:
+            break
+        if int(i) not in taken:
+            out.append(int(i))
+            taken.add(int(i))
+    return np.array(out, dtype=np.int64)
+
+
+def zscore(scores: np.ndarray) -> np.ndarray:
+    """Scores standardised over the video (mean 0, std 1); a constant vector becomes zeros."""
+    std = float(scores.std())
+    if std < 1e-12:
+        return np.zeros_like(scores, dtype=np.float64)
+    return (scores - scores.mean()) / std
