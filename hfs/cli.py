@@ -25,6 +25,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _int_list(text: str) -> list[int]:
+    values = [_positive_int(part) for part in text.split(",") if part.strip()]
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+    return values
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hfs", description="Pick the frames of a video a multimodal LLM should see to answer a question.",
@@ -56,6 +63,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-download", action="store_true", help="let a named model alias download its weights")
     p.add_argument("--seed", type=int, default=None, help="seed for random selectors (default 0)")
     p.set_defaults(func=cmd_select)
+
+    p = sub.add_parser("bench", help="rank every selector on the synthetic evidence benchmark",
+                       description="Generate videos with known evidence frames and compare every selector on "
+                                   "the same candidates and scores: evidence recall, coverage, redundancy, time.")
+    p.add_argument("--videos", type=_positive_int, default=12, help="number of generated videos (default 12)")
+    p.add_argument("--duration", type=float, default=24.0, help="seconds per video (default 24)")
+    p.add_argument("--fps", type=float, default=4.0, help="frame rate of the generated videos (default 4)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated set (default 0)")
+    p.add_argument("--multi-share", type=float, default=0.5,
+                   help="share of questions with two evidence events (default 0.5)")
+    p.add_argument("-k", "--k", type=_int_list, default=[8, 16, 32], help="budgets, comma-separated (default 8,16,32)")
+    p.add_argument("--selector", default="all", help="selectors, comma-separated, or 'all' (default)")
+    p.add_argument("-n", "--num-candidates", type=_positive_int, default=128, help="candidates per video (default 128)")
+    p.add_argument("--encoder", default=None,
+                   help=f"image-text model scoring the frames (default {DEFAULT_ENCODER}; offline without weights: "
+                        "color-names)")
+    p.add_argument("--data-dir", metavar="DIR", help="where the videos are written (default: the hfs cache)")
+    p.add_argument("--out", metavar="DIR", default="hfs-bench", help="bench.md, bench.json, bench.png (default hfs-bench)")
+    p.add_argument("--allow-download", action="store_true", help="let a named model alias download its weights")
+    p.set_defaults(func=cmd_bench)
 
     # `hfs train ...` is handed whole to hfs.train (see main), the module accelerate launches.
     sub.add_parser("train", help="train the HFS student end to end (also: accelerate launch -m hfs.train)")
@@ -92,6 +119,36 @@ def cmd_select(args: argparse.Namespace) -> int:
         print(json.dumps(selection.to_dict()))
     else:
         _print_table(selection, paths)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from hfs.eval.bench import BenchConfig, run_bench
+    from hfs.eval.bench_report import write_bench_report
+
+    selectors = [] if args.selector.strip() == "all" else [s.strip() for s in args.selector.split(",") if s.strip()]
+    config = BenchConfig(videos=args.videos, seed=args.seed, duration=args.duration, fps=args.fps,
+                         multi_share=args.multi_share, k=args.k, selectors=selectors, encoder=args.encoder,
+                         num_candidates=args.num_candidates, data_dir=args.data_dir)
+    result = run_bench(config, allow_download=args.allow_download)
+    paths = write_bench_report(result, args.out)
+    console = Console()
+    meta = result.meta
+    table = Table(title=f"{meta['videos']} videos ({meta['questions']['multi']} multi-event), encoder {meta['encoder']}")
+    for col in ("selector", "k", "recall", "recall multi", "coverage", "redundancy", "select µs"):
+        table.add_column(col, justify="left" if col == "selector" else "right")
+    for row in (r for r in result.rows if r["questions"] == "all"):
+        multi = next((m["recall"] for m in result.rows if m["questions"] == "multi" and m["selector"] == row["selector"]
+                      and m["k"] == row["k"]), float("nan"))
+        table.add_row(row["selector"], str(row["k"]), f"{row['recall']:.3f}", f"{multi:.3f}", f"{row['coverage']:.3f}",
+                      f"{row['redundancy']:.3f}", f"{row['time_us']:.0f}")
+    console.print(table)
+    if meta["skipped"]:
+        console.print(f"note: {len(meta['skipped'])} (video, k) pairs skipped: k above the video's candidates")
+    console.print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0
 
 
