@@ -12,6 +12,7 @@ from hfs import __version__
 from hfs.config import SelectConfig, load_yaml
 from hfs.encoders import DEFAULT_ENCODER, list_encoders
 from hfs.errors import HfsError
+from hfs.data.benchmarks import list_benchmarks
 from hfs.selection import list_selectors
 
 
@@ -84,6 +85,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-download", action="store_true", help="let a named model alias download its weights")
     p.set_defaults(func=cmd_bench)
 
+    p = sub.add_parser("answer", help="answer a multiple-choice question about a video from the selected frames",
+                       description="Select k frames of VIDEO for the question, then let a multimodal LLM "
+                                   "(Qwen2-VL / Qwen2.5-VL) pick an option from them.")
+    p.add_argument("video", metavar="VIDEO", help="video file, or a folder of images")
+    p.add_argument("-q", "--question", required=True, help="the question")
+    p.add_argument("--options", nargs="+", required=True, metavar="OPTION", help="the answer options")
+    p.add_argument("--model", required=True, metavar="NAME_OR_PATH", help="multimodal LLM: a local folder or hub name")
+    p.add_argument("-k", type=_positive_int, default=16, help="frames shown to the model (default 16)")
+    p.add_argument("-n", "--num-candidates", type=_positive_int, default=128, help="candidates (default 128)")
+    p.add_argument("--selector", choices=list_selectors(), default=None, help="selection rule (default greedy)")
+    p.add_argument("--checkpoint", metavar="DIR", help="score frames with a trained HFS student")
+    p.add_argument("--encoder", default=None, help=f"image-text model scoring the frames (default {DEFAULT_ENCODER})")
+    p.add_argument("--image-fps", type=float, default=1.0, help="frame rate of an image folder (default 1)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--allow-download", action="store_true", help="let hub names download their weights")
+    p.set_defaults(func=cmd_answer)
+
+    p = sub.add_parser("eval", help="accuracy of a video LLM with each selector's frames on a benchmark",
+                       description="Evaluate every selector at every k on one benchmark with one answerer; "
+                                   "resumable; shard with `accelerate launch -m hfs.cli eval ...`.")
+    p.add_argument("--benchmark", required=True, choices=list_benchmarks())
+    p.add_argument("--data-root", required=True, metavar="DIR", help="folder holding the benchmark's files")
+    p.add_argument("--model", required=True, metavar="NAME_OR_PATH", help="multimodal LLM answering the questions")
+    p.add_argument("--selector", default="uniform,topk,greedy",
+                   help="selectors, comma-separated, 'hfs' for the trained student (default uniform,topk,greedy)")
+    p.add_argument("-k", "--k", type=_int_list, default=[8, 16, 32], help="budgets, comma-separated (default 8,16,32)")
+    p.add_argument("-n", "--num-candidates", type=_positive_int, default=128, help="candidates per video (default 128)")
+    p.add_argument("--encoder", default=None, help=f"image-text model scoring the frames (default {DEFAULT_ENCODER})")
+    p.add_argument("--checkpoint", metavar="DIR", help="trained HFS student, for the 'hfs' selector")
+    p.add_argument("--annotations", metavar="PATH", help="annotation file (or MLVU folder) instead of the default")
+    p.add_argument("--out", metavar="DIR", default="hfs-eval",
+                   help="results.jsonl, report.md, report.json, accuracy.png (default hfs-eval)")
+    p.add_argument("--skip-bad", action="store_true", help="skip and count malformed records and unusable videos")
+    p.add_argument("--limit", type=_positive_int, default=None, help="only the first N questions")
+    p.add_argument("--synthetic-videos", type=_positive_int, default=12,
+                   help="videos to generate for --benchmark synthetic when DIR has none (default 12)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--allow-download", action="store_true", help="let hub names download their weights")
+    p.set_defaults(func=cmd_eval)
+
     # `hfs train ...` is handed whole to hfs.train (see main), the module accelerate launches.
     sub.add_parser("train", help="train the HFS student end to end (also: accelerate launch -m hfs.train)")
     return parser
@@ -149,6 +190,51 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if meta["skipped"]:
         console.print(f"note: {len(meta['skipped'])} (video, k) pairs skipped: k above the video's candidates")
     console.print(f"wrote {', '.join(str(p) for p in paths.values())}")
+    return 0
+
+
+def cmd_answer(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from hfs.reasoning import answer_video
+    from hfs.report import format_time
+
+    result = answer_video(args.video, args.question, args.options, args.model, k=args.k,
+                          allow_download=args.allow_download, num_candidates=args.num_candidates,
+                          selector=args.selector, encoder=args.encoder, checkpoint=args.checkpoint,
+                          image_fps=args.image_fps, progress=not args.json)
+    if args.json:
+        print(json.dumps(result.to_dict()))
+        return 0
+    console = Console()
+    sel = result.selection
+    console.print(f"[bold]answer: {result.letter}. {sel.options[result.answer]}[/bold]")
+    for n, (option, p) in enumerate(zip(sel.options, result.probs)):
+        mark = "→" if n == result.answer else " "
+        console.print(f" {mark} {'ABCDEFGHIJ'[n]}. {option}  {p:.3f}")
+    console.print(f"{sel.k} frames ({sel.selector}) at " + ", ".join(format_time(t) for t in sel.times.tolist()))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from hfs.eval.runner import EvalConfig, run_eval
+
+    config = EvalConfig(benchmark=args.benchmark, data_root=args.data_root, model=args.model, out=args.out,
+                        selectors=[s.strip() for s in args.selector.split(",") if s.strip()], k=args.k,
+                        num_candidates=args.num_candidates, encoder=args.encoder, checkpoint=args.checkpoint,
+                        annotations=args.annotations, skip_bad=args.skip_bad, limit=args.limit, seed=args.seed,
+                        synthetic_videos=args.synthetic_videos, allow_download=args.allow_download)
+    report = run_eval(config)
+    if "overall" not in report:  # not the main process: it only wrote its shard
+        return 0
+    print(f"{report['benchmark']}: {report['questions']} questions, answerer {report['model']}")
+    for selector in report["selectors"]:
+        cells = sorted((c for c in report["overall"].values() if c["selector"] == selector), key=lambda c: c["k"])
+        print(f"  {selector:8s} " + "  ".join(f"acc@{c['k']} {c['accuracy']:.3f}" for c in cells)
+              + f"  (n={cells[0]['n'] if cells else 0})")
+    run = report["run"]
+    print(f"answered {run['answered']} selections, {run['resumed']} questions already done, "
+          f"{run['bad_videos']} unusable videos skipped; wrote {Path(args.out) / 'report.md'}")
     return 0
 
 

@@ -308,7 +308,7 @@ def test_nextqa_refuses_escaping_video_and_needs_the_map(tmp_path):
 # --- registry and shared helpers --------------------------------------------------------------
 
 def test_list_and_unknown_benchmark(tmp_path):
-    assert list_benchmarks() == ["videomme", "longvideobench", "mlvu", "nextqa"]
+    assert list_benchmarks() == ["videomme", "longvideobench", "mlvu", "nextqa", "synthetic"]
     with pytest.raises(InputError, match="unknown benchmark 'egoschema'; choose one of: videomme, longvideobench, "
                                          "mlvu, nextqa"):
         read_benchmark("egoschema", tmp_path)

@@ -2,5 +2,6 @@
 
 from hfs.reasoning.answerer import SUPPORTED, AnswerOutput, MultimodalAnswerer
 from hfs.reasoning.tiny import build_tiny_qwen2_vl
+from hfs.reasoning.video_qa import VideoAnswer, answer_video
 
-__all__ = ["SUPPORTED", "AnswerOutput", "MultimodalAnswerer", "build_tiny_qwen2_vl"]
+__all__ = ["SUPPORTED", "AnswerOutput", "MultimodalAnswerer", "VideoAnswer", "answer_video", "build_tiny_qwen2_vl"]

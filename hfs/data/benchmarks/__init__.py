@@ -1,5 +1,5 @@
 """Annotation readers for the evaluation benchmarks: Video-MME, LongVideoBench, MLVU (dev) and
-NExT-QA (multiple choice). Each turns the released annotation files into ``BenchmarkQuestion``s
+NExT-QA (multiple choice), and the generated synthetic evidence benchmark. Each turns the released annotation files into ``BenchmarkQuestion``s
 with video paths resolved under one data root; the videos themselves are checked later."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from hfs.data.benchmarks.common import BenchmarkQuestion, duration_group_of
 from hfs.data.benchmarks.longvideobench import read_longvideobench
 from hfs.data.benchmarks.mlvu import read_mlvu
 from hfs.data.benchmarks.nextqa import read_nextqa
+from hfs.data.benchmarks.synthetic import read_synthetic
 from hfs.data.benchmarks.videomme import read_videomme
 from hfs.data.instruct import ReadReport
 from hfs.errors import InputError
@@ -22,6 +23,7 @@ _READERS: dict[str, Reader] = {
     "longvideobench": read_longvideobench,
     "mlvu": read_mlvu,
     "nextqa": read_nextqa,
+    "synthetic": read_synthetic,
 }
 
 
@@ -45,4 +47,4 @@ def read_benchmark(name: str, data_root: str | Path, annotations: str | Path | N
 
 
 __all__ = ["BenchmarkQuestion", "ReadReport", "duration_group_of", "list_benchmarks", "read_benchmark",
-           "read_longvideobench", "read_mlvu", "read_nextqa", "read_videomme"]
+           "read_longvideobench", "read_mlvu", "read_nextqa", "read_synthetic", "read_videomme"]

@@ -1,0 +1,191 @@
+"""``hfs eval``: the accuracy a multimodal LLM reaches with each selector's frames, on a benchmark.
+
+For each question the video's N candidates are decoded and embedded once (through the embedding
+cache) and scored once; every selector then picks k frames for every k from those same scores;
+the frames all selections need are decoded once, and the answerer answers each selection.
+Records are appended to this process's shard as they are produced, so an interrupted run
+resumes without redoing finished (question, selector, k) triples. Under ``accelerate launch``
+each process takes every world-size-th question; the main process merges the shards and writes
+the report.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hfs.cache import EmbeddingCache
+from hfs.config import ObjectiveConfig
+from hfs.data.benchmarks import BenchmarkQuestion, read_benchmark
+from hfs.encoders import create_encoder
+from hfs.errors import InputError, VideoError
+from hfs.eval.results import ShardWriter, existing_records, merge, record_key
+from hfs.pipeline import cached_candidates, load_student
+from hfs.progress import progress_bar
+from hfs.query import query_text
+from hfs.scoring import cosine_scores, standardize
+from hfs.selection import create_selector, list_selectors
+from hfs.video import open_video
+
+STUDENT = "hfs"  # the trained student's scores + top-k (the paper's inference); needs a checkpoint
+
+
+@dataclass
+class EvalConfig:
+    """What ``hfs eval`` evaluates, with what, and where it writes."""
+
+    benchmark: str
+    data_root: str
+    model: str  # the answerer: a local folder or a hub name of a Qwen2-VL / Qwen2.5-VL model
+    out: str = "hfs-eval"
+    selectors: list[str] = field(default_factory=lambda: ["uniform", "topk", "greedy"])
+    k: list[int] = field(default_factory=lambda: [8, 16, 32])
+    num_candidates: int = 128
+    encoder: str | None = None  # image-text model scoring the frames; default: the student's, else the default
+    checkpoint: str | None = None  # trained student, for the "hfs" selector
+    annotations: str | None = None
+    skip_bad: bool = False  # skip (and count) malformed records and missing or unreadable videos
+    limit: int | None = None  # evaluate only the first questions (a quick look)
+    seed: int = 0
+    synthetic_videos: int = 12  # generated when --benchmark synthetic finds no set in data_root
+    allow_download: bool = False
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+
+    def validate(self) -> None:
+        known = set(list_selectors()) | {STUDENT}
+        unknown = [s for s in self.selectors if s not in known]
+        if unknown:
+            raise InputError(f"unknown selector(s) {', '.join(unknown)}; choose from {', '.join(sorted(known))}")
+        if STUDENT in self.selectors and not self.checkpoint:
+            raise InputError("selector 'hfs' needs --checkpoint (a trained student)")
+        if not self.k or min(self.k) < 1:
+            raise InputError(f"k must be positive integers, got {self.k}")
+
+
+def load_questions(config: EvalConfig) -> tuple[list[BenchmarkQuestion], dict[str, int]]:
+    """The benchmark's questions (generating the synthetic set if asked and absent) and skip counts."""
+    if config.benchmark == "synthetic" and not config.annotations and \
+            not (Path(config.data_root) / "items.json").is_file():
+        from hfs.data.evidence import make_evidence_set
+
+        make_evidence_set(config.data_root, config.synthetic_videos, seed=config.seed)
+    questions, report = read_benchmark(config.benchmark, config.data_root, config.annotations, config.skip_bad)
+    if config.limit is not None:
+        questions = questions[: config.limit]
+    if not questions:
+        raise InputError(f"{config.benchmark}: no questions to evaluate under {config.data_root}")
+    return questions, dict(report.skipped)
+
+
+class _Scorers:
+    """Frame scores per selector for one question: cosine scores, or the student's."""
+
+    def __init__(self, config: EvalConfig) -> None:
+        self.student = load_student(config.checkpoint) if config.checkpoint else None
+        name = config.encoder or (self.student.config.encoder if self.student is not None else None)
+        self.encoder = create_encoder(name, allow_download=config.allow_download)
+
+    def scores(self, question: BenchmarkQuestion, embeddings: np.ndarray, selectors: list[str]) -> dict[str, np.ndarray]:
+        out = {}
+        if any(s != STUDENT for s in selectors):
+            query = self.encoder.encode_text(query_text(question.question, question.options))
+            cos = standardize(cosine_scores(embeddings, query))
+            out.update({s: cos for s in selectors if s != STUDENT})
+        if STUDENT in selectors:
+            raw = self.student.score_frames(embeddings, question.question, question.options)
+            out[STUDENT] = standardize(raw.detach().cpu().numpy().astype(np.float64))
+        return out
+
+
+def _state():
+    import torch
+    from accelerate import PartialState
+
+    return PartialState(cpu=not torch.cuda.is_available())
+
+
+def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[str, Any]:
+    """Evaluate, resume-aware and sharded; on the main process merge and report. Returns the
+    report dict (on other processes: this process's counts only)."""
+    from hfs.eval.eval_report import build_report, write_eval_report
+
+    config.validate()
+    state = _state()
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    questions, skipped = load_questions(config) if state.is_main_process else (None, None)
+    state.wait_for_everyone()
+    if not state.is_main_process:
+        questions, skipped = load_questions(config)  # after the main process generated what was missing
+    ks = sorted({int(k) for k in config.k})
+    done = {record_key(r) for r in existing_records(out)}
+    mine = questions[state.process_index::state.num_processes]
+    todo = [q for q in mine if any((q.id, s, k) not in done for s in config.selectors for k in ks)]
+
+    if answerer is None:
+        from hfs.reasoning import MultimodalAnswerer
+
+        answerer = MultimodalAnswerer(config.model, local_files_only=not config.allow_download,
+                                      device=str(state.device))
+    scorers = _Scorers(config) if todo else None
+    selectors = {s: create_selector("topk" if s == STUDENT else s, objective=config.objective, seed=config.seed)
+                 for s in config.selectors}
+    cache = EmbeddingCache()
+    writer = ShardWriter(out, state.process_index)
+    counts = {"answered": 0, "resumed": len(mine) - len(todo), "bad_videos": 0}
+    t0 = time.perf_counter()
+    try:
+        with progress_bar(len(todo), f"eval {config.benchmark} [{state.process_index + 1}/{state.num_processes}]",
+                          progress) as bar:
+            for q in todo:
+                try:
+                    counts["answered"] += _evaluate_question(q, config, ks, done, scorers, selectors, answerer,
+                                                             cache, writer)
+                except VideoError as exc:
+                    if not config.skip_bad:
+                        raise InputError(f"{q.benchmark} question {q.id}: {exc} (use --skip-bad to skip it)") from exc
+                    counts["bad_videos"] += 1
+                bar.advance()
+    finally:
+        writer.close()
+    counts["seconds"] = round(time.perf_counter() - t0, 2)
+    state.wait_for_everyone()
+    if not state.is_main_process:
+        return {"process": counts}
+    records = merge(out, [q.id for q in questions], config.selectors, ks)
+    report = build_report(records, config, skipped, counts)
+    write_eval_report(report, out)
+    return report
+
+
+def _evaluate_question(q: BenchmarkQuestion, config: EvalConfig, ks: list[int], done: set, scorers: _Scorers,
+                       selectors: dict, answerer, cache: EmbeddingCache, writer: ShardWriter) -> int:
+    if not q.video.exists():
+        raise VideoError(q.video, "video file not found")
+    source = open_video(q.video)
+    entry, _, _, _ = cached_candidates(source, scorers.encoder, config.num_candidates, cache)
+    scores = scorers.scores(q, entry.embeddings, list(selectors))
+    n = len(entry.times)
+    picks: dict[tuple[str, int], np.ndarray] = {}
+    for name, selector in selectors.items():
+        for k in ks:
+            if (q.id, name, k) not in done:
+                picks[(name, k)] = selector.select(scores[name], min(k, n), times=entry.times,
+                                                   embeddings=entry.embeddings).indices
+    needed = sorted({int(i) for idx in picks.values() for i in idx})
+    images = dict(zip(needed, (f.image for f in source.frames_at(entry.times[needed].tolist(),
+                                                                  short_side=answerer.short_side, unique=False))))
+    for (name, k), idx in picks.items():
+        times = entry.times[idx]
+        result = answerer.answer([images[int(i)] for i in idx], times.tolist(), q.question, q.options)
+        writer.write({
+            "id": q.id, "benchmark": q.benchmark, "selector": name, "k": k, "frames": int(len(idx)),
+            "prediction": result.answer, "answer": q.answer, "correct": result.answer == q.answer,
+            "probs": [round(float(p), 5) for p in result.probs], "times": [round(float(t), 3) for t in times],
+            "duration_group": q.duration_group, "category": q.category, "video": q.video_id,
+        })
+    return len(picks)

@@ -1,0 +1,194 @@
+"""``hfs eval`` and ``hfs answer`` end to end: a tiny random Qwen2-VL answers generated videos."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hfs.cli import main
+from hfs.errors import InputError
+from hfs.eval.results import read_jsonl
+from hfs.eval.runner import EvalConfig, run_eval
+from hfs.video.synth import Scene, write_video
+
+SELECTORS = ["uniform", "topk", "greedy"]
+
+
+@pytest.fixture(scope="module")
+def answerer(tiny_vlm_dir):
+    from hfs.reasoning import MultimodalAnswerer
+
+    return MultimodalAnswerer(str(tiny_vlm_dir), device="cpu")
+
+
+class CountingAnswerer:
+    """The real answerer, counting how many selections it answered."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.calls, self.short_side = inner, 0, inner.short_side
+
+    def answer(self, *args, **kwargs):
+        self.calls += 1
+        return self.inner.answer(*args, **kwargs)
+
+
+def _config(tmp_path: Path, model: Path, out: str = "out", **overrides) -> EvalConfig:
+    values = dict(benchmark="synthetic", data_root=str(tmp_path / "set"), model=str(model), out=str(tmp_path / out),
+                  selectors=SELECTORS, k=[2, 4], encoder="color-names", synthetic_videos=4)
+    values.update(overrides)
+    return EvalConfig(**values)
+
+
+def _predictions(records):
+    return {(r["id"], r["selector"], r["k"]): r["prediction"] for r in records}
+
+
+def test_eval_end_to_end_report_agrees_with_the_jsonl(tmp_path, tiny_vlm_dir, answerer):
+    counting = CountingAnswerer(answerer)
+    report = run_eval(_config(tmp_path, tiny_vlm_dir), answerer=counting, progress=False)
+    out = tmp_path / "out"
+    records = read_jsonl(out / "results.jsonl")
+    keys = [(r["id"], r["selector"], r["k"]) for r in records]
+    assert len(keys) == len(set(keys)) == 4 * len(SELECTORS) * 2 == counting.calls
+    for r in records:
+        assert r["prediction"] == int(np.argmax(r["probs"])) and r["correct"] == (r["prediction"] == r["answer"])
+        assert r["frames"] == r["k"] == len(r["times"]) and r["times"] == sorted(r["times"])
+    saved = json.loads((out / "report.json").read_text())
+    assert saved["overall"] == report["overall"]
+    for cell in saved["overall"].values():
+        mine = [r for r in records if r["selector"] == cell["selector"] and r["k"] == cell["k"]]
+        assert cell["n"] == len(mine) == 4
+        assert cell["accuracy"] == pytest.approx(np.mean([r["correct"] for r in mine]))
+    for cell in saved["by_category"].values():
+        for group, g in cell["groups"].items():
+            mine = [r["correct"] for r in records if r["selector"] == cell["selector"] and r["k"] == cell["k"]
+                    and r["category"] == group]
+            assert g["n"] == len(mine) and g["accuracy"] == pytest.approx(np.mean(mine))
+    md = (out / "report.md").read_text()
+    assert "| greedy | 4 |" in md and "By duration group" in md and "By task category" in md
+    assert (out / "accuracy.png").stat().st_size > 5_000
+    # selectors saw the same scores: uniform ignores them, top-k and greedy differ from it
+    times = {(r["id"], r["selector"], r["k"]): r["times"] for r in records}
+    assert any(times[(q, "topk", 4)] != times[(q, "uniform", 4)] for q, _, _ in keys)
+
+
+def test_eval_resumes_without_answering_anything_twice(tmp_path, tiny_vlm_dir, answerer):
+    full = run_eval(_config(tmp_path, tiny_vlm_dir), answerer=CountingAnswerer(answerer), progress=False)
+    out = tmp_path / "out"
+    complete = read_jsonl(out / "results.jsonl")
+    # simulate a kill: only the shard survives, with 7 finished lines and half of the 8th
+    shard = out / "shards" / "rank0.jsonl"
+    lines = shard.read_text().splitlines(keepends=True)
+    shard.write_text("".join(lines[:7]) + lines[7][: len(lines[7]) // 2])
+    for name in ("results.jsonl", "report.json", "report.md"):
+        (out / name).unlink()
+    counting = CountingAnswerer(answerer)
+    again = run_eval(_config(tmp_path, tiny_vlm_dir), answerer=counting, progress=False)
+    assert counting.calls == len(complete) - 7
+    keys = Counter((r["id"], r["selector"], r["k"]) for r in read_jsonl(shard))
+    assert max(keys.values()) == 1 and len(keys) == len(complete)
+    assert _predictions(read_jsonl(out / "results.jsonl")) == _predictions(complete)
+    assert again["overall"] == full["overall"]
+    # a finished run has nothing left to do
+    counting = CountingAnswerer(answerer)
+    run_eval(_config(tmp_path, tiny_vlm_dir), answerer=counting, progress=False)
+    assert counting.calls == 0
+
+
+def test_two_processes_through_accelerate_merge_to_the_one_process_result(tmp_path, tiny_vlm_dir, answerer):
+    single = run_eval(_config(tmp_path, tiny_vlm_dir, out="one"), answerer=answerer, progress=False)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+         "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "hfs.cli", "eval", "--benchmark", "synthetic",
+         "--data-root", str(tmp_path / "set"), "--model", str(tiny_vlm_dir), "--encoder", "color-names",
+         "--selector", ",".join(SELECTORS), "-k", "2,4", "--out", str(tmp_path / "two")],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    shards = sorted((tmp_path / "two" / "shards").glob("*.jsonl"))
+    assert [s.name for s in shards] == ["rank0.jsonl", "rank1.jsonl"]
+    ids = [{r["id"] for r in read_jsonl(s)} for s in shards]
+    assert ids[0] and ids[1] and not ids[0] & ids[1]  # the questions were split, none done twice
+    merged = read_jsonl(tmp_path / "two" / "results.jsonl")
+    one = read_jsonl(tmp_path / "one" / "results.jsonl")
+    assert [(r["id"], r["selector"], r["k"]) for r in merged] == [(r["id"], r["selector"], r["k"]) for r in one]
+    assert _predictions(merged) == _predictions(one)
+    two = json.loads((tmp_path / "two" / "report.json").read_text())
+    assert {k: v["accuracy"] for k, v in two["overall"].items()} == \
+           {k: v["accuracy"] for k, v in single["overall"].items()}
+
+
+def test_eval_on_a_real_layout_with_a_missing_video(tmp_path, tiny_vlm_dir, answerer):
+    root = tmp_path / "lvb"
+    (root / "videos").mkdir(parents=True)
+    write_video(root / "videos" / "a.mp4", [Scene("red", 2.0), Scene("blue", 2.0)], fps=8, size=(64, 48))
+    records = [
+        {"video_id": vid, "question": "What colour comes first?", "question_wo_referring_query": "", "candidates":
+         ["red", "blue", "green"], "correct_choice": 0, "position": [], "topic_id": 1, "question_category": cat,
+         "level": "L1", "id": f"{vid}_0", "video_path": f"{vid}.mp4", "subtitle_path": "", "duration_group": 15,
+         "starting_timestamp_for_subtitles": 0, "duration": 4.0}
+        for vid, cat in (("a", "S2E"), ("missing", "T3O"))]
+    (root / "lvb_val.json").write_text(json.dumps(records))
+    config = _config(tmp_path, tiny_vlm_dir, benchmark="longvideobench", data_root=str(root), k=[2])
+    with pytest.raises(InputError, match="missing_0.*--skip-bad"):
+        run_eval(config, answerer=answerer, progress=False)
+    config = _config(tmp_path, tiny_vlm_dir, out="skip", benchmark="longvideobench", data_root=str(root), k=[2],
+                     skip_bad=True)
+    report = run_eval(config, answerer=answerer, progress=False)
+    assert report["run"]["bad_videos"] == 1 and report["questions"] == 1
+    assert report["by_duration_group"]["greedy@2"]["groups"] == {"15s": {"n": 1, "accuracy": pytest.approx(
+        report["overall"]["greedy@2"]["accuracy"])}}
+
+
+def test_eval_refuses_bad_settings(tmp_path, tiny_vlm_dir):
+    with pytest.raises(InputError, match="needs --checkpoint"):
+        run_eval(_config(tmp_path, tiny_vlm_dir, selectors=["hfs"]), progress=False)
+    with pytest.raises(InputError, match="unknown selector"):
+        run_eval(_config(tmp_path, tiny_vlm_dir, selectors=["nope"]), progress=False)
+
+
+def test_hfs_answer_command_matches_a_hand_run_of_the_answerer(tmp_path, tiny_vlm_dir, answerer, capsys):
+    video = write_video(tmp_path / "v.mp4", [Scene("gray", 3.0), Scene("red", 1.0), Scene("gray", 3.0)], fps=8,
+                        size=(64, 48))
+    args = ["answer", str(video), "-q", "When is the screen red?", "--options", "at the start", "in the middle",
+            "at the end", "--model", str(tiny_vlm_dir), "--encoder", "color-names", "-k", "3", "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    times = [f["time"] for f in out["frames"]]
+    assert any(3.0 <= t < 4.0 for t in times)  # the red frame was selected
+    from hfs.video import open_video
+
+    frames = [f.image for f in open_video(video).frames_at(times, short_side=answerer.short_side, unique=False)]
+    hand = answerer.answer(frames, times, "When is the screen red?", ["at the start", "in the middle", "at the end"])
+    assert out["answer"] == hand.answer == int(np.argmax(out["probs"]))
+    assert out["probs"] == pytest.approx(hand.probs.tolist(), abs=1e-4)
+    assert main(args[:-1]) == 0
+    assert f"answer: {hand.letter}." in capsys.readouterr().out
+    assert main(["answer", str(video), "-q", "x?", "--options", "only one", "--model", str(tiny_vlm_dir),
+                 "--encoder", "color-names"]) == 1
+
+
+def test_eval_with_the_trained_student_as_selector_hfs(tmp_path, tiny_vlm_dir, tiny_qwen_dir, answerer):
+    import torch
+
+    from hfs.student import HFSSelector, StudentConfig
+
+    torch.manual_seed(0)
+    student = HFSSelector(StudentConfig(base_lm=str(tiny_qwen_dir), frame_dim=3, encoder="color-names"))
+    student.save_pretrained(tmp_path / "student")
+    config = _config(tmp_path, tiny_vlm_dir, selectors=["hfs", "greedy"], checkpoint=str(tmp_path / "student"),
+                     encoder=None)
+    report = run_eval(config, answerer=answerer, progress=False)
+    assert set(report["overall"]) == {"hfs@2", "hfs@4", "greedy@2", "greedy@4"}
+    records = read_jsonl(tmp_path / "out" / "results.jsonl")
+    # the student's own (untrained) scores choose other frames than the colour-matching greedy
+    picks = {(r["id"], r["selector"], r["k"]): r["times"] for r in records}
+    assert any(picks[(r["id"], "hfs", 4)] != picks[(r["id"], "greedy", 4)] for r in records)
