@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("answer", help="answer a multiple-choice question about a video from the selected frames",
                        description="Select k frames of VIDEO for the question, then let a multimodal LLM "
-                                   "(Qwen2-VL / Qwen2.5-VL) pick an option from them.")
+                                   "(Qwen2-VL, Qwen2.5-VL, LLaVA-OneVision, LLaVA-Video) pick an option from them.")
     p.add_argument("video", metavar="VIDEO", help="video file, or a folder of images")
     p.add_argument("-q", "--question", required=True, help="the question")
     p.add_argument("--options", nargs="+", required=True, metavar="OPTION", help="the answer options")

@@ -53,3 +53,10 @@ def tiny_vlm_dir(tmp_path_factory) -> Path:
     from hfs.reasoning import build_tiny_qwen2_vl
 
     return build_tiny_qwen2_vl(tmp_path_factory.mktemp("models") / "tiny-qwen2-vl", seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_llava_dir(tmp_path_factory) -> Path:
+    from hfs.reasoning import build_tiny_llava_onevision
+
+    return build_tiny_llava_onevision(tmp_path_factory.mktemp("models") / "tiny-llava-onevision", seed=0)

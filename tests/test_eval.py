@@ -192,3 +192,10 @@ def test_eval_with_the_trained_student_as_selector_hfs(tmp_path, tiny_vlm_dir, t
     # the student's own (untrained) scores choose other frames than the colour-matching greedy
     picks = {(r["id"], r["selector"], r["k"]): r["times"] for r in records}
     assert any(picks[(r["id"], "hfs", 4)] != picks[(r["id"], "greedy", 4)] for r in records)
+
+
+def test_eval_with_a_llava_onevision_answerer(tmp_path, tiny_llava_dir):
+    config = _config(tmp_path, tiny_llava_dir, selectors=["uniform", "greedy"], k=[2], limit=2)
+    report = run_eval(config, progress=False)  # loads the answerer from the folder, as the CLI does
+    assert report["questions"] == 2 and set(report["overall"]) == {"uniform@2", "greedy@2"}
+    assert all(len(r["probs"]) == 4 for r in read_jsonl(tmp_path / "out" / "results.jsonl"))

@@ -28,10 +28,11 @@ def test_answer_is_the_argmax_of_the_letter_logits_of_a_plain_forward(answerer):
     # hand-run forward: the model itself on the same inputs, logits of "A".."D" at the last position
     inputs = answerer.build_inputs(frames, times, QUESTION, OPTIONS)
     ids = inputs["input_ids"]
+    image_token = answerer.model.config.image_token_id
     with torch.no_grad():
         logits = answerer.model(input_ids=ids, attention_mask=torch.ones_like(ids),
                                 pixel_values=inputs["pixel_values"], image_grid_thw=inputs["image_grid_thw"],
-                                mm_token_type_ids=(ids == answerer.image_token_id).long()).logits[0, -1]
+                                mm_token_type_ids=(ids == image_token).long()).logits[0, -1]
     letters = [answerer.tokenizer.encode(c, add_special_tokens=False)[0] for c in "ABCD"]
     assert torch.allclose(out.letter_logits, logits[letters].float(), atol=1e-5)
     assert out.answer == int(logits[letters].argmax()) and out.letter == "ABCD"[out.answer]
@@ -43,7 +44,8 @@ def test_prompt_has_one_image_block_per_frame_with_its_time(answerer):
     text = answerer.tokenizer.decode(inputs["input_ids"][0])
     assert text.count("<|vision_start|>") == 2 and "Frame 1 at 00:03.0" in text and "Frame 2 at 01:05.5" in text
     assert "A. red" in text and "D. yellow" in text
-    assert int((inputs["input_ids"] == answerer.image_token_id).sum()) == int(inputs["tokens_per_frame"].sum())
+    image_token = answerer.model.config.image_token_id
+    assert int((inputs["input_ids"] == image_token).sum()) == int(inputs["tokens_per_frame"].sum())
 
 
 def test_frame_weights_scale_visual_tokens_and_carry_gradients(answerer):
@@ -71,3 +73,41 @@ def test_bad_questions(answerer):
         answerer.answer(_frames(1), [0.0], QUESTION, ["only one"])
     with pytest.raises(InputError, match="at least one frame"):
         answerer.answer([], [], QUESTION, OPTIONS)
+
+
+@pytest.fixture(scope="module")
+def llava(tiny_llava_dir):
+    return MultimodalAnswerer(str(tiny_llava_dir))
+
+
+def test_llava_onevision_answer_is_the_argmax_of_a_plain_forward_of_the_video_path(llava):
+    frames, times = _frames(), [1.0, 2.5, 4.0]
+    out = llava.answer(frames, times, QUESTION, OPTIONS)
+    inputs = llava.build_inputs(frames, times, QUESTION, OPTIONS)
+    ids = inputs["input_ids"]
+    text = llava.tokenizer.decode(ids[0])
+    assert "taken at 00:01.0, 00:02.5, 00:04.0" in text and "A. red" in text
+    # the model's own check: one placeholder per pooled frame token plus the closing newline
+    assert int((ids == llava.model.config.video_token_id).sum()) == int(inputs["tokens_per_frame"].sum()) + 1
+    with torch.no_grad():
+        logits = llava.model(input_ids=ids, attention_mask=torch.ones_like(ids),
+                             pixel_values_videos=inputs["pixel_values_videos"]).logits[0, -1]
+    letters = [llava.tokenizer.encode(c, add_special_tokens=False)[0] for c in "ABCD"]
+    assert torch.allclose(out.letter_logits, logits[letters].float(), atol=1e-5)
+    assert out.answer == int(logits[letters].argmax())
+
+
+def test_llava_onevision_frame_weights_scale_each_frame_and_carry_gradients(llava, tiny_llava_dir):
+    frames, times = _frames(), [1.0, 2.0, 3.0]
+    plain = llava.answer(frames, times, QUESTION, OPTIONS)
+    w = torch.ones(3, requires_grad=True)
+    weighted = llava(frames, times, QUESTION, OPTIONS, frame_weights=w, return_hidden=True)
+    assert torch.allclose(weighted.letter_logits, plain.letter_logits, atol=1e-6)
+    weighted.letter_logits.logsumexp(-1).backward()
+    assert w.grad is not None and bool((w.grad != 0).all())  # every frame's tokens reach the answer
+    zeroed = llava(frames, times, QUESTION, OPTIONS, frame_weights=torch.tensor([1.0, 0.0, 1.0]))
+    assert not torch.allclose(zeroed.letter_logits, plain.letter_logits)
+    assert weighted.frame_hidden.shape == (3, llava.hidden_size)
+    teacher = MultimodalAnswerer(str(tiny_llava_dir), lora_rank=8)
+    trainable = [n for n, p in teacher.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n and "language_model" in n for n in trainable)

@@ -73,10 +73,12 @@ def test_steps_update_exactly_the_trainable_parameters(tmp_path, tiny_qwen_dir, 
     assert (tmp_path / "run" / "tensorboard").is_dir()
 
 
+@pytest.mark.parametrize("teacher_dir", ["tiny_vlm_dir", "tiny_llava_dir"])  # Qwen2-VL, LLaVA-OneVision
 def test_ce_kl_step_trains_student_teacher_lora_and_teacher_scorer(tmp_path, tiny_qwen_dir, tiny_clip_dir,
-                                                                    tiny_vlm_dir, tiny_encoder, video_dir):
+                                                                    teacher_dir, tiny_encoder, video_dir, request):
     from hfs.reasoning import MultimodalAnswerer
 
+    tiny_vlm_dir = request.getfixturevalue(teacher_dir)
     config = _config(tmp_path, tiny_qwen_dir, tiny_clip_dir, supervision="ce+kl", max_steps=2, teacher=str(tiny_vlm_dir))
     student = _student(config)
     teacher = MultimodalAnswerer(str(tiny_vlm_dir), lora_rank=config.r_teacher)

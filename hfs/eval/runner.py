@@ -40,7 +40,7 @@ class EvalConfig:
 
     benchmark: str
     data_root: str
-    model: str  # the answerer: a local folder or a hub name of a Qwen2-VL / Qwen2.5-VL model
+    model: str  # the answerer: folder or hub name of a Qwen2-VL, Qwen2.5-VL, LLaVA-OneVision or LLaVA-Video model
     out: str = "hfs-eval"
     selectors: list[str] = field(default_factory=lambda: ["uniform", "topk", "greedy"])
     k: list[int] = field(default_factory=lambda: [8, 16, 32])

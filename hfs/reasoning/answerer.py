@@ -5,14 +5,13 @@ M_t: one forward gives the logits of the option letters at the answer position (
 is their argmax; no free text is parsed), and, on request, the last-layer hidden states
 mean-pooled over each frame's visual tokens (H_t_i) and at the last prompt token (h_con).
 
-Supported: the Qwen2-VL and Qwen2.5-VL families (each frame one image, its timestamp written
-before it in the prompt), loaded with transformers' auto classes from a folder or the hub.
+Supported, through transformers' auto classes from a folder or the hub: the Qwen2-VL and
+Qwen2.5-VL families, and LLaVA-OneVision / LLaVA-Video (``hfs.reasoning.formats``).
 """
 
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,13 +20,11 @@ import torch
 from torch import nn
 
 from hfs.errors import EncoderNotAvailableError, InputError
-from hfs.query.prompt import LETTERS, question_block
-from hfs.report.timefmt import format_time
+from hfs.query.prompt import LETTERS
+from hfs.reasoning.formats import FORMATS, INSTRUCTION, SYSTEM, format_for
 
-SUPPORTED = ("qwen2_vl", "qwen2_5_vl")
-SYSTEM = "You are a helpful assistant."
-INSTRUCTION = "Answer with the option's letter from the given choices directly."
-
+SUPPORTED = tuple(FORMATS)
+__all__ = ["INSTRUCTION", "SUPPORTED", "SYSTEM", "AnswerOutput", "MultimodalAnswerer"]
 
 @dataclass
 class AnswerOutput:
@@ -43,22 +40,19 @@ class AnswerOutput:
 
 
 class MultimodalAnswerer(nn.Module):
-    """Qwen2-VL / Qwen2.5-VL answering from frames; optional LoRA for training as the teacher."""
+    """A multimodal LLM answering from frames; optional LoRA for training as the teacher."""
 
     def __init__(self, name_or_path: str, local_files_only: bool = True, device: str | None = None,
                  lora_rank: int | None = None, max_short_side: int = 448) -> None:
         super().__init__()
-        from transformers import AutoConfig, AutoModelForImageTextToText, AutoTokenizer, Qwen2VLImageProcessor
+        from transformers import AutoConfig, AutoModelForImageTextToText, AutoTokenizer
 
         kwargs = {"local_files_only": local_files_only}
         try:
             config = AutoConfig.from_pretrained(name_or_path, **kwargs)
-            if config.model_type not in SUPPORTED:
-                raise InputError(f"{name_or_path}: model type {config.model_type!r} is not supported "
-                                 f"(supported: {', '.join(SUPPORTED)})")
+            self.format = format_for(config.model_type, name_or_path)(name_or_path, config, max_short_side, **kwargs)
             model = AutoModelForImageTextToText.from_pretrained(name_or_path, **kwargs)
             self.tokenizer = AutoTokenizer.from_pretrained(name_or_path, **kwargs)
-            self.image_processor = Qwen2VLImageProcessor.from_pretrained(name_or_path, **kwargs)
         except OSError as exc:
             raise EncoderNotAvailableError(
                 f"multimodal model {name_or_path!r} cannot be loaded: pass a local folder, or a hub name with network "
@@ -68,15 +62,12 @@ class MultimodalAnswerer(nn.Module):
         model.to(self.device_)
         for p in model.parameters():
             p.requires_grad_(False)
-        self.image_token_id = config.image_token_id
         self.hidden_size = config.get_text_config().hidden_size
-        self.merge = self.image_processor.merge_size
-        size = getattr(self.image_processor, "size", None) or {}
-        max_pixels = getattr(self.image_processor, "max_pixels", None) or size.get("longest_edge") or max_short_side**2
-        self.short_side = min(max_short_side, int(math.sqrt(max_pixels)))
+        self.short_side = self.format.short_side
         self.letter_ids = [self._single_token(letter) for letter in LETTERS]
-        self._frame_scale: torch.Tensor | None = None  # [visual tokens], set per forward
-        self._visual(model).register_forward_hook(self._scale_visual_tokens)
+        self._frame_scale: torch.Tensor | None = None  # [k], set per forward
+        self._per_frame: list[int] = []
+        self.format.hooked_module(model).register_forward_hook(self._scale_visual_tokens)
         if lora_rank:
             from peft import LoraConfig, get_peft_model
 
@@ -90,11 +81,6 @@ class MultimodalAnswerer(nn.Module):
     def _base(self) -> nn.Module:
         return self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
 
-    @staticmethod
-    def _visual(model: nn.Module) -> nn.Module:
-        inner = getattr(model, "model", model)
-        return getattr(inner, "visual", None) or model.visual
-
     def _single_token(self, letter: str) -> int:
         ids = self.tokenizer.encode(letter, add_special_tokens=False)
         if len(ids) != 1:
@@ -106,52 +92,38 @@ class MultimodalAnswerer(nn.Module):
         # the forward pass, but the straight-through gradient of L_CE reaches the selector.
         if self._frame_scale is None:
             return output
-        scale = self._frame_scale.unsqueeze(-1)
-        if isinstance(output, torch.Tensor):
-            return output * scale.to(output.dtype)
-        output.pooler_output = output.pooler_output * scale.to(output.pooler_output.dtype)
-        return output
+        return self.format.scale(output, self._frame_scale, self._per_frame)
 
     # -- prompt ------------------------------------------------------------------------
     def build_inputs(self, frames: Sequence[np.ndarray], times: Sequence[float], question: str,
                      options: Sequence[str]) -> dict[str, torch.Tensor]:
-        """Token ids and pixel values for the chat prompt, plus each frame's token count."""
+        """The model's inputs for the chat prompt (ids, pixels), plus each frame's token count."""
         if not frames:
             raise InputError("the answerer needs at least one frame")
+        if len(times) != len(frames):
+            raise InputError(f"{len(frames)} frames but {len(times)} times")
         if not 2 <= len(options) <= len(LETTERS):
             raise InputError(f"a multiple-choice question needs 2 to {len(LETTERS)} options, got {len(options)}")
-        images = self.image_processor(images=[np.asarray(f) for f in frames], return_tensors="pt")
-        grid = images["image_grid_thw"]  # [k, 3]
-        per_frame = (grid.prod(-1) // self.merge**2).tolist()
-        vs, ve, pad = "<|vision_start|>", "<|vision_end|>", "<|image_pad|>"
-        parts = [f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n"]
-        for i, (t, n) in enumerate(zip(times, per_frame)):
-            parts.append(f"Frame {i + 1} at {format_time(t)}: {vs}{pad * n}{ve}\n")
-        parts.append(question_block(question, options) + INSTRUCTION + "<|im_end|>\n<|im_start|>assistant\n")
-        ids = self.tokenizer("".join(parts), add_special_tokens=False, return_tensors="pt")["input_ids"]
-        if int((ids == self.image_token_id).sum()) != sum(per_frame):
-            raise InputError(f"{self.name}: the tokenizer split the image placeholder tokens")
-        return {"input_ids": ids, "pixel_values": images["pixel_values"], "image_grid_thw": grid,
-                "tokens_per_frame": torch.tensor(per_frame)}
+        inputs, per_frame = self.format.build(self.tokenizer, frames, times, question, options)
+        if len(self.format.visual_positions(inputs["input_ids"][0])) != sum(per_frame):
+            raise InputError(f"{self.name}: the tokenizer split the visual placeholder tokens")
+        inputs["tokens_per_frame"] = torch.tensor(per_frame)
+        return inputs
 
     # -- forward -----------------------------------------------------------------------
     def forward(self, frames: Sequence[np.ndarray], times: Sequence[float], question: str, options: Sequence[str],
                 frame_weights: torch.Tensor | None = None, return_hidden: bool = False) -> AnswerOutput:
         """Answer one question from ``frames`` (RGB uint8, in time order) at ``times`` (s)."""
         inputs = self.build_inputs(frames, times, question, options)
-        ids = inputs["input_ids"].to(self.device_)
-        kwargs = {
-            "input_ids": ids, "attention_mask": torch.ones_like(ids),
-            "pixel_values": inputs["pixel_values"].to(self.device_), "image_grid_thw": inputs["image_grid_thw"].to(self.device_),
-            "output_hidden_states": return_hidden,
-        }
-        if "mm_token_type_ids" in self._accepts:  # transformers >= 5 computes M-RoPE from it
-            kwargs["mm_token_type_ids"] = (ids == self.image_token_id).long()
+        per_frame = inputs.pop("tokens_per_frame").tolist()
+        kwargs = {name: value.to(self.device_) for name, value in inputs.items()}
+        ids = kwargs["input_ids"]
+        kwargs.update(attention_mask=torch.ones_like(ids), output_hidden_states=return_hidden,
+                      **{n: v.to(self.device_) for n, v in self.format.extra_inputs(ids, self._accepts).items()})
         if "logits_to_keep" in self._accepts:
             kwargs["logits_to_keep"] = 1
         if frame_weights is not None:
-            self._frame_scale = torch.repeat_interleave(frame_weights.to(self.device_),
-                                                        inputs["tokens_per_frame"].to(self.device_))
+            self._frame_scale, self._per_frame = frame_weights.to(self.device_), per_frame
         try:
             out = self.model(**kwargs)
         finally:
@@ -161,8 +133,7 @@ class MultimodalAnswerer(nn.Module):
                               answer=int(letter_logits.argmax()))
         if return_hidden:
             hidden = out.hidden_states[-1][0]  # [T, H]
-            image_pos = (ids[0] == self.image_token_id).nonzero().squeeze(-1)
-            chunks = torch.split(hidden[image_pos], inputs["tokens_per_frame"].tolist())
+            chunks = torch.split(hidden[self.format.visual_positions(ids[0])], per_frame)
             result.frame_hidden = torch.stack([c.mean(0) for c in chunks])
             result.context_hidden = hidden[-1]
         return result

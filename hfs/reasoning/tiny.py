@@ -1,4 +1,5 @@
-"""A tiny randomly initialised Qwen2-VL with a real tokenizer and image processor, for tests."""
+"""Tiny randomly initialised multimodal LLMs (Qwen2-VL, LLaVA-OneVision) with a real tokenizer and
+image processor, built from configs for tests: nothing is downloaded."""
 
 from __future__ import annotations
 
@@ -17,25 +18,43 @@ _CORPUS = [
 ]
 
 
-def build_tiny_qwen2_vl(path: str | Path, seed: int = 0) -> Path:
-    """Write a tiny Qwen2VLForConditionalGeneration (random weights), tokenizer and image processor."""
+def _tokenizer(specials: list[str]):
+    """A small byte-level BPE tokenizer trained on the prompt words, with ``specials``."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast, Qwen2VLConfig, Qwen2VLForConditionalGeneration, \
-        Qwen2VLImageProcessor
+    from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     tok.train_from_iterator(_CORPUS, trainer=trainers.BpeTrainer(
-        vocab_size=360, special_tokens=_SPECIALS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+        vocab_size=360, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-                                        additional_special_tokens=_SPECIALS[1:], model_max_length=32768)
-    ids = {name: tok.token_to_id(name) for name in _SPECIALS}
+                                        additional_special_tokens=specials[1:], model_max_length=32768)
+    return tokenizer, tok.get_vocab_size(), {name: tok.token_to_id(name) for name in specials}
+
+
+def _text_config(vocab: int, ids: dict[str, int], **extra) -> dict:
+    return dict(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                num_key_value_heads=2, max_position_embeddings=32768, bos_token_id=None,
+                eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"], **extra)
+
+
+def _save(path: str | Path, model, tokenizer, processor) -> Path:
+    path = Path(path)
+    with atomic_directory(path) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        processor.save_pretrained(tmp)
+    return path
+
+
+def build_tiny_qwen2_vl(path: str | Path, seed: int = 0) -> Path:
+    """Write a tiny Qwen2VLForConditionalGeneration (random weights), tokenizer and image processor."""
+    from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration, Qwen2VLImageProcessor
+
+    tokenizer, vocab, ids = _tokenizer(_SPECIALS)
     config = Qwen2VLConfig(
-        text_config=dict(vocab_size=tok.get_vocab_size(), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=32768,
-                         rope_scaling={"type": "mrope", "mrope_section": [2, 1, 1]}, bos_token_id=None,
-                         eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"]),
+        text_config=_text_config(vocab, ids, rope_scaling={"type": "mrope", "mrope_section": [2, 1, 1]}),
         vision_config=dict(depth=1, embed_dim=32, hidden_size=32, num_heads=2, mlp_ratio=2, in_channels=3,
                            patch_size=14, spatial_merge_size=2, temporal_patch_size=2),
         image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
@@ -45,9 +64,25 @@ def build_tiny_qwen2_vl(path: str | Path, seed: int = 0) -> Path:
     model = Qwen2VLForConditionalGeneration(config).eval()
     processor = Qwen2VLImageProcessor(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16, patch_size=14, merge_size=2,
                                       temporal_patch_size=2)
-    path = Path(path)
-    with atomic_directory(path) as tmp:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        processor.save_pretrained(tmp)
-    return path
+    return _save(path, model, tokenizer, processor)
+
+
+def build_tiny_llava_onevision(path: str | Path, seed: int = 0) -> Path:
+    """Write a tiny LlavaOnevisionForConditionalGeneration (SigLIP tower, Qwen2 LM, random weights)."""
+    from transformers import LlavaOnevisionConfig, LlavaOnevisionForConditionalGeneration, \
+        LlavaOnevisionImageProcessorPil
+
+    tokenizer, vocab, ids = _tokenizer(_SPECIALS[:3] + ["<image>", "<video>"])
+    side = 56
+    config = LlavaOnevisionConfig(
+        text_config={"model_type": "qwen2", **_text_config(vocab, ids)},
+        vision_config=dict(model_type="siglip_vision_model", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                           num_attention_heads=2, image_size=side, patch_size=14),
+        image_token_index=ids["<image>"], video_token_index=ids["<video>"], vision_feature_select_strategy="full",
+        vision_feature_layer=-1, image_grid_pinpoints=[[side, side]], tie_word_embeddings=False,
+    )
+    torch.manual_seed(seed)
+    model = LlavaOnevisionForConditionalGeneration(config).eval()
+    processor = LlavaOnevisionImageProcessorPil(size={"height": side, "width": side}, image_grid_pinpoints=[[side, side]],
+                                                image_mean=[0.5, 0.5, 0.5], image_std=[0.5, 0.5, 0.5])
+    return _save(path, model, tokenizer, processor)

@@ -1,0 +1,140 @@
+"""How each multimodal LLM family takes k frames: its pixel inputs, prompt and visual tokens.
+
+- Qwen2-VL / Qwen2.5-VL: each frame is one image, written "Frame i at mm:ss: <image tokens>";
+  the vision tower's output has one row per visual token.
+- LLaVA-OneVision / LLaVA-Video (transformers' ``llava_onevision``): the frames are one video
+  (the model's video path: each frame resized to the tower's square input, 2x2-pooled tokens,
+  one newline embedding after the last frame), preceded by a line giving the frames' times;
+  the projector's output is [frames, tokens per frame, hidden].
+Each format also says which module's output carries the visual tokens and how to scale them
+per frame (the straight-through mask of training).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+from hfs.errors import InputError
+from hfs.query.prompt import question_block
+from hfs.report.timefmt import format_time
+
+SYSTEM = "You are a helpful assistant."
+INSTRUCTION = "Answer with the option's letter from the given choices directly."
+
+
+def _chat(user: str) -> str:
+    return (f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n{user}"
+            f"<|im_end|>\n<|im_start|>assistant\n")
+
+
+class QwenVLFormat:
+    """Qwen2-VL / Qwen2.5-VL: one image per frame."""
+
+    families = ("qwen2_vl", "qwen2_5_vl")
+
+    def __init__(self, name_or_path: str, config, max_short_side: int, **kwargs) -> None:
+        from transformers import Qwen2VLImageProcessor
+
+        self.processor = Qwen2VLImageProcessor.from_pretrained(name_or_path, **kwargs)
+        self.token_id = config.image_token_id
+        self.merge = self.processor.merge_size
+        size = getattr(self.processor, "size", None) or {}
+        max_pixels = getattr(self.processor, "max_pixels", None) or size.get("longest_edge") or max_short_side**2
+        self.short_side = min(max_short_side, int(math.sqrt(max_pixels)))
+
+    def build(self, tokenizer, frames: Sequence[np.ndarray], times: Sequence[float], question: str,
+              options: Sequence[str]) -> tuple[dict[str, torch.Tensor], list[int]]:
+        images = self.processor(images=[np.asarray(f) for f in frames], return_tensors="pt")
+        grid = images["image_grid_thw"]  # [k, 3]
+        per_frame = (grid.prod(-1) // self.merge**2).tolist()
+        blocks = "".join(f"Frame {i + 1} at {format_time(t)}: <|vision_start|>{'<|image_pad|>' * n}<|vision_end|>\n"
+                         for i, (t, n) in enumerate(zip(times, per_frame)))
+        ids = tokenizer(_chat(blocks + question_block(question, options) + INSTRUCTION), add_special_tokens=False,
+                        return_tensors="pt")["input_ids"]
+        inputs = {"input_ids": ids, "pixel_values": images["pixel_values"], "image_grid_thw": grid}
+        return inputs, per_frame
+
+    def visual_positions(self, ids: torch.Tensor) -> torch.Tensor:
+        return (ids == self.token_id).nonzero().squeeze(-1)
+
+    def extra_inputs(self, ids: torch.Tensor, accepts: set[str]) -> dict[str, torch.Tensor]:
+        # transformers >= 5 computes the multimodal RoPE positions from it
+        return {"mm_token_type_ids": (ids == self.token_id).long()} if "mm_token_type_ids" in accepts else {}
+
+    @staticmethod
+    def hooked_module(model: nn.Module) -> nn.Module:
+        inner = getattr(model, "model", model)
+        return getattr(inner, "visual", None) or model.visual
+
+    @staticmethod
+    def scale(output, frame_scale: torch.Tensor, per_frame: list[int]):
+        scale = torch.repeat_interleave(frame_scale, torch.tensor(per_frame, device=frame_scale.device)).unsqueeze(-1)
+        if isinstance(output, torch.Tensor):
+            return output * scale.to(output.dtype)
+        output.pooler_output = output.pooler_output * scale.to(output.pooler_output.dtype)
+        return output
+
+
+class LlavaOneVisionFormat:
+    """LLaVA-OneVision / LLaVA-Video: the frames as one video."""
+
+    families = ("llava_onevision",)
+
+    def __init__(self, name_or_path: str, config, max_short_side: int, **kwargs) -> None:
+        from transformers import AutoImageProcessor
+
+        try:
+            processor = AutoImageProcessor.from_pretrained(name_or_path, **kwargs)
+            self.mean, self.std = np.asarray(processor.image_mean), np.asarray(processor.image_std)
+        except (OSError, ValueError, ImportError):
+            self.mean = self.std = np.full(3, 0.5)  # SigLIP's normalisation
+        vision = config.vision_config
+        self.side = vision.image_size
+        grid = vision.image_size // vision.patch_size
+        self.tokens = math.ceil(grid / 2) ** 2  # per frame, after the 2x2 bilinear pooling
+        self.token_id = config.video_token_id
+        self.short_side = self.side
+
+    def build(self, tokenizer, frames, times, question, options):
+        pixels = []
+        for f in frames:
+            img = Image.fromarray(np.asarray(f, dtype=np.uint8)).convert("RGB").resize((self.side, self.side),
+                                                                                        Image.BICUBIC)
+            pixels.append((np.asarray(img, np.float32) / 255.0 - self.mean) / self.std)
+        video = torch.from_numpy(np.stack(pixels)).permute(0, 3, 1, 2).unsqueeze(0).float()  # [1, k, 3, S, S]
+        when = ", ".join(format_time(t) for t in times)
+        user = (f"{len(frames)} frames of the video are shown, taken at {when}.\n"
+                f"{'<video>' * (len(frames) * self.tokens + 1)}\n" + question_block(question, options) + INSTRUCTION)
+        ids = tokenizer(_chat(user), add_special_tokens=False, return_tensors="pt")["input_ids"]
+        return {"input_ids": ids, "pixel_values_videos": video}, [self.tokens] * len(frames)
+
+    def visual_positions(self, ids: torch.Tensor) -> torch.Tensor:
+        return (ids == self.token_id).nonzero().squeeze(-1)[:-1]  # the last one is the newline embedding
+
+    @staticmethod
+    def extra_inputs(ids, accepts):
+        return {}
+
+    @staticmethod
+    def hooked_module(model: nn.Module) -> nn.Module:
+        inner = getattr(model, "model", model)
+        return inner.multi_modal_projector
+
+    @staticmethod
+    def scale(output, frame_scale, per_frame):
+        return output * frame_scale.to(output.dtype).view(-1, 1, 1)  # output: [k, tokens, hidden]
+
+
+FORMATS = {family: fmt for fmt in (QwenVLFormat, LlavaOneVisionFormat) for family in fmt.families}
+
+
+def format_for(model_type: str, name: str):
+    if model_type not in FORMATS:
+        raise InputError(f"{name}: model type {model_type!r} is not supported (supported: {', '.join(FORMATS)})")
+    return FORMATS[model_type]
