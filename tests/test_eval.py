@@ -199,3 +199,13 @@ def test_eval_with_a_llava_onevision_answerer(tmp_path, tiny_llava_dir):
     report = run_eval(config, progress=False)  # loads the answerer from the folder, as the CLI does
     assert report["questions"] == 2 and set(report["overall"]) == {"uniform@2", "greedy@2"}
     assert all(len(r["probs"]) == 4 for r in read_jsonl(tmp_path / "out" / "results.jsonl"))
+
+
+def test_resuming_with_another_setup_is_refused(tmp_path, tiny_vlm_dir, tiny_llava_dir, answerer):
+    run_eval(_config(tmp_path, tiny_vlm_dir, k=[2], limit=1), answerer=answerer, progress=False)
+    with pytest.raises(InputError, match="another setup.*model"):
+        run_eval(_config(tmp_path, tiny_llava_dir, k=[2], limit=1), progress=False)
+    # more selectors or budgets in the same setup only add what is missing
+    counting = CountingAnswerer(answerer)
+    run_eval(_config(tmp_path, tiny_vlm_dir, k=[2, 4], limit=1), answerer=counting, progress=False)
+    assert counting.calls == len(SELECTORS)

@@ -11,6 +11,7 @@ the report.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from hfs.atomic import atomic_file
 from hfs.cache import EmbeddingCache
 from hfs.config import ObjectiveConfig
 from hfs.data.benchmarks import BenchmarkQuestion, read_benchmark
@@ -101,6 +103,24 @@ class _Scorers:
         return out
 
 
+MANIFEST = "run.json"
+_SAME_RUN = ("benchmark", "model", "encoder", "checkpoint", "num_candidates", "annotations", "seed")
+
+
+def _check_manifest(config: EvalConfig, out: Path) -> dict[str, Any]:
+    """What must not change between a run and its resumption; a mismatch is refused, since
+    mixing answers of two setups in one report would be silently wrong."""
+    manifest = {key: getattr(config, key) for key in _SAME_RUN}
+    path = out / MANIFEST
+    if path.is_file():
+        old = json.loads(path.read_text())
+        changed = [key for key in _SAME_RUN if old.get(key) != manifest[key]]
+        if changed:
+            raise InputError(f"{out} holds results of another setup ({', '.join(f'{k}: {old.get(k)!r}' for k in changed)}); "
+                             f"use another --out or remove it")
+    return manifest
+
+
 def _state():
     import torch
     from accelerate import PartialState
@@ -117,8 +137,12 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
     state = _state()
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
+    manifest = _check_manifest(config, out)  # every process, so none waits at a barrier for a failed one
     questions, skipped = load_questions(config) if state.is_main_process else (None, None)
     state.wait_for_everyone()
+    if state.is_main_process:
+        with atomic_file(out / MANIFEST) as tmp:
+            tmp.write_text(json.dumps(manifest, indent=1))
     if not state.is_main_process:
         questions, skipped = load_questions(config)  # after the main process generated what was missing
     ks = sorted({int(k) for k in config.k})
