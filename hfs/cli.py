@@ -182,9 +182,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     for col in ("selector", "k", "recall", "recall multi", "coverage", "redundancy", "select µs"):
         table.add_column(col, justify="left" if col == "selector" else "right")
     for row in (r for r in result.rows if r["questions"] == "all"):
-        multi = next((m["recall"] for m in result.rows if m["questions"] == "multi" and m["selector"] == row["selector"]
-                      and m["k"] == row["k"]), float("nan"))
-        table.add_row(row["selector"], str(row["k"]), f"{row['recall']:.3f}", f"{multi:.3f}", f"{row['coverage']:.3f}",
+        try:
+            multi = f"{result.row(row['selector'], row['k'], 'multi')['recall']:.3f}"
+        except KeyError:  # no multi-event question in the set
+            multi = "–"
+        table.add_row(row["selector"], str(row["k"]), f"{row['recall']:.3f}", multi, f"{row['coverage']:.3f}",
                       f"{row['redundancy']:.3f}", f"{row['time_us']:.0f}")
     console.print(table)
     if meta["skipped"]:

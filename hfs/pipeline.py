@@ -13,8 +13,8 @@ from hfs.config import ObjectiveConfig, SelectConfig
 from hfs.encoders import ImageTextEncoder, create_encoder
 from hfs.errors import InputError
 from hfs.progress import progress_bar
-from hfs.query import query_text, validate_question
-from hfs.scoring import cosine_scores, standardize
+from hfs.query import validate_question
+from hfs.scoring import query_scores, standardize
 from hfs.selection import Selection, create_selector
 from hfs.video import VideoSource, candidate_times, open_video
 
@@ -168,7 +168,7 @@ def select(
                              f"encoder {enc.name} gives {enc.dim}-d")
         raw_scores = student.score_frames(entry.embeddings, question, options).cpu().numpy().astype(np.float64)
     else:
-        raw_scores = cosine_scores(entry.embeddings, enc.encode_text(query_text(question, options)))
+        raw_scores = query_scores(enc, entry.embeddings, question, options)
     t_encode += time.perf_counter() - t0
 
     t0 = time.perf_counter()

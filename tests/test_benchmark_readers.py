@@ -151,7 +151,7 @@ def test_longvideobench_bad_records(tmp_path):
 
 
 def test_longvideobench_refuses_escaping_video(tmp_path):
-    path = _write_json(tmp_path / "lvb_val.json", [{**LVB[0], "video_path": "../x.mp4"}])
+    _write_json(tmp_path / "lvb_val.json", [{**LVB[0], "video_path": "../x.mp4"}])
     with pytest.raises(InputError, match=r"record 0 \(id 86CxyhFV9MI_0\): video path '\.\./x\.mp4' escapes"):
         read_benchmark("longvideobench", tmp_path)
     qs, report = read_benchmark("longvideobench", tmp_path, skip_bad=True)
@@ -343,3 +343,19 @@ def test_duration_group_of(seconds, group):
 def test_duration_group_of_refuses_non_durations(seconds):
     with pytest.raises(InputError):
         duration_group_of(seconds)
+
+
+def test_synthetic_reader_reads_a_generated_set_and_names_bad_records(tmp_path):
+    from hfs.data.evidence import make_evidence_set
+
+    items = make_evidence_set(tmp_path, 3, seed=1)
+    qs, report = read_benchmark("synthetic", tmp_path)
+    assert [q.id for q in qs] == [i.id for i in items] and report.kept == 3
+    assert [(q.answer, q.category, q.video) for q in qs] == [(i.answer, i.kind, tmp_path / i.video) for i in items]
+    data = json.loads((tmp_path / "items.json").read_text())
+    data[1]["answer"] = 9
+    _write_json(tmp_path / "items.json", data)
+    with pytest.raises(InputError, match=r"items\.json record 1 \(id evidence-1-1\): answer 9"):
+        read_benchmark("synthetic", tmp_path)
+    qs, report = read_benchmark("synthetic", tmp_path, skip_bad=True)
+    assert len(qs) == 2 and report.skipped == {"answer out of range": 1}

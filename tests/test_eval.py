@@ -148,6 +148,39 @@ def test_eval_on_a_real_layout_with_a_missing_video(tmp_path, tiny_vlm_dir, answ
         report["overall"]["greedy@2"]["accuracy"])}}
 
 
+def test_questions_about_one_video_open_and_decode_it_once(tmp_path, tiny_vlm_dir, answerer, monkeypatch):
+    import hfs.eval.runner as runner
+
+    root = tmp_path / "lvb"
+    (root / "videos").mkdir(parents=True)
+    write_video(root / "videos" / "a.mp4", [Scene("red", 2.0), Scene("blue", 2.0)], fps=8, size=(64, 48))
+    records = [
+        {"video_id": "a", "question": q, "candidates": ["red", "blue"], "correct_choice": 0, "question_category": "S2E",
+         "id": f"a_{n}", "video_path": "a.mp4", "duration_group": 15, "duration": 4.0}
+        for n, q in enumerate(["What colour comes first?", "What colour comes last?"])]
+    (root / "lvb_val.json").write_text(json.dumps(records))
+    opened, decoded = [], []
+    real_open = runner.open_video
+
+    def counting_open(path):
+        source = real_open(path)
+        frames_at = source.frames_at
+
+        def counting_frames_at(times, **kwargs):
+            decoded.extend(times)
+            return frames_at(times, **kwargs)
+
+        source.frames_at = counting_frames_at
+        opened.append(path)
+        return source
+
+    monkeypatch.setattr(runner, "open_video", counting_open)
+    config = _config(tmp_path, tiny_vlm_dir, benchmark="longvideobench", data_root=str(root), k=[2, 4])
+    report = run_eval(config, answerer=answerer, progress=False)
+    assert report["questions"] == 2 and len(opened) == 1
+    assert len(decoded) == len(set(decoded))  # no candidate frame decoded twice for the answerer
+
+
 def test_eval_refuses_bad_settings(tmp_path, tiny_vlm_dir):
     with pytest.raises(InputError, match="needs --checkpoint"):
         run_eval(_config(tmp_path, tiny_vlm_dir, selectors=["hfs"]), progress=False)

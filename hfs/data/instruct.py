@@ -49,7 +49,8 @@ class ReadReport:
     skipped: Counter = field(default_factory=Counter)
 
 
-def _load_records(path: Path) -> list[dict[str, Any]]:
+def read_json_records(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSON list or JSONL annotation file."""
     if not path.is_file():
         raise InputError(f"{path}: annotation file not found")
     text = path.read_text()
@@ -113,7 +114,7 @@ def read_videochat2(path: str | Path, root: str | Path, keep_open_ended: bool = 
     """VideoChat2-IT annotation file -> questions (one per QA turn)."""
     path, report = Path(path), report if report is not None else ReadReport()
     out = []
-    for n, record in enumerate(_load_records(path)):
+    for n, record in enumerate(read_json_records(path)):
         where = f"{path} record {n}: "
         if not isinstance(record, dict) or "video" not in record or not isinstance(record.get("QA"), list):
             raise InputError(f"{where}needs 'video' and a 'QA' list")
@@ -132,7 +133,7 @@ def read_llava_video(path: str | Path, root: str | Path, keep_open_ended: bool =
     """LLaVA-Video-178K annotation file -> questions (one per human/gpt pair)."""
     path, report = Path(path), report if report is not None else ReadReport()
     out = []
-    for n, record in enumerate(_load_records(path)):
+    for n, record in enumerate(read_json_records(path)):
         where = f"{path} record {n}: "
         turns = record.get("conversations") if isinstance(record, dict) else None
         if not isinstance(turns, list) or "video" not in record:

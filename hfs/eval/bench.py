@@ -17,14 +17,13 @@ import numpy as np
 
 from hfs.cache import EmbeddingCache, default_cache_dir
 from hfs.config import ObjectiveConfig
-from hfs.data.evidence import EvidenceItem, make_evidence_set
+from hfs.data.evidence import make_evidence_set
 from hfs.encoders import ImageTextEncoder, create_encoder
 from hfs.errors import InputError
 from hfs.eval.metrics import evidence_recall, redundancy, temporal_coverage
 from hfs.pipeline import cached_candidates
 from hfs.progress import progress_bar
-from hfs.query import query_text
-from hfs.scoring import cosine_scores, standardize
+from hfs.scoring import query_scores, standardize
 from hfs.selection import create_selector, list_selectors
 from hfs.video import open_video
 
@@ -79,11 +78,6 @@ class BenchResult:
         raise KeyError((selector, k, kind))
 
 
-def _scores(item: EvidenceItem, entry, encoder: ImageTextEncoder) -> np.ndarray:
-    query = encoder.encode_text(query_text(item.question, item.options))
-    return standardize(cosine_scores(entry.embeddings, query))
-
-
 def run_bench(config: BenchConfig, encoder: ImageTextEncoder | None = None, progress: bool = True,
               allow_download: bool = False) -> BenchResult:
     """Generate (or reuse) the set, score it once, run every selector at every k, aggregate."""
@@ -102,7 +96,7 @@ def run_bench(config: BenchConfig, encoder: ImageTextEncoder | None = None, prog
     with progress_bar(len(items), "bench", progress) as bar:
         for item in items:
             entry, _, _, _ = cached_candidates(open_video(root / item.video), enc, config.num_candidates, cache)
-            scores = _scores(item, entry, enc)
+            scores = standardize(query_scores(enc, entry.embeddings, item.question, item.options))
             counts.append(int(scores.size))
             for k in ks:
                 if k > scores.size:

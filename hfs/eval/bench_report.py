@@ -28,10 +28,7 @@ def markdown_table(result: BenchResult) -> str:
 
 def save_plot(result: BenchResult, path: Path) -> Path:
     """Evidence recall against k per selector (all and multi-event questions) and selection time."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from hfs.report.figure import plt, save_figure
 
     names = sorted({r["selector"] for r in result.rows})
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
@@ -59,11 +56,7 @@ def save_plot(result: BenchResult, path: Path) -> Path:
     meta = result.meta
     fig.suptitle(f"hfs bench: {meta['videos']} synthetic videos, encoder {meta['encoder']}, "
                  f"{meta['candidates_per_video']} candidates per video")
-    fig.tight_layout()
-    with atomic_file(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def write_bench_report(result: BenchResult, out_dir: str | Path) -> dict[str, Path]:

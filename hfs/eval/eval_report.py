@@ -52,10 +52,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def save_plot(report: dict[str, Any], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from hfs.report.figure import plt, save_figure
 
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for selector in report["selectors"]:
@@ -69,11 +66,7 @@ def save_plot(report: dict[str, Any], path: Path) -> Path:
     ax.set_title(f"{report['benchmark']}: {report['questions']} questions")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    with atomic_file(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def write_eval_report(report: dict[str, Any], out_dir: str | Path) -> dict[str, Path]:

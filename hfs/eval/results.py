@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from hfs.atomic import atomic_file
+
 RESULTS = "results.jsonl"
 SHARDS = "shards"
 
@@ -72,8 +74,6 @@ class ShardWriter:
 def merge(out_dir: Path, order: Iterable[str], selectors: list[str], ks: list[int]) -> list[dict[str, Any]]:
     """All records, first one per key, in question order then selector then k; written to
     results.jsonl (atomically) and returned."""
-    from hfs.atomic import atomic_file
-
     rank = {qid: n for n, qid in enumerate(order)}
     sel_rank = {s: n for n, s in enumerate(selectors)}
     unique: dict[tuple, dict[str, Any]] = {}

@@ -1,8 +1,9 @@
 """``hfs eval``: the accuracy a multimodal LLM reaches with each selector's frames, on a benchmark.
 
-For each question the video's N candidates are decoded and embedded once (through the embedding
-cache) and scored once; every selector then picks k frames for every k from those same scores;
-the frames all selections need are decoded once, and the answerer answers each selection.
+Each video's N candidates are decoded and embedded once (through the embedding cache, and kept
+while consecutive questions ask about the same video); each question is scored once, every
+selector picks k frames for every k from those same scores, the frames all selections need are
+decoded in one pass, and the answerer answers each selection.
 Records are appended to this process's shard as they are produced, so an interrupted run
 resumes without redoing finished (question, selector, k) triples. Under ``accelerate launch``
 each process takes every world-size-th question; the main process merges the shards and writes
@@ -28,8 +29,7 @@ from hfs.errors import InputError, VideoError
 from hfs.eval.results import ShardWriter, existing_records, merge, record_key
 from hfs.pipeline import cached_candidates, load_student
 from hfs.progress import progress_bar
-from hfs.query import query_text
-from hfs.scoring import cosine_scores, standardize
+from hfs.scoring import query_scores, standardize
 from hfs.selection import create_selector, list_selectors
 from hfs.video import open_video
 
@@ -94,13 +94,44 @@ class _Scorers:
     def scores(self, question: BenchmarkQuestion, embeddings: np.ndarray, selectors: list[str]) -> dict[str, np.ndarray]:
         out = {}
         if any(s != STUDENT for s in selectors):
-            query = self.encoder.encode_text(query_text(question.question, question.options))
-            cos = standardize(cosine_scores(embeddings, query))
+            cos = standardize(query_scores(self.encoder, embeddings, question.question, question.options))
             out.update({s: cos for s in selectors if s != STUDENT})
         if STUDENT in selectors:
             raw = self.student.score_frames(embeddings, question.question, question.options)
             out[STUDENT] = standardize(raw.detach().cpu().numpy().astype(np.float64))
         return out
+
+
+class _CurrentVideo:
+    """The video under evaluation: its candidates and the answerer-sized frames decoded so far.
+
+    Benchmarks list a video's questions together, so keeping them while consecutive questions
+    ask about the same file means it is hashed, read from the embedding cache and decoded once
+    per video rather than once per question.
+    """
+
+    def __init__(self, encoder, num_candidates: int, short_side: int) -> None:
+        self.encoder, self.num_candidates, self.short_side = encoder, num_candidates, short_side
+        self.cache = EmbeddingCache()
+        self.path: Path | None = None
+
+    def candidates(self, path: Path):
+        if path != self.path:
+            if not path.exists():
+                raise VideoError(path, "video file not found")
+            source = open_video(path)
+            self.entry = cached_candidates(source, self.encoder, self.num_candidates, self.cache)[0]
+            self.source, self.images, self.path = source, {}, path
+        return self.entry
+
+    def frames(self, indices: np.ndarray) -> list[np.ndarray]:
+        """The candidates ``indices`` as RGB frames at the answerer's size, decoding only new ones."""
+        missing = sorted({int(i) for i in indices} - set(self.images))
+        if missing:
+            decoded = self.source.frames_at(self.entry.times[missing].tolist(), short_side=self.short_side,
+                                            unique=False)
+            self.images.update(zip(missing, (f.image for f in decoded)))
+        return [self.images[int(i)] for i in indices]
 
 
 MANIFEST = "run.json"
@@ -156,9 +187,9 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
         answerer = MultimodalAnswerer(config.model, local_files_only=not config.allow_download,
                                       device=str(state.device))
     scorers = _Scorers(config) if todo else None
+    video = _CurrentVideo(scorers.encoder, config.num_candidates, answerer.short_side) if todo else None
     selectors = {s: create_selector("topk" if s == STUDENT else s, objective=config.objective, seed=config.seed)
                  for s in config.selectors}
-    cache = EmbeddingCache()
     writer = ShardWriter(out, state.process_index)
     counts = {"answered": 0, "resumed": len(mine) - len(todo), "bad_videos": 0}
     t0 = time.perf_counter()
@@ -167,8 +198,8 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
                           progress) as bar:
             for q in todo:
                 try:
-                    counts["answered"] += _evaluate_question(q, config, ks, done, scorers, selectors, answerer,
-                                                             cache, writer)
+                    counts["answered"] += _evaluate_question(q, ks, done, video, scorers, selectors, answerer,
+                                                             writer)
                 except VideoError as exc:
                     if not config.skip_bad:
                         raise InputError(f"{q.benchmark} question {q.id}: {exc} (use --skip-bad to skip it)") from exc
@@ -186,12 +217,10 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
     return report
 
 
-def _evaluate_question(q: BenchmarkQuestion, config: EvalConfig, ks: list[int], done: set, scorers: _Scorers,
-                       selectors: dict, answerer, cache: EmbeddingCache, writer: ShardWriter) -> int:
-    if not q.video.exists():
-        raise VideoError(q.video, "video file not found")
-    source = open_video(q.video)
-    entry, _, _, _ = cached_candidates(source, scorers.encoder, config.num_candidates, cache)
+def _evaluate_question(q: BenchmarkQuestion, ks: list[int], done: set, video: _CurrentVideo, scorers: _Scorers,
+                       selectors: dict, answerer, writer: ShardWriter) -> int:
+    """Select for every missing (selector, k) of question ``q``, answer, and write the records."""
+    entry = video.candidates(q.video)
     scores = scorers.scores(q, entry.embeddings, list(selectors))
     n = len(entry.times)
     picks: dict[tuple[str, int], np.ndarray] = {}
@@ -200,12 +229,11 @@ def _evaluate_question(q: BenchmarkQuestion, config: EvalConfig, ks: list[int], 
             if (q.id, name, k) not in done:
                 picks[(name, k)] = selector.select(scores[name], min(k, n), times=entry.times,
                                                    embeddings=entry.embeddings).indices
-    needed = sorted({int(i) for idx in picks.values() for i in idx})
-    images = dict(zip(needed, (f.image for f in source.frames_at(entry.times[needed].tolist(),
-                                                                  short_side=answerer.short_side, unique=False))))
+    if picks:  # decode every frame the selections need in one pass
+        video.frames(np.unique(np.concatenate(list(picks.values()))))
     for (name, k), idx in picks.items():
         times = entry.times[idx]
-        result = answerer.answer([images[int(i)] for i in idx], times.tolist(), q.question, q.options)
+        result = answerer.answer(video.frames(idx), times.tolist(), q.question, q.options)
         writer.write({
             "id": q.id, "benchmark": q.benchmark, "selector": name, "k": k, "frames": int(len(idx)),
             "prediction": result.answer, "answer": q.answer, "correct": result.answer == q.answer,

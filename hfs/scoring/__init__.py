@@ -1,5 +1,5 @@
 """Frame scores: how well each candidate frame matches the query."""
 
-from hfs.scoring.similarity import cosine_scores, standardize
+from hfs.scoring.similarity import cosine_scores, query_scores, standardize
 
-__all__ = ["cosine_scores", "standardize"]
+__all__ = ["cosine_scores", "query_scores", "standardize"]

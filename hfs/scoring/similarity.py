@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+from hfs.query import query_text
+
+if TYPE_CHECKING:
+    from hfs.encoders import ImageTextEncoder
 
 
 def cosine_scores(frame_embeddings: np.ndarray, query: np.ndarray) -> np.ndarray:
@@ -18,3 +26,9 @@ def standardize(scores: np.ndarray) -> np.ndarray:
     if not np.isfinite(std) or std < 1e-12:
         return np.zeros_like(scores)
     return (scores - scores.mean()) / std
+
+
+def query_scores(encoder: ImageTextEncoder, frame_embeddings: np.ndarray, question: str,
+                 options: Sequence[str] | None = None) -> np.ndarray:
+    """[N] cosine scores of the frames against the question (+ options) as the encoder reads it."""
+    return cosine_scores(frame_embeddings, encoder.encode_text(query_text(question, options)))

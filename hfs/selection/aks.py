@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from hfs.errors import InputError
+from hfs.scoring import standardize
 from hfs.selection.base import Selector
-from hfs.selection.normalize import zscore
 
 
 class AKSSelector(Selector):
@@ -30,7 +30,7 @@ class AKSSelector(Selector):
         self.max_depth = max_depth
 
     def _choose(self, scores, k, positions, embeddings):
-        z = zscore(scores)
+        z = standardize(scores)
         chosen: list[int] = []
         # iterative depth-first walk over (start, end, budget, depth) segments
         stack = [(0, z.size, k, 0)]

@@ -14,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from hfs.errors import InputError
+from hfs.scoring import standardize
 from hfs.selection.base import Selector
-from hfs.selection.normalize import fill_distinct, zscore
+from hfs.selection.normalize import fill_distinct
 
 
 class BoltSelector(Selector):
@@ -28,7 +29,7 @@ class BoltSelector(Selector):
         self.sharpness = sharpness
 
     def _choose(self, scores, k, positions, embeddings):
-        z = zscore(scores)
+        z = standardize(scores)
         density = np.exp(self.sharpness * (z - z.max()))  # [N], max 1
         cdf = np.cumsum(density) / density.sum()
         quantiles = (np.arange(k) + 0.5) / k

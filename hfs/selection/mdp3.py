@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from hfs.errors import InputError
+from hfs.scoring import standardize
 from hfs.selection.base import Selector
-from hfs.selection.normalize import zscore
 
 _DUPLICATE_COS = 1.0 - 1e-6
 
@@ -100,7 +100,7 @@ class MDP3Selector(Selector):
         if embeddings is None:
             raise InputError("mdp3 needs the frame embeddings")
         emb = _unit(embeddings)
-        quality = np.exp(self.theta * zscore(scores))
+        quality = np.exp(self.theta * standardize(scores))
         starts = range(0, scores.size, self.segment_len)
         picks, curves = [], []
         for start in starts:

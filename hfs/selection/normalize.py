@@ -25,10 +25,3 @@ def fill_distinct(chosen: list[int], ranking: np.ndarray, k: int) -> np.ndarray:
             taken.add(int(i))
     return np.array(out, dtype=np.int64)
 
-
-def zscore(scores: np.ndarray) -> np.ndarray:
-    """Scores standardised over the video (mean 0, std 1); a constant vector becomes zeros."""
-    std = float(scores.std())
-    if std < 1e-12:
-        return np.zeros_like(scores, dtype=np.float64)
-    return (scores - scores.mean()) / std

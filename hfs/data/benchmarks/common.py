@@ -14,8 +14,6 @@ from hfs.data.instruct import ReadReport
 from hfs.data.paths import resolve_under
 from hfs.errors import InputError
 
-LETTERS = "ABCDEFGHIJ"
-
 
 @dataclass
 class BenchmarkQuestion:

@@ -14,7 +14,7 @@ from typing import Any
 from hfs.data.benchmarks.common import (
     BadRecord, BenchmarkQuestion, collect, integer, require_file, seconds, string_list, text, video_under,
 )
-from hfs.data.instruct import ReadReport, _load_records
+from hfs.data.instruct import ReadReport, read_json_records
 
 NAME = "longvideobench"
 DEFAULT_ANNOTATIONS = "lvb_val.json"
@@ -45,6 +45,6 @@ def read_longvideobench(data_root: str | Path, annotations: str | Path | None = 
     root = Path(data_root)
     path = require_file(Path(annotations) if annotations is not None else root / DEFAULT_ANNOTATIONS, SOURCE)
     report = ReadReport()
-    questions = collect(path, _load_records(path), lambda n, r: _parse(root, r),
+    questions = collect(path, read_json_records(path), lambda n, r: _parse(root, r),
                         lambda n, r: r.get("id"), skip_bad, report)
     return questions, report

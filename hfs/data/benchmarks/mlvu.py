@@ -16,7 +16,7 @@ from hfs.data.benchmarks.common import (
     BadRecord, BenchmarkQuestion, collect, duration_group_of, require_file, seconds, string_list, text,
     video_under,
 )
-from hfs.data.instruct import ReadReport, _load_records
+from hfs.data.instruct import ReadReport, read_json_records
 from hfs.errors import InputError
 
 NAME = "mlvu"
@@ -61,7 +61,7 @@ def read_mlvu(data_root: str | Path, annotations: str | Path | None = None,
     questions: list[BenchmarkQuestion] = []
     seen: set[str] = set()
     for path in _task_files(Path(annotations) if annotations is not None else root / DEFAULT_ANNOTATIONS):
-        records = _load_records(path)
+        records = read_json_records(path)
         stem = path.stem
         if stem in OPEN_ENDED:
             report.skipped["open-ended"] += len(records)

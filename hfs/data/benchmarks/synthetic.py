@@ -3,33 +3,39 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Any
 
-from hfs.data.benchmarks.common import BenchmarkQuestion, duration_group_of
-from hfs.data.instruct import ReadReport
-from hfs.data.paths import resolve_under
-from hfs.errors import InputError
+from hfs.data.benchmarks.common import (
+    BadRecord, BenchmarkQuestion, collect, duration_group_of, integer, require_file, seconds, string_list, text,
+    video_under,
+)
+from hfs.data.instruct import ReadReport, read_json_records
+
+NAME = "synthetic"
+SOURCE = ("generate one with hfs.data.evidence.make_evidence_set "
+          "(hfs eval --benchmark synthetic does it when the data root has none)")
+
+
+def _parse(root: Path, record: dict[str, Any]) -> BenchmarkQuestion:
+    options = string_list(record, "options")
+    answer = integer(record, "answer")
+    if not 0 <= answer < len(options):
+        raise BadRecord("answer out of range", f"answer {answer} but {len(options)} options")
+    video = text(record, "video")
+    duration = seconds(record, "duration")
+    return BenchmarkQuestion(
+        id=text(record, "id"), benchmark=NAME, video=video_under(root, video), video_id=Path(video).stem,
+        question=text(record, "question"), options=options, answer=answer,
+        duration_group=duration_group_of(duration), category=text(record, "kind"), duration=duration)
 
 
 def read_synthetic(data_root: str | Path, annotations: str | Path | None = None,
                    skip_bad: bool = False) -> tuple[list[BenchmarkQuestion], ReadReport]:
     """Questions of a generated evidence set; category is "single" or "multi" (evidence events)."""
-    path = Path(annotations) if annotations else Path(data_root) / "items.json"
-    if not path.is_file():
-        raise InputError(f"{path}: no synthetic benchmark here; generate one with "
-                         f"hfs.data.evidence.make_evidence_set (hfs eval --benchmark synthetic does it)")
-    report, questions = ReadReport(), []
-    for n, rec in enumerate(json.loads(path.read_text())):
-        try:
-            questions.append(BenchmarkQuestion(
-                id=rec["id"], benchmark="synthetic", video=resolve_under(data_root, rec["video"], f"{path}: "),
-                video_id=Path(rec["video"]).stem, question=rec["question"], options=list(rec["options"]),
-                answer=int(rec["answer"]), duration_group=duration_group_of(float(rec["duration"])),
-                category=rec["kind"], duration=float(rec["duration"])))
-            report.kept += 1
-        except (KeyError, TypeError, ValueError) as exc:
-            if not skip_bad:
-                raise InputError(f"{path} record {n}: {exc}") from exc
-            report.skipped["bad record"] += 1
+    root = Path(data_root)
+    path = require_file(Path(annotations) if annotations else root / "items.json", SOURCE)
+    report = ReadReport()
+    questions = collect(path, read_json_records(path), lambda n, r: _parse(root, r), lambda n, r: r.get("id"),
+                        skip_bad, report)
     return questions, report

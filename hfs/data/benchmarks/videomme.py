@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from hfs.data.benchmarks.common import (
-    LETTERS, BadRecord, BenchmarkQuestion, collect, require_file, string_list, text, video_under,
+    BadRecord, BenchmarkQuestion, collect, require_file, string_list, text, video_under,
 )
-from hfs.data.instruct import ReadReport, _load_records
+from hfs.data.instruct import ReadReport, read_json_records
 from hfs.errors import InputError
+from hfs.query.prompt import LETTERS
 
 NAME = "videomme"
 DEFAULT_ANNOTATIONS = "videomme/test-00000-of-00001.parquet"
@@ -45,7 +46,7 @@ def load_records(path: Path) -> list[Any]:
     if path.suffix == ".parquet":
         return _read_parquet(path)
     if path.suffix in (".json", ".jsonl"):
-        return _load_records(path)
+        return read_json_records(path)
     raise InputError(f"{path}: Video-MME annotations should be a .parquet, .json or .jsonl file")
 
 
