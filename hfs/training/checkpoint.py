@@ -1,13 +1,16 @@
 """Training checkpoints: everything needed to continue as if never stopped.
 
 A checkpoint folder holds the trainable weights (safetensors), the optimizer and scheduler
-state, every RNG state and the data position, written into a temporary folder and renamed,
-so an interrupted save never leaves a checkpoint that ``latest_checkpoint`` would pick.
+state and every RNG state (safetensors + JSON, see ``state_io``: nothing is unpickled) and the
+data position, written into a temporary folder and renamed, so an interrupted save never leaves
+a checkpoint that ``latest_checkpoint`` would pick. A checkpoint that cannot be read anyway (a
+damaged disk, a hand-edited file) is passed over for the previous one, with a warning.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import random
 from pathlib import Path
 from typing import Any
@@ -16,9 +19,11 @@ import numpy as np
 import torch
 
 from hfs.atomic import atomic_directory
+from hfs.training.state_io import load_state, save_state
 
-STATE_FILE = "trainer_state.pt"
+STATE_STEM = "trainer_state"  # trainer_state.safetensors + trainer_state.json
 META_FILE = "trainer_meta.json"
+log = logging.getLogger(__name__)
 
 
 def rng_state() -> dict[str, Any]:
@@ -45,12 +50,12 @@ def save_checkpoint(directory: str | Path, weights: dict[str, torch.Tensor], opt
     directory = Path(directory)
     with atomic_directory(directory) as tmp:
         save_file({k: v.detach().contiguous().cpu() for k, v in weights.items()}, str(tmp / "weights.safetensors"))
-        torch.save({
+        save_state({
             "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict() if scheduler is not None else None,
             "rng": rng_state(),
             "generator": generator.get_state() if generator is not None else None,
-        }, tmp / STATE_FILE)
+        }, tmp / STATE_STEM)
         (tmp / META_FILE).write_text(json.dumps({"step": step, "data_position": data_position, **(extra or {})}))
     return directory
 
@@ -61,16 +66,45 @@ def load_checkpoint(directory: str | Path) -> tuple[dict[str, torch.Tensor], dic
 
     directory = Path(directory)
     weights = load_file(str(directory / "weights.safetensors"))
-    # Our own file; it holds optimizer and RNG states, which are not plain tensors.
-    state = torch.load(directory / STATE_FILE, weights_only=False)
+    state = load_state(directory / STATE_STEM)
     meta = json.loads((directory / META_FILE).read_text())
+    if not isinstance(meta.get("step"), int) or not isinstance(meta.get("data_position"), dict):
+        raise ValueError(f"{directory / META_FILE}: no step or data position")
     return weights, state, meta
 
 
+def _checkpoints_newest_first(run_dir: Path) -> list[Path]:
+    # the step is in the folder name (checkpoint-000200); a name without one is not ours
+    found = []
+    for path in run_dir.glob("checkpoint-*"):
+        suffix = path.name.removeprefix("checkpoint-")
+        if path.is_dir() and suffix.isdigit():
+            found.append((int(suffix), path))
+    return [path for _, path in sorted(found, reverse=True)]
+
+
 def latest_checkpoint(run_dir: str | Path) -> Path | None:
-    """The complete checkpoint with the highest step under ``run_dir``, if any."""
-    candidates = []
-    for path in Path(run_dir).glob("checkpoint-*"):
-        if (path / META_FILE).is_file() and (path / STATE_FILE).is_file():
-            candidates.append((json.loads((path / META_FILE).read_text())["step"], path))
-    return max(candidates)[1] if candidates else None
+    """The checkpoint with the highest step under ``run_dir`` that has all its files, if any."""
+    for path in _checkpoints_newest_first(Path(run_dir)):
+        if all((path / name).is_file() for name in
+               (META_FILE, "weights.safetensors", f"{STATE_STEM}.safetensors", f"{STATE_STEM}.json")):
+            return path
+    return None
+
+
+def load_latest_checkpoint(run_dir: str | Path) -> tuple[Path, dict[str, torch.Tensor], dict[str, Any],
+                                                         dict[str, Any]] | None:
+    """(folder, weights, state, meta) of the newest readable checkpoint under ``run_dir``, if any.
+
+    A checkpoint that is incomplete or cannot be read is skipped with a warning, so a damaged
+    newest checkpoint resumes from the one before it instead of stopping the run.
+    """
+    for path in _checkpoints_newest_first(Path(run_dir)):
+        try:
+            weights, state, meta = load_checkpoint(path)
+        except Exception as exc:  # noqa: BLE001 - whatever is wrong with it, the previous one may be fine
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            log.warning("%s: cannot be read (%s); trying the previous checkpoint", path, reason)
+            continue
+        return path, weights, state, meta
+    return None

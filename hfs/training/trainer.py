@@ -29,7 +29,7 @@ from hfs.progress import progress_bar
 from hfs.schedules import LinearSchedule, warmup_cosine
 from hfs.scoring import cosine_scores, standardize
 from hfs.selection.gumbel import TauSchedule
-from hfs.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint, set_rng_state
+from hfs.training.checkpoint import load_latest_checkpoint, save_checkpoint, set_rng_state
 from hfs.training.config import TrainConfig
 from hfs.training.module import HFSTrainModule, StepInputs
 from hfs.video import open_video
@@ -139,8 +139,8 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
     kl_schedule = LinearSchedule(config.kl_start, config.kl_end, steps=steps_per_epoch)
 
     step, epoch, index = 0, 0, 0
-    if resume and (ckpt := latest_checkpoint(out_dir)) is not None:
-        weights, state, meta = load_checkpoint(ckpt)
+    if resume and (found := load_latest_checkpoint(out_dir)) is not None:
+        _, weights, state, meta = found
         raw.load_trainable_state_dict(weights)
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
