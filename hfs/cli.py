@@ -12,6 +12,7 @@ from hfs import __version__
 from hfs.config import SelectConfig, load_yaml
 from hfs.encoders import DEFAULT_ENCODER, list_encoders
 from hfs.errors import HfsError
+from hfs.export import FORMATS as EXPORT_FORMATS
 from hfs.data.benchmarks import list_benchmarks
 from hfs.selection import list_selectors
 
@@ -57,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
                         f"(default {DEFAULT_ENCODER}, or $HFS_ENCODER)")
     p.add_argument("--out", metavar="DIR", help="write selection.json, frames/, contact_sheet.png, timeline.png")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--format", choices=["table", "json", *EXPORT_FORMATS], default=None,
+                   help="what to print: table (default), json (as --json), openai (a chat message's content: "
+                        "each frame's time and the frame as a base64 JPEG), vllm (a vLLM request body: the frames "
+                        "as one JPEG-sequence video with their times, indices and fps)")
     p.add_argument("--config", metavar="YAML", help="SelectConfig values (flags given here win)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     p.add_argument("--cache-dir", metavar="DIR", help="embedding cache folder (default ~/.cache/hfs/embeddings)")
@@ -147,16 +152,21 @@ def cmd_select(args: argparse.Namespace) -> int:
     from hfs.pipeline import select_with_config
 
     config = _config(args)
+    fmt = args.format or ("json" if args.json else "table")
     selection = select_with_config(
         args.video, args.question, args.options, config, image_fps=args.image_fps,
-        allow_download=args.allow_download, progress=not args.json,
+        allow_download=args.allow_download, progress=fmt == "table",
     )
     paths = {}
     if args.out:
         from hfs.report import write_outputs
 
         paths = write_outputs(selection, args.out, image_fps=args.image_fps)
-    if args.json:
+    if fmt in EXPORT_FORMATS:
+        from hfs.export import export
+
+        print(json.dumps(export(selection, fmt, image_fps=args.image_fps)))
+    elif fmt == "json":
         print(json.dumps(selection.to_dict()))
     else:
         _print_table(selection, paths)
