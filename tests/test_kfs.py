@@ -156,14 +156,15 @@ def test_reader_refuses_missing_file_columns_and_empty_file(tmp_path):
 
 @pytest.fixture(scope="module")
 def lvb_root(tmp_path_factory):
-    """A LongVideoBench layout: one 12 s video (red 0-4 s, blue 4-8 s, green 8-12 s), three questions,
-    and a KFS CSV annotating two of them (plus an id the benchmark does not have)."""
+    """A LongVideoBench layout: one 12 s video (red 0-4 s, blue 4-8 s, green 8-12 s), four questions,
+    and a KFS CSV annotating three of them (one with a scene past the video's end) plus an id the
+    benchmark does not have."""
     root = tmp_path_factory.mktemp("lvb")
     (root / "videos").mkdir()
     write_video(root / "videos" / "v.mp4", [Scene("red", 4), Scene("blue", 4), Scene("green", 4)], fps=4,
                 size=(48, 32))
     questions = [("v_0", "When is the green scene shown?"), ("v_1", "Are red and green shown?"),
-                 ("v_2", "Is there a blue scene?")]
+                 ("v_2", "Is there a blue scene?"), ("v_3", "Is there a white scene?")]
     records = [{"video_id": "v", "question": q, "candidates": ["at the start", "at the end"], "correct_choice": 1,
                 "question_category": "T3O", "id": qid, "video_path": "v.mp4", "duration_group": 15,
                 "duration": 12.0} for qid, q in questions]
@@ -172,6 +173,8 @@ def lvb_root(tmp_path_factory):
                                                 "v_1,0,0,0:00:00,0:00:03\n"
                                                 "v_1,1,1,0:08.5,0:09\n"
                                                 "v_1,2,1,0:10,0:10\n"
+                                                "v_2,0,0,0:00,0:01\n"
+                                                "v_2,1,1,1:00:00,1:00:05\n"
                                                 "gone_0,0,0,0:01,0:02\n")
     return root
 
@@ -186,11 +189,12 @@ def _config(root, out, **overrides):
 
 def test_evidence_run_finds_the_annotated_scene_that_uniform_misses(lvb_root, tmp_path):
     report = run_kfs_eval(_config(lvb_root, tmp_path / "out"), progress=False)
-    assert report["questions"] == 2 and report["unannotated_questions"] == 1
-    assert report["annotations"] == {"file": str(lvb_root / "lvb_anno.csv"), "questions": 3, "matched": 2,
+    assert report["questions"] == 3 and report["unannotated_questions"] == 1
+    assert report["annotations"] == {"file": str(lvb_root / "lvb_anno.csv"), "questions": 4, "matched": 3,
                                      "without_question": 1}
+    assert report["run"]["evidence_past_end"] == 1
     records = [json.loads(line) for line in (tmp_path / "out" / "kfs_records.jsonl").read_text().splitlines()]
-    assert len(records) == 2 * 3 * 2
+    assert len(records) == 3 * 3 * 2
     by_key = {(r["id"], r["selector"], r["k"]): r for r in records}
     # the green scene (8-12 s): top-k's single frame is green; uniform's single frame is mid-video (blue)
     assert by_key[("v_0", "topk", 1)]["ukss"] == 1.0 and 8 <= by_key[("v_0", "topk", 1)]["times"][0] <= 12
@@ -209,11 +213,12 @@ def test_evidence_run_finds_the_annotated_scene_that_uniform_misses(lvb_root, tm
             rows = [r for r in records if r["selector"] == selector and r["k"] == k]
             assert cell == {"selector": selector, "k": k, **aggregate(
                 KfsScores(r["kfr"], r["shr"], r["bsr"], r["bds"], r["ukss"]) for r in rows)}
-    assert report["by_duration_group"]["greedy@4"]["groups"]["15s"]["n"] == 2
+    assert report["by_duration_group"]["greedy@4"]["groups"]["15s"]["n"] == 3
     for name in ("report.md", "report.json", "kfs.png"):
         assert (tmp_path / "out" / name).stat().st_size > 0
     table = [line for line in (tmp_path / "out" / "report.md").read_text().splitlines() if line.startswith("| ")]
     assert len(table) == 2 * (1 + 3 * 2)  # header + one row per selector x k, in both tables
+    assert "evidence starts after their video ends" in (tmp_path / "out" / "report.md").read_text()
     assert json.loads((tmp_path / "out" / "report.json").read_text())["overall"] == report["overall"]
 
 
@@ -233,6 +238,8 @@ def test_hfs_eval_cli_errors_are_one_line(lvb_root, tmp_path, capsys):
             "--out", str(tmp_path / "o")]
     assert main(base) == 1
     assert "needs --model" in capsys.readouterr().err
+    assert main(base + ["--model", "m", "--kfs-annotations", str(lvb_root / "lvb_anno.csv")]) == 1
+    assert "drop --model" in capsys.readouterr().err
     bad = tmp_path / "bad.csv"
     bad.write_text(HEADER + "v_0,0,0,0:08,0:0x\n")
     assert main(base + ["--kfs-annotations", str(bad)]) == 1

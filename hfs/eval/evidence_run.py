@@ -84,6 +84,9 @@ def markdown(report: dict[str, Any]) -> str:
                   f"benchmark, {a['without_question']} not; benchmark questions without annotation: "
                   f"{report['unannotated_questions']}. UKSS is the geometric mean over questions of (KFR x BSR x BDS)^(1/3), "
                   f"each floored at 0.01; KFR, SHR, BSR, BDS are means."]
+    if report["run"]["evidence_past_end"]:
+        lines.append(f"Questions whose evidence starts after their video ends (another version of the video?): "
+                     f"{report['run']['evidence_past_end']}.")
     if report["run"]["bad_videos"]:
         lines.append(f"Unusable videos skipped: {report['run']['bad_videos']}.")
     return "\n".join(lines) + "\n"
@@ -126,6 +129,11 @@ def write_kfs_report(report: dict[str, Any], records: list[dict[str, Any]], out_
     return paths
 
 
+def _past_end(scenes, duration: float | None) -> bool:
+    """Whether a scene starts after the video ends: annotations of another version of the video."""
+    return bool(duration) and any(min(start for start, _ in scene.segments) > duration for scene in scenes)
+
+
 def run_kfs_eval(config: KfsEvalConfig, progress: bool = True) -> dict[str, Any]:
     """Score every selector x k on the annotated questions with the KFS-Bench metrics, write the
     report to ``config.out`` and return it."""
@@ -149,7 +157,7 @@ def run_kfs_eval(config: KfsEvalConfig, progress: bool = True) -> dict[str, Any]
     selectors = {s: create_selector("topk" if s == STUDENT else s, objective=config.objective, seed=config.seed)
                  for s in config.selectors}
     records: list[dict[str, Any]] = []
-    counts = {"evaluated": 0, "bad_videos": 0}
+    counts = {"evaluated": 0, "bad_videos": 0, "evidence_past_end": 0}
     t0 = time.perf_counter()
     with progress_bar(len(annotated), f"kfs {config.benchmark}", progress) as bar:
         for q in annotated:
@@ -161,6 +169,8 @@ def run_kfs_eval(config: KfsEvalConfig, progress: bool = True) -> dict[str, Any]
                 counts["bad_videos"] += 1
                 bar.advance()
                 continue
+            if _past_end(annotations[q.id], entry.info.get("duration")):
+                counts["evidence_past_end"] += 1
             scores = scorers.scores(q, entry.embeddings, list(selectors))
             n = len(entry.times)
             for name, selector in selectors.items():
@@ -208,6 +218,9 @@ def cmd_kfs_eval(args) -> int:
     """``hfs eval --kfs-annotations CSV ...`` (the parsed arguments of ``hfs eval``): run and print."""
     from hfs.selection import list_selectors
 
+    if args.model:
+        raise InputError("--kfs-annotations scores the selections without an answerer; drop --model "
+                         "(and run the accuracy evaluation with another --out)")
     names = [s.strip() for s in args.selector.split(",") if s.strip()]
     config = KfsEvalConfig(benchmark=args.benchmark, data_root=args.data_root, kfs_annotations=args.kfs_annotations,
                            out=args.out, selectors=list_selectors() if names == ["all"] else names, k=args.k,
