@@ -82,8 +82,8 @@ def markdown(report: dict[str, Any]) -> str:
     a = report["annotations"]
     lines += ["", f"KFS-Bench annotations `{a['file']}`: {a['questions']} questions, {a['matched']} found in the "
                   f"benchmark, {a['without_question']} not; benchmark questions without annotation: "
-                  f"{report['unannotated_questions']}. UKSS is the geometric mean over questions of (KFR x BSR x BDS)^(1/3), "
-                  f"each floored at 0.01; KFR, SHR, BSR, BDS are means."]
+                  f"{report['unannotated_questions']}. UKSS is the geometric mean over questions of "
+                  f"(KFR x BSR x BDS)^(1/3), each floored at 0.01; KFR, SHR, BSR, BDS are means."]
     if report["run"]["evidence_past_end"]:
         lines.append(f"Questions whose evidence starts after their video ends (another version of the video?): "
                      f"{report['run']['evidence_past_end']}.")
