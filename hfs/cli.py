@@ -112,9 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
                                    "resumable; shard with `accelerate launch -m hfs.cli eval ...`.")
     p.add_argument("--benchmark", required=True, choices=list_benchmarks())
     p.add_argument("--data-root", required=True, metavar="DIR", help="folder holding the benchmark's files")
-    p.add_argument("--model", required=True, metavar="NAME_OR_PATH", help="multimodal LLM answering the questions")
+    p.add_argument("--model", metavar="NAME_OR_PATH", help="multimodal LLM answering the questions")
+    p.add_argument("--kfs-annotations", metavar="CSV", help="no answerer: score the selections against KFS-Bench "
+                   "evidence scenes (lvb_anno.csv, vidmme_anno.csv) instead of --model")
     p.add_argument("--selector", default="uniform,topk,greedy",
-                   help="selectors, comma-separated, 'hfs' for the trained student (default uniform,topk,greedy)")
+                   help="selectors, comma-separated, 'hfs' for the trained student, 'all' with --kfs-annotations "
+                        "(default uniform,topk,greedy)")
     p.add_argument("-k", "--k", type=_int_list, default=[8, 16, 32], help="budgets, comma-separated (default 8,16,32)")
     p.add_argument("-n", "--num-candidates", type=_positive_int, default=128, help="candidates per video (default 128)")
     p.add_argument("--encoder", default=None, help=f"image-text model scoring the frames (default {DEFAULT_ENCODER})")
@@ -230,6 +233,15 @@ def cmd_answer(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from hfs.eval.runner import EvalConfig, run_eval
+
+    if args.kfs_annotations:
+        from hfs.eval.evidence_run import cmd_kfs_eval
+
+        return cmd_kfs_eval(args)
+    if not args.model:
+        from hfs.errors import InputError
+
+        raise InputError("hfs eval needs --model (a multimodal LLM answering) or --kfs-annotations CSV (evidence only)")
 
     config = EvalConfig(benchmark=args.benchmark, data_root=args.data_root, model=args.model, out=args.out,
                         selectors=[s.strip() for s in args.selector.split(",") if s.strip()], k=args.k,
