@@ -329,3 +329,6 @@ def test_a_damaged_or_missing_run_manifest(tmp_path, tiny_vlm_dir, answerer, cap
     report = run_eval(fresh, answerer=answerer, progress=False)
     assert report["overall"]["uniform@2"]["n"] == 1
     assert json.loads((tmp_path / "fresh" / "run.json").read_text())["model"] == str(tiny_vlm_dir)
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(InputError, match="is a file, not a folder"):
+        run_eval(_config(tmp_path, tiny_vlm_dir, out="file"), answerer=answerer, progress=False)

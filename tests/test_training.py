@@ -209,6 +209,9 @@ def test_an_output_folder_belongs_to_one_config(tmp_path, tiny_qwen_dir, tiny_cl
     go(other)
     assert json.loads((run / "config.json").read_text())["k"] == 4
     assert [r["step"] for r in _log(run)] == [1]
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(InputError, match="is a file, not a folder"):
+        go(_config(tmp_path, tiny_qwen_dir, tiny_clip_dir, output_dir=str(tmp_path / "file")))
 
 
 def test_two_processes_through_accelerate_agree(tmp_path, tiny_qwen_dir, tiny_clip_dir, video_dir):

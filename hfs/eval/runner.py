@@ -214,6 +214,8 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
     config.validate()
     state = _state()
     out = Path(config.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
     previous = existing_records(out)  # damaged lines skipped; the main process drops them from the files
     # every process checks, so none waits at a barrier for a failed one

@@ -71,6 +71,8 @@ def check_output_dir(config: Any, out_dir: Path, resume: bool, checkpoint: Path 
     """Refuse to start where ``checkpoint`` (the newest checkpoint in ``out_dir``, if any) could
     be mixed into this run: written by another (or an unknown) config, or by this config
     when not resuming."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"output_dir {out_dir} is a file, not a folder")
     if checkpoint is None:
         return
     stored = read_config(out_dir)
