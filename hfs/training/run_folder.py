@@ -85,8 +85,8 @@ def check_output_dir(config: Any, out_dir: Path, resume: bool, checkpoint: Path 
         raise InputError(f"{out_dir} holds checkpoints of another config ({'; '.join(changed[:3])}{more}); "
                          f"use a new output_dir or delete {out_dir}")
     if not resume:
-        raise InputError(f"{out_dir} already holds checkpoints of this config (newest {checkpoint.name}); pass --resume "
-                         f"to continue that run, or use a new output_dir or delete {out_dir}")
+        raise InputError(f"{out_dir} already holds checkpoints of this config (newest {checkpoint.name}); "
+                         f"pass --resume to continue that run, or use a new output_dir or delete {out_dir}")
 
 
 def prepare_output_dir(config: Any, out_dir: Path, start_step: int) -> int:
