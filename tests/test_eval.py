@@ -242,3 +242,93 @@ def test_resuming_with_another_setup_is_refused(tmp_path, tiny_vlm_dir, tiny_lla
     counting = CountingAnswerer(answerer)
     run_eval(_config(tmp_path, tiny_vlm_dir, k=[2, 4], limit=1), answerer=counting, progress=False)
     assert counting.calls == len(SELECTORS)
+
+
+def test_report_counts_exactly_the_current_questions_selectors_and_ks(tmp_path, tiny_vlm_dir, answerer, capsys):
+    counting = CountingAnswerer(answerer)
+    first = run_eval(_config(tmp_path, tiny_vlm_dir, selectors=["uniform", "topk"], k=[2, 4], limit=2),
+                     answerer=counting, progress=False)
+    assert counting.calls == 2 * 2 * 2 and {c["n"] for c in first["overall"].values()} == {2}
+    # a smaller run into the same folder: everything is already answered, and only it is reported
+    counting = CountingAnswerer(answerer)
+    small = run_eval(_config(tmp_path, tiny_vlm_dir, selectors=["uniform"], k=[4], limit=1), answerer=counting,
+                     progress=False)
+    assert counting.calls == 0
+    assert set(small["overall"]) == {"uniform@4"} and small["overall"]["uniform@4"]["n"] == 1
+    assert small["questions"] == 1 and small["records"] == 1
+    assert [(r["selector"], r["k"]) for r in read_jsonl(tmp_path / "out" / "results.jsonl")] == [("uniform", 4)]
+    # a larger one with another selector: reuses uniform@2 of the first two questions, answers the rest
+    counting = CountingAnswerer(answerer)
+    large = run_eval(_config(tmp_path, tiny_vlm_dir, selectors=["uniform", "greedy"], k=[2], limit=3),
+                     answerer=counting, progress=False)
+    assert counting.calls == 1 + 3
+    assert set(large["overall"]) == {"uniform@2", "greedy@2"} and large["questions"] == 3
+    records = read_jsonl(tmp_path / "out" / "results.jsonl")
+    for cell in large["overall"].values():
+        mine = [r["correct"] for r in records if (r["selector"], r["k"]) == (cell["selector"], cell["k"])]
+        assert cell["n"] == len(mine) == 3 and cell["correct"] == sum(mine)
+    for table in ("by_duration_group", "by_category"):
+        for cell in large[table].values():
+            assert sum(g["n"] for g in cell["groups"].values()) == 3
+    saved = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert saved["overall"] == large["overall"]
+    assert "| uniform | 4 |" not in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_damaged_results_and_leftovers_are_dropped_and_recomputed(tmp_path, tiny_vlm_dir, answerer, capsys):
+    config = _config(tmp_path, tiny_vlm_dir, selectors=["uniform", "topk"], k=[2], limit=2)
+    run_eval(config, answerer=answerer, progress=False)
+    out = tmp_path / "out"
+    complete = _predictions(read_jsonl(out / "results.jsonl"))
+    shard = out / "shards" / "rank0.jsonl"
+    lines = shard.read_bytes().splitlines(keepends=True)
+    assert len(lines) == 4
+    # a line cut short, garbage bytes, JSON that is no record, then the rest and a truncated tail
+    shard.write_bytes(lines[0][:20] + b"\n" + b"\xff\xfe\x00garbage\n" + b'[1, 2]\n{"id": "x"}\n' + lines[1]
+                      + lines[2] + lines[3][:-10])
+    (out / "results.jsonl").write_bytes(b'{"id": \n')
+    for leftover in (out / ".tmp-abc123.json", out / "shards" / ".tmp-def456.jsonl"):
+        leftover.write_text("half")
+    capsys.readouterr()
+    counting = CountingAnswerer(answerer)
+    report = run_eval(config, answerer=counting, progress=False)
+    err = capsys.readouterr().err
+    assert err.count("hfs: warning:") == 1 and "damaged" in err and "recomputed" in err
+    assert counting.calls == 2  # the first and the last record of the shard
+    assert _predictions(read_jsonl(out / "results.jsonl")) == complete
+    from hfs.eval.results import read_records
+
+    assert read_records(shard) == (read_jsonl(shard), 0) and len(read_jsonl(shard)) == 4
+    assert not list(out.glob(".tmp-*")) and not list((out / "shards").glob(".tmp-*"))
+    assert {c["n"] for c in report["overall"].values()} == {2}
+    # nothing damaged is left: the next run warns about nothing and answers nothing
+    counting = CountingAnswerer(answerer)
+    run_eval(config, answerer=counting, progress=False)
+    assert counting.calls == 0 and "warning" not in capsys.readouterr().err
+
+
+def test_a_damaged_or_missing_run_manifest(tmp_path, tiny_vlm_dir, answerer, capsys):
+    config = _config(tmp_path, tiny_vlm_dir, selectors=["uniform"], k=[2], limit=1)
+    run_eval(config, answerer=answerer, progress=False)
+    manifest = tmp_path / "out" / "run.json"
+    manifest.write_bytes(b'{"benchmark": "synth')  # cut short
+    args = ["eval", "--benchmark", "synthetic", "--data-root", str(tmp_path / "set"), "--model", str(tiny_vlm_dir),
+            "--encoder", "color-names", "--selector", "uniform", "-k", "2", "--limit", "1", "--out",
+            str(tmp_path / "out")]
+    capsys.readouterr()
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("hfs: error:") and "run.json is damaged" in err[0]
+    manifest.unlink()
+    with pytest.raises(InputError, match="holds results but no run.json"):
+        run_eval(config, answerer=answerer, progress=False)
+    # with no results beside it, a damaged manifest is only rewritten
+    fresh = _config(tmp_path, tiny_vlm_dir, out="fresh", selectors=["uniform"], k=[2], limit=1)
+    (tmp_path / "fresh").mkdir()
+    (tmp_path / "fresh" / "run.json").write_bytes(b"\x00\xff")
+    report = run_eval(fresh, answerer=answerer, progress=False)
+    assert report["overall"]["uniform@2"]["n"] == 1
+    assert json.loads((tmp_path / "fresh" / "run.json").read_text())["model"] == str(tiny_vlm_dir)
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(InputError, match="is a file, not a folder"):
+        run_eval(_config(tmp_path, tiny_vlm_dir, out="file"), answerer=answerer, progress=False)

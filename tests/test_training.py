@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ import torch
 import yaml
 
 from hfs.data.instruct import TrainingQuestion
+from hfs.errors import InputError
 from hfs.student import HFSSelector, StudentConfig
 from hfs.training.config import DataConfig, TrainConfig
 from hfs.training.trainer import train
@@ -115,6 +117,101 @@ def test_resume_continues_exactly(tmp_path, tiny_qwen_dir, tiny_clip_dir, tiny_e
     assert [r["step"] for r in b] == [1, 2, 3]
     assert b[2]["loss"] == a[2]["loss"]
     assert b[2]["lr"] == pytest.approx(a[2]["lr"]) and b[2]["tau"] == pytest.approx(a[2]["tau"])
+
+
+def _tensorboard_scalars(run_dir, tag="train/loss"):
+    """(step, value) of ``tag`` as TensorBoard shows them, purges of restarted sessions applied.
+
+    TensorBoard reads a folder's event files in name order (start second, pid, a counter); real
+    sessions are seconds apart, but two in one test process may share a second and sort
+    wrongly, so the files are read in the order of their first event's wall time."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    files = sorted((run_dir / "tensorboard").glob("events.out.tfevents.*"),
+                   key=lambda f: next(iter(EventFileLoader(str(f)).Load())).wall_time)
+    view = run_dir.parent / "tensorboard-view"
+    view.mkdir()
+    for n, f in enumerate(files):
+        shutil.copy(f, view / f"events.out.tfevents.{n:04d}")
+    events = EventAccumulator(str(view))
+    events.Reload()
+    return [(e.step, e.value) for e in events.Scalars(tag)]
+
+
+def test_resume_after_a_kill_logs_every_step_once_and_removes_leftovers(tmp_path, tiny_qwen_dir, tiny_clip_dir,
+                                                                        tiny_encoder, video_dir):
+    qs = _questions(video_dir)
+    config = _config(tmp_path, tiny_qwen_dir, tiny_clip_dir, max_steps=4, checkpoint_every=2)
+    train(config, stop_at=3, student=_student(config), questions=qs, encoder=tiny_encoder, progress=False)
+    run = tmp_path / "run"
+    # a kill after step 3 was logged, while its checkpoint was being written: only checkpoint 2 is complete
+    os.replace(run / "checkpoint-000003", run / ".checkpoint-000003.k1ll3d00")
+    shutil.rmtree(run / "student")
+    (run / "student").mkdir()
+    for leftover in (run / ".tmp-a1b2c3.json", run / "student" / ".tmp-d4e5f6.safetensors"):
+        leftover.write_text("half")
+    assert [r["step"] for r in _log(run)] == [1, 2, 3]
+    summary = train(config, resume=True, student=_student(config), questions=qs, encoder=tiny_encoder,
+                    progress=False)
+    assert summary["steps"] == 4
+    log = _log(run)
+    assert [r["step"] for r in log] == [1, 2, 3, 4]
+    scalars = _tensorboard_scalars(run)
+    assert [step for step, _ in scalars] == [1, 2, 3, 4]
+    assert [value for _, value in scalars] == pytest.approx([r["loss"] for r in log])
+    assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == []
+    assert [p.name for p in (run / "student").iterdir() if p.name.startswith(".")] == []
+    assert sorted(p.name for p in run.glob("checkpoint-*")) == ["checkpoint-000002", "checkpoint-000004"]
+
+
+def test_an_output_folder_belongs_to_one_config(tmp_path, tiny_qwen_dir, tiny_clip_dir, tiny_encoder, video_dir,
+                                                capsys):
+    from hfs.train import main
+    from hfs.training.run_folder import config_json
+
+    qs = _questions(video_dir)
+    run = tmp_path / "run"
+
+    def go(config, resume=False):
+        return train(config, resume=resume, student=_student(config), questions=qs, encoder=tiny_encoder,
+                     progress=False)
+
+    config = _config(tmp_path, tiny_qwen_dir, tiny_clip_dir, max_steps=1, checkpoint_every=0)
+    go(config)
+    assert json.loads((run / "config.json").read_text()) == config_json(config)
+    other = _config(tmp_path, tiny_qwen_dir, tiny_clip_dir, max_steps=1, checkpoint_every=0, k=4)
+    for resume in (False, True):
+        with pytest.raises(InputError, match=r"another config \(k: 3 -> 4\); use a new output_dir or delete"):
+            go(other, resume)
+    with pytest.raises(InputError, match="already holds checkpoints of this config.*pass --resume"):
+        go(config)
+    # bookkeeping may change on resume; the finished run has nothing left to do
+    assert go(_config(tmp_path, tiny_qwen_dir, tiny_clip_dir, max_steps=1, checkpoint_every=5, log_every=2),
+              resume=True)["steps"] == 1
+    assert [r["step"] for r in _log(run)] == [1]
+    # the command line says it in one line
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump(config_json(other)))
+    capsys.readouterr()
+    assert main([str(tmp_path / "other.yaml"), "--resume"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("hfs: error:") and "another config (k: 3 -> 4)" in err[0]
+    for damage in (None, b'{"k": 3, "lr'):
+        if damage is None:
+            (run / "config.json").unlink()
+        else:
+            (run / "config.json").write_bytes(damage)
+        with pytest.raises(InputError, match="holds checkpoints .* but no readable config.json"):
+            go(config, resume=True)
+    # without checkpoints nothing can be mixed: another config starts afresh, its log too
+    for ckpt in run.glob("checkpoint-*"):
+        shutil.rmtree(ckpt)
+    go(other)
+    assert json.loads((run / "config.json").read_text())["k"] == 4
+    assert [r["step"] for r in _log(run)] == [1]
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(InputError, match="is a file, not a folder"):
+        go(_config(tmp_path, tiny_qwen_dir, tiny_clip_dir, output_dir=str(tmp_path / "file")))
 
 
 def test_two_processes_through_accelerate_agree(tmp_path, tiny_qwen_dir, tiny_clip_dir, video_dir):

@@ -2,8 +2,9 @@
 resume, and merged across the shards of several processes.
 
 One record per (question, selector, k). Each process appends to its own shard file and fsyncs
-every line, so a killed run loses at most the line being written; a truncated last line is
-dropped when the shard is reopened.
+every line, so a killed run loses at most the line being written. A damaged line (the
+truncated last line of a kill, garbage bytes, a record missing its fields) is never trusted:
+readers skip it and ``repair`` rewrites the files without it, so its answer is recomputed.
 """
 
 from __future__ import annotations
@@ -24,30 +25,64 @@ def record_key(record: dict[str, Any]) -> tuple[str, str, int]:
     return (str(record["id"]), str(record["selector"]), int(record["k"]))
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """The complete records of ``path``; a truncated last line (an interrupted write) is ignored."""
+def _record(line: bytes) -> dict[str, Any] | None:
+    """The record on one line, or None when the line is not a complete, well-formed record."""
+    try:
+        record = json.loads(line)
+    except ValueError:  # bad JSON, or bytes that are not UTF-8
+        return None
+    if not isinstance(record, dict):
+        return None
+    ok = (isinstance(record.get("id"), (str, int)) and not isinstance(record.get("id"), bool)
+          and isinstance(record.get("selector"), str)
+          and isinstance(record.get("k"), int) and not isinstance(record.get("k"), bool)
+          and isinstance(record.get("correct"), bool))
+    return record if ok else None
+
+
+def read_records(path: Path) -> tuple[list[dict[str, Any]], int]:
+    """(the well-formed records of ``path``, how many non-empty lines were damaged)."""
     if not path.is_file():
-        return []
-    records = []
-    lines = path.read_text().split("\n")
-    for n, line in enumerate(lines):
+        return [], 0
+    records, damaged = [], 0
+    for line in path.read_bytes().split(b"\n"):
         if not line.strip():
             continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            if n == len(lines) - 1:  # the unfinished last line of a killed run
-                break
-            raise
-    return records
+        record = _record(line)
+        if record is None:
+            damaged += 1
+        else:
+            records.append(record)
+    return records, damaged
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The well-formed records of ``path``; damaged lines (an interrupted write) are skipped."""
+    return read_records(path)[0]
+
+
+def _files(out_dir: Path) -> list[Path]:
+    return [out_dir / RESULTS, *sorted((out_dir / SHARDS).glob("*.jsonl"))]
 
 
 def existing_records(out_dir: Path) -> list[dict[str, Any]]:
     """Every finished record under ``out_dir``: the merged file and all shards."""
-    records = read_jsonl(out_dir / RESULTS)
-    for shard in sorted((out_dir / SHARDS).glob("*.jsonl")):
-        records += read_jsonl(shard)
-    return records
+    return [r for path in _files(out_dir) for r in read_jsonl(path)]
+
+
+def repair(out_dir: Path) -> dict[str, int]:
+    """Rewrite (atomically) every results file under ``out_dir`` that has damaged lines,
+    keeping its good records; returns {file relative to ``out_dir``: lines dropped}.
+
+    Call it while no process is appending to the shards."""
+    dropped = {}
+    for path in _files(out_dir):
+        records, damaged = read_records(path)
+        if damaged:
+            with atomic_file(path) as tmp:
+                tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
+            dropped[path.relative_to(out_dir).as_posix()] = damaged
+    return dropped
 
 
 class ShardWriter:
@@ -57,9 +92,9 @@ class ShardWriter:
         self.path = out_dir / SHARDS / f"rank{rank}.jsonl"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.is_file():  # drop a partial last line left by a kill
-            text = self.path.read_text()
-            if text and not text.endswith("\n"):
-                self.path.write_text(text[: text.rfind("\n") + 1])
+            data = self.path.read_bytes()
+            if data and not data.endswith(b"\n"):
+                os.truncate(self.path, data.rfind(b"\n") + 1)
         self._file = open(self.path, "a")
 
     def write(self, record: dict[str, Any]) -> None:
@@ -72,15 +107,19 @@ class ShardWriter:
 
 
 def merge(out_dir: Path, order: Iterable[str], selectors: list[str], ks: list[int]) -> list[dict[str, Any]]:
-    """All records, first one per key, in question order then selector then k; written to
-    results.jsonl (atomically) and returned."""
-    rank = {qid: n for n, qid in enumerate(order)}
+    """The records of this run, one per (question in ``order``, selector in ``selectors``,
+    k in ``ks``), in question order then selector then k; written to results.jsonl
+    (atomically) and returned. Records of other questions, selectors or ks (earlier runs into
+    the same folder) stay in the shards for reuse but are not part of this run's results."""
+    rank = {str(qid): n for n, qid in enumerate(order)}
     sel_rank = {s: n for n, s in enumerate(selectors)}
+    wanted = {int(k) for k in ks}
     unique: dict[tuple, dict[str, Any]] = {}
     for record in existing_records(out_dir):
-        unique.setdefault(record_key(record), record)
-    records = sorted(unique.values(), key=lambda r: (rank.get(r["id"], len(rank)), sel_rank.get(r["selector"], 99),
-                                                     r["k"]))
+        key = record_key(record)
+        if key[0] in rank and key[1] in sel_rank and key[2] in wanted:
+            unique.setdefault(key, record)
+    records = sorted(unique.values(), key=lambda r: (rank[str(r["id"])], sel_rank[r["selector"]], int(r["k"])))
     with atomic_file(out_dir / RESULTS) as tmp:
         tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
     return records

@@ -8,6 +8,11 @@ Records are appended to this process's shard as they are produced, so an interru
 resumes without redoing finished (question, selector, k) triples. Under ``accelerate launch``
 each process takes every world-size-th question; the main process merges the shards and writes
 the report.
+
+An output folder belongs to one setup (run.json: model, encoder, benchmark, N, ...); runs into
+it may ask for other questions (``limit``), selectors or ks: finished answers are reused, and the
+report covers exactly the current run's questions x selectors x ks. Damaged result lines are
+dropped (and recomputed); temporary files of a killed write are removed.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from hfs.config import ObjectiveConfig
 from hfs.data.benchmarks import BenchmarkQuestion, read_benchmark
 from hfs.encoders import create_encoder
 from hfs.errors import InputError, VideoError
-from hfs.eval.results import ShardWriter, existing_records, merge, record_key
+from hfs.eval.results import SHARDS, ShardWriter, existing_records, merge, record_key, repair
+from hfs.leftovers import remove_leftovers, warn
 from hfs.pipeline import cached_candidates, load_student
 from hfs.progress import progress_bar
 from hfs.scoring import query_scores, standardize
@@ -58,6 +64,10 @@ class EvalConfig:
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
 
     def validate(self) -> None:
+        """Refuse unusable settings; drop repeated selectors and ks."""
+        self.selectors = list(dict.fromkeys(self.selectors))
+        if not self.selectors:
+            raise InputError("no selectors to evaluate")
         known = set(list_selectors()) | {STUDENT}
         unknown = [s for s in self.selectors if s not in known]
         if unknown:
@@ -66,6 +76,9 @@ class EvalConfig:
             raise InputError("selector 'hfs' needs --checkpoint (a trained student)")
         if not self.k or min(self.k) < 1:
             raise InputError(f"k must be positive integers, got {self.k}")
+        self.k = sorted({int(k) for k in self.k})
+        if self.limit is not None and self.limit < 1:
+            raise InputError(f"limit must be a positive number of questions, got {self.limit}")
 
 
 def load_questions(config: EvalConfig) -> tuple[list[BenchmarkQuestion], dict[str, int]]:
@@ -138,18 +151,52 @@ MANIFEST = "run.json"
 _SAME_RUN = ("benchmark", "model", "encoder", "checkpoint", "num_candidates", "annotations", "seed")
 
 
-def _check_manifest(config: EvalConfig, out: Path) -> dict[str, Any]:
+def _read_manifest(path: Path) -> dict[str, Any] | None:
+    """The manifest at ``path``, or None when it cannot be read or is not a JSON object."""
+    try:
+        old = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return old if isinstance(old, dict) else None
+
+
+def _check_manifest(config: EvalConfig, out: Path, has_results: bool) -> dict[str, Any]:
     """What must not change between a run and its resumption; a mismatch is refused, since
-    mixing answers of two setups in one report would be silently wrong."""
+    mixing answers of two setups in one report would be silently wrong. Results with no
+    readable manifest cannot be matched to a setup and are refused too; a damaged manifest
+    beside no results is simply rewritten."""
     manifest = {key: getattr(config, key) for key in _SAME_RUN}
     path = out / MANIFEST
-    if path.is_file():
-        old = json.loads(path.read_text())
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not the run manifest hfs eval writes; use another --out")
+    if not path.exists():
+        if has_results:
+            raise InputError(f"{out} holds results but no {MANIFEST} naming the setup that wrote them; "
+                             f"use another --out or remove it")
+        return manifest
+    old = _read_manifest(path)
+    if old is None:
+        if has_results:
+            raise InputError(f"{path} is damaged (not a JSON object), so the results in {out} cannot be matched "
+                             f"to a setup; use another --out or remove {out}")
+    else:
         changed = [key for key in _SAME_RUN if old.get(key) != manifest[key]]
         if changed:
             raise InputError(f"{out} holds results of another setup ({', '.join(f'{k}: {old.get(k)!r}' for k in changed)}); "
                              f"use another --out or remove it")
     return manifest
+
+
+def _tidy(out: Path) -> None:
+    """Remove temporary files of a killed write and damaged result lines (with one warning).
+    Main process only, while no process writes to ``out``."""
+    remove_leftovers(out)
+    remove_leftovers(out / SHARDS)
+    dropped = repair(out)
+    if dropped:
+        where = ", ".join(f"{name}: {n}" for name, n in dropped.items())
+        warn(f"{out}: skipped {sum(dropped.values())} damaged result line(s) ({where}); "
+             f"those answers will be recomputed")
 
 
 def _state():
@@ -167,8 +214,14 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
     config.validate()
     state = _state()
     out = Path(config.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    manifest = _check_manifest(config, out)  # every process, so none waits at a barrier for a failed one
+    previous = existing_records(out)  # damaged lines skipped; the main process drops them from the files
+    # every process checks, so none waits at a barrier for a failed one
+    manifest = _check_manifest(config, out, has_results=bool(previous))
+    if state.is_main_process:
+        _tidy(out)
     questions, skipped = load_questions(config) if state.is_main_process else (None, None)
     state.wait_for_everyone()
     if state.is_main_process:
@@ -176,8 +229,8 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
             tmp.write_text(json.dumps(manifest, indent=1))
     if not state.is_main_process:
         questions, skipped = load_questions(config)  # after the main process generated what was missing
-    ks = sorted({int(k) for k in config.k})
-    done = {record_key(r) for r in existing_records(out)}
+    ks = config.k  # sorted and unique (validate)
+    done = {record_key(r) for r in previous}
     mine = questions[state.process_index::state.num_processes]
     todo = [q for q in mine if any((q.id, s, k) not in done for s in config.selectors for k in ks)]
 

@@ -5,7 +5,9 @@
 
 Each process takes every world-th question of a seeded per-epoch order; a checkpoint stores
 the trainable weights, optimizer, scheduler, RNG states, the Gumbel generator and the data
-position, so ``--resume`` continues exactly where the run stopped.
+position, so ``--resume`` continues exactly where the run stopped. The output folder belongs to
+one config (see hfs.training.run_folder); on resume the log and TensorBoard drop the steps after
+the checkpoint, so steps replayed since it are recorded once.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ import json
 import math
 import time
 from collections import OrderedDict
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from hfs.atomic import atomic_file
 from hfs.cache import EmbeddingCache
 from hfs.encoders import create_encoder
 from hfs.errors import InputError
@@ -29,9 +31,10 @@ from hfs.progress import progress_bar
 from hfs.schedules import LinearSchedule, warmup_cosine
 from hfs.scoring import cosine_scores, standardize
 from hfs.selection.gumbel import TauSchedule
-from hfs.training.checkpoint import load_latest_checkpoint, save_checkpoint, set_rng_state
+from hfs.training.checkpoint import latest_checkpoint, load_latest_checkpoint, save_checkpoint, set_rng_state
 from hfs.training.config import TrainConfig
 from hfs.training.module import HFSTrainModule, StepInputs
+from hfs.training.run_folder import LOG_FILE, check_output_dir, prepare_output_dir
 from hfs.video import open_video
 
 
@@ -98,6 +101,9 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
 
     ``student``, ``teacher``, ``questions`` and ``encoder`` override what the config would
     build (tests pass tiny models); ``questions`` are ``TrainingQuestion``s with answers.
+
+    A folder holding checkpoints of another config is refused, and so is one holding this
+    config's checkpoints unless ``resume`` (see hfs.training.run_folder).
     """
     from accelerate import Accelerator
     from accelerate.utils import DistributedDataParallelKwargs, set_seed
@@ -110,6 +116,8 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
     )
     set_seed(config.seed)
     out_dir = Path(config.output_dir)
+    newest = latest_checkpoint(out_dir)
+    check_output_dir(config, out_dir, resume, newest)  # every process, before any of them writes
     encoder = encoder or create_encoder(config.student.encoder)
     if encoder.dim != config.student.frame_dim:
         raise InputError(f"student.frame_dim={config.student.frame_dim} but encoder {encoder.name} gives {encoder.dim}-d")
@@ -140,7 +148,7 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
 
     step, epoch, index = 0, 0, 0
     if resume and (found := load_latest_checkpoint(out_dir)) is not None:
-        _, weights, state, meta = found
+        _, weights, state, meta = found  # the newest readable one: a damaged newest is passed over
         raw.load_trainable_state_dict(weights)
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -150,7 +158,9 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
 
     store = CandidateStore(encoder, config.data.num_candidates, config.data.cache_dir,
                            getattr(teacher, "short_side", None))
-    logger = _Logger(out_dir, accelerator.is_main_process, config)
+    if accelerator.is_main_process:
+        prepare_output_dir(config, out_dir, step)  # config.json, leftovers gone, log.jsonl cut back to `step`
+    logger = _Logger(out_dir, accelerator.is_main_process, config, step)
     last: dict[str, float] = {}
     module.train()
     with progress_bar(total_steps, "training", progress and accelerator.is_main_process) as bar:
@@ -194,7 +204,8 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
     if accelerator.is_main_process:
         raw.student.config.encoder = raw.student.config.encoder or encoder.name
         raw.student.save_pretrained(student_dir)
-        (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+        with atomic_file(out_dir / "summary.json") as tmp:
+            tmp.write_text(json.dumps(summary, indent=2))
     accelerator.wait_for_everyone()
     logger.close()
     return summary
@@ -210,9 +221,12 @@ def _checkpoint(accelerator, raw, optimizer, scheduler, generator, out_dir: Path
 
 
 class _Logger:
-    """One JSON line per step in log.jsonl, and the same scalars in TensorBoard."""
+    """One JSON line per step in log.jsonl, and the same scalars in TensorBoard.
 
-    def __init__(self, out_dir: Path, enabled: bool, config: TrainConfig) -> None:
+    ``start_step`` is the step the run starts from: TensorBoard hides what an earlier session
+    logged after it (purge_step), as ``prepare_output_dir`` cut log.jsonl back to it."""
+
+    def __init__(self, out_dir: Path, enabled: bool, config: TrainConfig, start_step: int = 0) -> None:
         self.enabled = enabled
         self.every = max(1, config.log_every)
         self.writer = None
@@ -220,12 +234,11 @@ class _Logger:
         if not enabled:
             return
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "config.json").write_text(json.dumps(asdict(config), indent=2, default=str))
-        self.file = open(out_dir / "log.jsonl", "a")
+        self.file = open(out_dir / LOG_FILE, "a")
         try:
             from torch.utils.tensorboard import SummaryWriter
 
-            self.writer = SummaryWriter(str(out_dir / "tensorboard"))
+            self.writer = SummaryWriter(str(out_dir / "tensorboard"), purge_step=start_step + 1)
         except ImportError:  # tensorboard is a dependency; without it JSONL still records everything
             self.writer = None
 
