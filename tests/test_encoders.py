@@ -213,3 +213,11 @@ def test_student_checkpoint_with_broken_weights_is_one_clear_error(tiny_qwen_dir
     (out / "hfs_student.safetensors").write_bytes(b"\x80\x04not safetensors" * 50)
     with pytest.raises(WeightsError, match="hfs_student.safetensors: not a valid safetensors file"):
         HFSSelector.from_pretrained(out)
+
+
+def test_tiny_random_clip_in_an_unwritable_cache_is_one_clear_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "cache-is-a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("HFS_CACHE_DIR", str(blocker))
+    with pytest.raises(EncoderNotAvailableError, match="HFS_CACHE_DIR to a writable folder"):
+        create_encoder("tiny-random-clip", seed=7)
