@@ -144,9 +144,7 @@ class EmbeddingCache:
                 times = np.asarray(data["times"])
                 embeddings = np.asarray(data["embeddings"])
                 meta = json.loads(str(data["meta"][()]))
-        except FileNotFoundError:
-            return None
-        except PermissionError:
+        except (FileNotFoundError, PermissionError):  # absent, or a folder this user cannot read
             return None
         except Exception:  # noqa: BLE001 - any unreadable entry is a miss, whatever broke it
             self._discard(file)
