@@ -2,8 +2,10 @@
 
 An entry is one ``.npz`` file written to a temporary name in the same folder and renamed
 into place, so a process killed mid-write leaves at most a stray temporary file, never an
-entry. Entries also carry a checksum of their arrays, checked on every read: a damaged or
-truncated entry is deleted and treated as a miss.
+entry (``hfs.atomic`` removes such leftovers on a later run). Entries also carry a checksum of
+their arrays, checked on every read along with their shapes and values: a damaged, truncated or
+otherwise invalid entry is deleted and treated as a miss. A cache folder that cannot be written
+is not an error: the run goes on without it after one warning line.
 """
 
 from __future__ import annotations
@@ -11,16 +13,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hfs.atomic import atomic_file
-from hfs.errors import CacheError
+from hfs.atomic import atomic_file, clean_stale
 
-CACHE_VERSION = 1
+# 2: entries keyed on an image folder's frame rate too, and validated against the encoder
+CACHE_VERSION = 2
 
 
 def default_cache_dir() -> Path:
@@ -61,49 +64,123 @@ def _checksum(times: np.ndarray, embeddings: np.ndarray) -> str:
     return h.hexdigest()
 
 
+def entry_problem(times: np.ndarray, embeddings: np.ndarray, dim: int | None = None,
+                  max_rows: int | None = None) -> str | None:
+    """What makes (``times``, ``embeddings``) unusable as candidates, or None if nothing does.
+
+    Valid: 1 to ``max_rows`` rows, times finite, non-negative, strictly ascending; embeddings
+    [rows, ``dim``] and finite.
+    """
+    if times.ndim != 1 or embeddings.ndim != 2:
+        return f"arrays of {times.ndim} and {embeddings.ndim} dimensions"
+    rows = len(times)
+    if rows == 0 or len(embeddings) != rows:
+        return f"{rows} times for {len(embeddings)} embeddings"
+    if max_rows is not None and rows > max_rows:
+        return f"{rows} candidates, at most {max_rows} expected"
+    if dim is not None and embeddings.shape[1] != dim:
+        return f"{embeddings.shape[1]}-d embeddings, the encoder gives {dim}-d"
+    if not (np.all(np.isfinite(times)) and np.all(np.isfinite(embeddings))):
+        return "values that are not finite"
+    if times[0] < 0 or np.any(np.diff(times) <= 0):
+        return "times that are negative or not strictly ascending"
+    return None
+
+
+_WARNED: set[str] = set()
+_CLEANED: set[str] = set()
+
+
+def _warn_once(root: Path, what: str) -> None:
+    """One line on stderr per cache folder and process: the run goes on without the cache."""
+    if str(root) not in _WARNED:
+        _WARNED.add(str(root))
+        print(f"hfs: warning: {root}: {what}; running without the embedding cache", file=sys.stderr)
+
+
 class EmbeddingCache:
-    """Folder of cache entries; ``key(...)`` names one, ``load``/``save`` read and write it."""
+    """Folder of cache entries; ``key(...)`` names one, ``load``/``save`` read and write it.
+
+    The cache never fails a run: an entry that cannot be read or is not valid is a miss (and is
+    removed when possible), and a folder that cannot be written is skipped with one warning line.
+    """
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root).expanduser() if root is not None else default_cache_dir() / "embeddings"
+        self.writable = True
 
     @staticmethod
-    def key(video_hash: str, num_candidates: int, encoder_fingerprint: str, short_side: int) -> str:
-        raw = f"v{CACHE_VERSION}|{video_hash}|{num_candidates}|{encoder_fingerprint}|{short_side}"
+    def key(video_hash: str, num_candidates: int, encoder_fingerprint: str, short_side: int,
+            frame_rate: float | None = None) -> str:
+        """Names the entry of everything that sets the candidates' times and embeddings.
+
+        ``frame_rate``: the rate an image folder is shown at (it sets every image's time); None
+        for a video file, whose content fixes its own. The decode mode is not part of the key:
+        every mode yields the same frames (tests/test_video.py holds them to that).
+        """
+        rate = "file" if frame_rate is None else repr(float(frame_rate))
+        raw = f"v{CACHE_VERSION}|{video_hash}|{num_candidates}|{encoder_fingerprint}|{short_side}|{rate}"
         return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
     def path(self, key: str) -> Path:
         return self.root / f"{key}.npz"
 
-    def load(self, key: str) -> CachedEmbeddings | None:
-        """The entry for ``key``, or None if absent or not valid (a bad entry is removed)."""
+    def _clean_once(self) -> None:
+        """Remove temporary files of killed writers, once per folder and process."""
+        if str(self.root) not in _CLEANED:
+            _CLEANED.add(str(self.root))
+            clean_stale(self.root)
+
+    def load(self, key: str, dim: int | None = None, max_rows: int | None = None) -> CachedEmbeddings | None:
+        """The entry for ``key``, or None if absent or not valid (a bad entry is removed).
+
+        ``dim`` and ``max_rows``: the embedding width and the most candidates the caller
+        expects; an entry that disagrees is not valid.
+        """
+        self._clean_once()
         file = self.path(key)
-        if not file.is_file():
-            return None
         try:
             with np.load(file, allow_pickle=False) as data:
-                times = data["times"].astype(np.float64)
-                embeddings = data["embeddings"].astype(np.float32)
-                meta = json.loads(str(data["meta"]))
-            if meta.get("version") != CACHE_VERSION or meta.get("checksum") != _checksum(times, embeddings):
-                raise ValueError("checksum mismatch")
-            if times.ndim != 1 or embeddings.ndim != 2 or len(times) != len(embeddings):
-                raise ValueError("shape mismatch")
+                times = np.asarray(data["times"])
+                embeddings = np.asarray(data["embeddings"])
+                meta = json.loads(str(data["meta"][()]))
+        except (FileNotFoundError, PermissionError):  # absent, or a folder this user cannot read
+            return None
         except Exception:  # noqa: BLE001 - any unreadable entry is a miss, whatever broke it
-            file.unlink(missing_ok=True)
+            self._discard(file)
+            return None
+        if (times.dtype != np.float64 or embeddings.dtype != np.float32 or not isinstance(meta, dict)
+                or meta.get("version") != CACHE_VERSION or not isinstance(meta.get("info"), dict)
+                or meta.get("checksum") != _checksum(times, embeddings)
+                or entry_problem(times, embeddings, dim, max_rows) is not None):
+            self._discard(file)
             return None
         return CachedEmbeddings(times=times, embeddings=embeddings, info=meta["info"])
 
-    def save(self, key: str, entry: CachedEmbeddings) -> Path:
-        """Write atomically (temporary file in the same folder, fsync, rename)."""
+    def _discard(self, file: Path) -> None:
+        try:
+            file.unlink(missing_ok=True)
+        except OSError:  # a read-only cache: the entry stays, and stays a miss
+            pass
+
+    def save(self, key: str, entry: CachedEmbeddings) -> Path | None:
+        """Write atomically (temporary file in the same folder, fsync, rename).
+
+        Returns the entry's path, or None when the folder cannot be written (said once, on
+        stderr) or the entry is not valid (it is not stored).
+        """
+        times = np.asarray(entry.times, np.float64)
+        embeddings = np.asarray(entry.embeddings, np.float32)
+        if not self.writable or entry_problem(times, embeddings) is not None:
+            return None
+        self._clean_once()
+        meta = {"version": CACHE_VERSION, "checksum": _checksum(times, embeddings), "info": entry.info}
         try:
             self.root.mkdir(parents=True, exist_ok=True)
+            with atomic_file(self.path(key)) as tmp, open(tmp, "wb") as f:
+                np.savez(f, times=times, embeddings=embeddings, meta=np.array(json.dumps(meta)))
         except OSError as exc:
-            raise CacheError(f"{self.root}: cannot create cache folder ({exc.strerror})") from exc
-        meta = {"version": CACHE_VERSION, "checksum": _checksum(entry.times, entry.embeddings), "info": entry.info}
-        with atomic_file(self.path(key)) as tmp, open(tmp, "wb") as f:
-            np.savez(
-                f, times=np.asarray(entry.times, np.float64),
-                embeddings=np.asarray(entry.embeddings, np.float32), meta=np.array(json.dumps(meta)),
-            )
+            self.writable = False
+            _warn_once(self.root, f"cannot write to the cache folder ({exc.strerror or exc})")
+            return None
         return self.path(key)

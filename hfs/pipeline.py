@@ -73,13 +73,19 @@ def cached_candidates(
     """The candidates' embeddings from ``cache`` if there, else decoded, embedded and stored.
 
     Returns (entry, whether it came from the cache, seconds reading the video, seconds
-    encoding). Hashing the file to find its entry counts as reading the video.
+    encoding). Hashing the file to find its entry counts as reading the video. The entry is
+    keyed on the video's content, N, the encoder and, for an image folder, its frame rate; an
+    entry that does not fit this encoder and N is recomputed. A cache that cannot be written
+    costs a warning line, not the run.
     """
     t0 = time.perf_counter()
-    key = EmbeddingCache.key(content_hash(source.path), num_candidates, encoder.fingerprint,
-                             encoder.short_side) if cache is not None else ""
+    key = ""
+    if cache is not None:
+        rate = source.info.fps if source.info.kind == "folder" else None
+        key = EmbeddingCache.key(content_hash(source.path), num_candidates, encoder.fingerprint,
+                                 encoder.short_side, frame_rate=rate)
     t_hash = time.perf_counter() - t0
-    entry = cache.load(key) if cache is not None else None
+    entry = cache.load(key, dim=encoder.dim, max_rows=num_candidates) if cache is not None else None
     if entry is not None:
         return entry, True, t_hash, 0.0
     entry, t_decode, t_encode = embed_candidates(source, encoder, num_candidates, batch_size, decode_mode, progress)
@@ -127,8 +133,8 @@ def select(
 
     ``video`` is a file or a folder of images (shown at ``image_fps``). ``encoder`` is a name
     (see ``hfs.encoders``), an encoder object, or None for the default. Embeddings are cached
-    on disk per (video content, N, encoder), so a second question costs only the text
-    encoding and the selection.
+    on disk per (video content, N, encoder, image frame rate), so a second question costs
+    only the text encoding and the selection.
 
     Without ``checkpoint`` frames are scored by cosine similarity to the question and chosen
     by ``selector`` (default "greedy"). With a trained student's ``checkpoint`` the student

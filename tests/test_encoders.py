@@ -124,3 +124,100 @@ def test_default_encoder_prefers_red_frame_for_red_query(three_scene_video):
     frames = encoder.encode_images([red, blue])
     query = encoder.encode_text("a red screen")
     assert frames[0] @ query > frames[1] @ query
+
+
+# -- only safetensors weights are loaded ---------------------------------------------------------
+
+def _spoiled_copy(src, dst, how: str):
+    """A copy of the model folder ``src`` whose weights are a pickle .bin, or garbage safetensors."""
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file
+
+    shutil.copytree(src, dst)
+    weights = sorted(dst.glob("*.safetensors"))
+    assert weights, f"{src} has no safetensors weights to spoil"
+    if how == "pickle":
+        state = {}
+        for file in weights:
+            state.update(load_file(file))
+            file.unlink()
+        for index in dst.glob("*.safetensors.index.json"):
+            index.unlink()
+        torch.save(state, dst / "pytorch_model.bin")  # a real pickle, as old checkpoints ship
+    else:  # a pickle renamed, and so not a safetensors file at all
+        torch.save({"w": torch.zeros(3)}, weights[0])
+    return dst
+
+
+def _load_encoder(folder):
+    return HFImageTextEncoder(str(folder))
+
+
+def _load_student(folder):
+    from hfs.student import HFSSelector, StudentConfig
+
+    return HFSSelector(StudentConfig(base_lm=str(folder), frame_dim=16))
+
+
+def _load_answerer(folder):
+    from hfs.reasoning import MultimodalAnswerer
+
+    return MultimodalAnswerer(str(folder), device="cpu")
+
+
+_LOADERS = {
+    "encoder": ("tiny_clip_dir", _load_encoder),
+    "student": ("tiny_qwen_dir", _load_student),
+    "answerer": ("tiny_vlm_dir", _load_answerer),
+}
+
+
+@pytest.mark.parametrize("how", ["pickle", "garbage"])
+@pytest.mark.parametrize("role", sorted(_LOADERS))
+def test_non_safetensors_weights_are_one_clear_error(role, how, request, tmp_path):
+    """A pickle .bin, or a pickle renamed .safetensors, is refused with one line naming the folder."""
+    from hfs.errors import HfsError
+    from hfs.weights import WeightsError
+
+    fixture, load = _LOADERS[role]
+    bad = _spoiled_copy(request.getfixturevalue(fixture), tmp_path / f"{role}-{how}", how)
+    with pytest.raises(WeightsError) as info:
+        load(bad)
+    message = str(info.value)
+    assert isinstance(info.value, HfsError) and "\n" not in message
+    assert str(bad) in message
+    if how == "pickle":
+        assert "pytorch_model.bin" in message and "only safetensors weights are loaded" in message
+    else:
+        assert "not a valid safetensors file" in message
+
+
+def test_cli_names_the_pickle_folder_without_a_traceback(tiny_clip_dir, three_scene_video, tmp_path, capsys):
+    from hfs.cli import main
+
+    bad = _spoiled_copy(tiny_clip_dir, tmp_path / "clip-bin", "pickle")
+    code = main(["select", str(three_scene_video), "-q", "red", "-k", "2", "--encoder", str(bad), "--json"])
+    err = capsys.readouterr().err.strip()
+    assert code != 0
+    assert err.count("\n") == 0 and "Traceback" not in err
+    assert err.startswith("hfs: error: ") and str(bad) in err and "only safetensors" in err
+
+
+def test_student_checkpoint_with_broken_weights_is_one_clear_error(tiny_qwen_dir, tmp_path):
+    from hfs.student import HFSSelector, StudentConfig
+    from hfs.weights import WeightsError
+
+    out = HFSSelector(StudentConfig(base_lm=str(tiny_qwen_dir), frame_dim=16)).save_pretrained(tmp_path / "ckpt")
+    (out / "hfs_student.safetensors").write_bytes(b"\x80\x04not safetensors" * 50)
+    with pytest.raises(WeightsError, match="hfs_student.safetensors: not a valid safetensors file"):
+        HFSSelector.from_pretrained(out)
+
+
+def test_tiny_random_clip_in_an_unwritable_cache_is_one_clear_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "cache-is-a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("HFS_CACHE_DIR", str(blocker))
+    with pytest.raises(EncoderNotAvailableError, match="HFS_CACHE_DIR to a writable folder"):
+        create_encoder("tiny-random-clip", seed=7)

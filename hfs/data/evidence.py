@@ -9,6 +9,11 @@ the evidence: the whole screen turning the asked colour. Two kinds of question:
   must be seen, so a selector that spends its budget on the long one misses the answer.
 Scenes have different lengths and everything follows from the seed, so a selector is scored by
 evidence recall against ground truth with no download.
+
+Beside the videos and ``items.json`` the set keeps ``manifest.json``: the generation parameters
+and each video's content hash. A video is reused only when the manifest says it was made with
+the same parameters and its bytes are unchanged; otherwise it is generated again, so the videos
+always match the ground truth written with them.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from hfs.atomic import atomic_file
-from hfs.errors import InputError
+from hfs.cache import content_hash
+from hfs.errors import HfsError, InputError
 from hfs.video.synth import Scene, draw_square, write_video
 
 # each asked colour and the colours that resemble it (its distractors)
@@ -32,6 +38,8 @@ SIMILAR = {
 FILLERS = ("white", "gray", "black")
 THIRDS = ("in the first third", "in the middle third", "in the last third")
 COUNTS = ("once", "twice", "three times", "never")
+MANIFEST = "manifest.json"
+GENERATOR_VERSION = 1  # bump when the same parameters would draw different videos
 
 
 @dataclass
@@ -89,6 +97,24 @@ def _scene(rng: np.random.Generator, piece: tuple) -> Scene:
     return Scene(background, length)
 
 
+def generation_params(seed: int, duration: float, fps: float, size: tuple[int, int],
+                      multi_share: float) -> dict[str, object]:
+    """Everything that decides the videos' pixels and their ground truth (``manifest.json``)."""
+    return {"format": "hfs-evidence", "version": GENERATOR_VERSION, "seed": int(seed), "duration": float(duration),
+            "fps": float(fps), "size": [int(v) for v in size], "multi_share": float(multi_share)}
+
+
+def reusable_videos(root: Path, params: dict[str, object]) -> dict[str, str]:
+    """{video name: content hash} recorded under ``root`` for these exact ``params``, else {}."""
+    try:
+        manifest = json.loads((root / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(manifest, dict) or manifest.get("params") != params or not isinstance(manifest.get("videos"), dict):
+        return {}
+    return {str(k): str(v) for k, v in manifest["videos"].items()}
+
+
 def make_evidence_set(
     root: str | Path,
     num_videos: int = 12,
@@ -98,16 +124,25 @@ def make_evidence_set(
     size: tuple[int, int] = (64, 48),
     multi_share: float = 0.5,
 ) -> list[EvidenceItem]:
-    """Write ``num_videos`` videos under ``root`` (kept if already there) and ``items.json``."""
+    """Write ``num_videos`` videos under ``root``, ``items.json`` and ``manifest.json``.
+
+    Videos already there are kept only if ``manifest.json`` records them with the same
+    generation parameters and content; any other video of the same name is generated again.
+    """
     if num_videos < 1:
         raise InputError(f"num_videos must be >= 1, got {num_videos}")
     if duration * fps < 40:
         raise InputError(f"a {duration:g}s video at {fps:g} fps is too short for the benchmark; "
                          f"use at least {40 / fps:g}s")
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HfsError(f"{root}: cannot create the benchmark folder ({exc.strerror or exc})") from exc
+    params = generation_params(seed, duration, fps, size, multi_share)
+    known = reusable_videos(root, params)
     rng = np.random.default_rng(seed)
-    items = []
+    items, hashes = [], {}
     for n in range(num_videos):
         color = str(rng.choice(list(SIMILAR)))
         kind = "multi" if rng.random() < multi_share else "single"
@@ -116,9 +151,7 @@ def make_evidence_set(
         starts = np.concatenate([[0.0], np.cumsum([p[2] for p in pieces])])
         evidence = [(round(float(starts[i]), 4), round(float(starts[i + 1]), 4)) for i in evidence_at]
         name = f"evidence_{seed}_{n:04d}.mp4"
-        if not (root / name).is_file():
-            with atomic_file(root / name) as tmp:
-                write_video(tmp, scenes, fps=fps, size=size)
+        hashes[name] = _reuse_or_write(root / name, known.get(name), scenes, fps, size)
         if kind == "single":
             mid = (evidence[0][0] + evidence[0][1]) / 2
             question = f"When does the whole screen turn {color}?"
@@ -128,5 +161,24 @@ def make_evidence_set(
             options, answer = list(COUNTS), 1
         items.append(EvidenceItem(f"evidence-{seed}-{n}", name, duration, kind, color, question, options, answer,
                                   evidence))
-    (root / "items.json").write_text(json.dumps([asdict(i) for i in items], indent=1))
+    try:
+        with atomic_file(root / "items.json") as tmp:
+            tmp.write_text(json.dumps([asdict(i) for i in items], indent=1))
+        with atomic_file(root / MANIFEST) as tmp:  # last: it vouches for the videos written above
+            tmp.write_text(json.dumps({"params": params, "videos": {**known, **hashes}}, indent=1))
+    except OSError as exc:
+        raise HfsError(f"{root}: cannot write the benchmark's ground truth ({exc.strerror or exc})") from exc
     return items
+
+
+def _reuse_or_write(path: Path, recorded: str | None, scenes: list[Scene], fps: float,
+                    size: tuple[int, int]) -> str:
+    """The content hash of ``path``, after generating it unless it is the recorded video."""
+    if recorded is not None and path.is_file() and content_hash(path) == recorded:
+        return recorded
+    try:
+        with atomic_file(path) as tmp:
+            write_video(tmp, scenes, fps=fps, size=size)
+    except OSError as exc:
+        raise HfsError(f"{path}: cannot write the benchmark video ({exc.strerror or exc})") from exc
+    return content_hash(path)

@@ -15,7 +15,7 @@ from pathlib import Path
 from hfs.encoders.base import ImageTextEncoder, l2_normalize
 from hfs.encoders.hf import HFImageTextEncoder
 from hfs.encoders.tiny import build_tiny_clip
-from hfs.errors import InputError
+from hfs.errors import EncoderNotAvailableError, InputError
 
 DEFAULT_ENCODER = "clip-vit-b-32"
 
@@ -101,7 +101,11 @@ def _tiny_random_clip(seed: int = 0, **kwargs) -> ImageTextEncoder:
 
     path = default_cache_dir() / "models" / f"tiny-random-clip-seed{seed}"
     if not (path / "config.json").is_file():
-        build_tiny_clip(path, seed=seed)
+        try:
+            build_tiny_clip(path, seed=seed)
+        except OSError as exc:
+            raise EncoderNotAvailableError(f"{path}: cannot build tiny-random-clip there ({exc.strerror or exc}); "
+                                           f"set HFS_CACHE_DIR to a writable folder") from exc
     return HFImageTextEncoder(str(path), local_files_only=True, display_name="tiny-random-clip", **kwargs)
 
 

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from hfs.encoders.base import ImageTextEncoder, l2_normalize
 from hfs.errors import EncoderNotAvailableError
+from hfs.weights import check_model_folder, invalid_weights, load_errors
 
 _CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 _CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -52,11 +53,14 @@ class HFImageTextEncoder(ImageTextEncoder):
         self.name = display_name or name_or_path
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         kwargs = {"local_files_only": local_files_only}
+        check_model_folder(name_or_path, "image-text model")
         try:
             config = AutoConfig.from_pretrained(name_or_path, **kwargs)
-            self.model = AutoModel.from_pretrained(name_or_path, **kwargs).to(self.device).eval()
+            self.model = AutoModel.from_pretrained(name_or_path, use_safetensors=True, **kwargs).to(self.device).eval()
             self.tokenizer = AutoTokenizer.from_pretrained(name_or_path, **kwargs)
             self.pre = _preprocessor_config(name_or_path, local_files_only)
+        except load_errors() as exc:
+            raise invalid_weights(name_or_path, "image-text model", exc) from exc
         except (OSError, ValueError) as exc:
             hint = missing_hint or (
                 f"pass a folder with config.json, weights, tokenizer and preprocessor_config.json, "

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from hfs.errors import EncoderNotAvailableError, InputError
+from hfs.weights import check_model_folder, invalid_weights, load_errors
 from hfs.query.prompt import LETTERS
 from hfs.reasoning.formats import FORMATS, INSTRUCTION, SYSTEM, format_for
 
@@ -48,11 +49,14 @@ class MultimodalAnswerer(nn.Module):
         from transformers import AutoConfig, AutoModelForImageTextToText, AutoTokenizer
 
         kwargs = {"local_files_only": local_files_only}
+        check_model_folder(name_or_path, "multimodal model")
         try:
             config = AutoConfig.from_pretrained(name_or_path, **kwargs)
             self.format = format_for(config.model_type, name_or_path)(name_or_path, config, max_short_side, **kwargs)
-            model = AutoModelForImageTextToText.from_pretrained(name_or_path, **kwargs)
+            model = AutoModelForImageTextToText.from_pretrained(name_or_path, use_safetensors=True, **kwargs)
             self.tokenizer = AutoTokenizer.from_pretrained(name_or_path, **kwargs)
+        except load_errors() as exc:
+            raise invalid_weights(name_or_path, "multimodal model", exc) from exc
         except OSError as exc:
             raise EncoderNotAvailableError(
                 f"multimodal model {name_or_path!r} cannot be loaded: pass a local folder, or a hub name with network "

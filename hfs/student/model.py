@@ -20,6 +20,7 @@ from torch import nn
 
 from hfs.atomic import atomic_file
 from hfs.errors import HfsError, InputError
+from hfs.weights import check_model_folder, check_safetensors, invalid_weights, load_errors
 from hfs.query.aggregator import aggregator_inputs
 from hfs.query.cot import gather_queries, tokenize_prompted
 from hfs.query.prompt import PROMPT_VERSION
@@ -56,11 +57,15 @@ class HFSSelector(nn.Module):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.config = config
+        if lm is None:
+            check_model_folder(config.base_lm, "student base LM")
         try:
             lm = lm if lm is not None else AutoModelForCausalLM.from_pretrained(
-                config.base_lm, local_files_only=local_files_only)
+                config.base_lm, local_files_only=local_files_only, use_safetensors=True)
             self.tokenizer = tokenizer if tokenizer is not None else AutoTokenizer.from_pretrained(
                 config.base_lm, local_files_only=local_files_only)
+        except load_errors() as exc:
+            raise invalid_weights(config.base_lm, "student base LM", exc) from exc
         except (OSError, ValueError) as exc:
             raise HfsError(f"student base LM {config.base_lm!r} cannot be loaded: {exc}") from exc
         for p in lm.parameters():
@@ -227,6 +232,7 @@ class HFSSelector(nn.Module):
             raise HfsError(f"{directory}: trained with prompt {config.prompt_version}, this hfs has {PROMPT_VERSION}")
         if base_lm:
             config.base_lm = base_lm
+        check_safetensors(weights)
         model = cls(config, lm=lm, tokenizer=tokenizer, local_files_only=local_files_only)
         model.load_trainable_state_dict(load_file(str(weights)))
         return model.eval()
