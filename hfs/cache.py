@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from hfs.atomic import atomic_file, clean_stale
+from hfs.errors import warn
 
 # 2: entries keyed on an image folder's frame rate too, and validated against the encoder
 CACHE_VERSION = 2
@@ -95,7 +95,7 @@ def _warn_once(root: Path, what: str) -> None:
     """One line on stderr per cache folder and process: the run goes on without the cache."""
     if str(root) not in _WARNED:
         _WARNED.add(str(root))
-        print(f"hfs: warning: {root}: {what}; running without the embedding cache", file=sys.stderr)
+        warn(f"{root}: {what}; running without the embedding cache")
 
 
 class EmbeddingCache:

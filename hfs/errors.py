@@ -4,6 +4,14 @@ one clear line instead of a traceback."""
 from __future__ import annotations
 
 
+import sys
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr, worded as the CLI words its errors."""
+    print(f"hfs: warning: {message}", file=sys.stderr)
+
+
 class HfsError(Exception):
     """Base class of every error hfs raises on purpose."""
 

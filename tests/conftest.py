@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,13 @@ from hfs.video.synth import Scene, write_video
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """No test reads or writes the user's ~/.cache/hfs."""
     monkeypatch.setenv("HFS_CACHE_DIR", str(tmp_path_factory.mktemp("hfs-cache")))
+
+
+@pytest.fixture
+def dead_pid() -> int:
+    """The pid of a process that has exited: what a killed writer's temporary names carry."""
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(proc.stdout)
 
 
 @pytest.fixture(scope="session")

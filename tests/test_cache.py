@@ -251,18 +251,13 @@ def test_cli_with_unwritable_cache_exits_zero_with_one_warning_line(three_scene_
 
 # -- leftovers of killed writers are removed by a later run ----------------------------------------
 
-def _dead_pid() -> int:
-    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    return int(proc.stdout)
-
-
-def test_stale_temporaries_are_cleaned_and_live_ones_kept(tmp_path):
+def test_stale_temporaries_are_cleaned_and_live_ones_kept(tmp_path, dead_pid):
     import os
     import time
 
     from hfs.atomic import STALE_SECONDS, _HOST
 
-    dead, old = _dead_pid(), time.time() - STALE_SECONDS - 60
+    dead, old = dead_pid, time.time() - STALE_SECONDS - 60
     stale = [tmp_path / f".tmp-{_HOST}-{dead}-0a1b2c3d.npz", tmp_path / ".tmp-k2j3h4g5.npz"]
     live = [tmp_path / f".tmp-{_HOST}-{os.getpid()}-0a1b2c3d.npz", tmp_path / ".tmp-fresh123.npz",
             tmp_path / f".tmp-{_HOST}-1-0a1b2c3d.npz", tmp_path / f".tmp-ffffff-{dead}-0a1b2c3d.npz"]
@@ -274,13 +269,13 @@ def test_stale_temporaries_are_cleaned_and_live_ones_kept(tmp_path):
     assert all(f.exists() for f in live)  # this process, too recent, pid 1 alive, another machine's
 
 
-def test_killed_folder_build_leftovers_are_removed_by_the_next_build(tmp_path):
+def test_killed_folder_build_leftovers_are_removed_by_the_next_build(tmp_path, dead_pid):
     import os
     import time
 
     from hfs.atomic import STALE_SECONDS, _HOST, atomic_directory
 
-    dead = _dead_pid()
+    dead = dead_pid
     leftover = tmp_path / f".model.tmp-{_HOST}-{dead}-0a1b2c3d"
     legacy = tmp_path / ".model.k2j3h4g5"  # tempfile.mkdtemp's name in older versions
     unrelated = tmp_path / ".other.k2j3h4g5"

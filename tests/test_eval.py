@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hfs.atomic import _HOST
 from hfs.cli import main
 from hfs.errors import InputError
 from hfs.eval.results import read_jsonl
@@ -275,7 +276,7 @@ def test_report_counts_exactly_the_current_questions_selectors_and_ks(tmp_path, 
     assert "| uniform | 4 |" not in (tmp_path / "out" / "report.md").read_text()
 
 
-def test_damaged_results_and_leftovers_are_dropped_and_recomputed(tmp_path, tiny_vlm_dir, answerer, capsys):
+def test_damaged_results_and_leftovers_are_dropped_and_recomputed(tmp_path, tiny_vlm_dir, answerer, capsys, dead_pid):
     config = _config(tmp_path, tiny_vlm_dir, selectors=["uniform", "topk"], k=[2], limit=2)
     run_eval(config, answerer=answerer, progress=False)
     out = tmp_path / "out"
@@ -287,7 +288,8 @@ def test_damaged_results_and_leftovers_are_dropped_and_recomputed(tmp_path, tiny
     shard.write_bytes(lines[0][:20] + b"\n" + b"\xff\xfe\x00garbage\n" + b'[1, 2]\n{"id": "x"}\n' + lines[1]
                       + lines[2] + lines[3][:-10])
     (out / "results.jsonl").write_bytes(b'{"id": \n')
-    for leftover in (out / ".tmp-abc123.json", out / "shards" / ".tmp-def456.jsonl"):
+    dead = dead_pid
+    for leftover in (out / f".tmp-{_HOST}-{dead}-abc123.json", out / "shards" / f".tmp-{_HOST}-{dead}-def456.jsonl"):
         leftover.write_text("half")
     capsys.readouterr()
     counting = CountingAnswerer(answerer)

@@ -13,6 +13,7 @@ import pytest
 import torch
 import yaml
 
+from hfs.atomic import _HOST
 from hfs.data.instruct import TrainingQuestion
 from hfs.errors import InputError
 from hfs.student import HFSSelector, StudentConfig
@@ -140,16 +141,17 @@ def _tensorboard_scalars(run_dir, tag="train/loss"):
 
 
 def test_resume_after_a_kill_logs_every_step_once_and_removes_leftovers(tmp_path, tiny_qwen_dir, tiny_clip_dir,
-                                                                        tiny_encoder, video_dir):
+                                                                        tiny_encoder, video_dir, dead_pid):
     qs = _questions(video_dir)
     config = _config(tmp_path, tiny_qwen_dir, tiny_clip_dir, max_steps=4, checkpoint_every=2)
     train(config, stop_at=3, student=_student(config), questions=qs, encoder=tiny_encoder, progress=False)
     run = tmp_path / "run"
     # a kill after step 3 was logged, while its checkpoint was being written: only checkpoint 2 is complete
-    os.replace(run / "checkpoint-000003", run / ".checkpoint-000003.k1ll3d00")
+    dead = dead_pid
+    os.replace(run / "checkpoint-000003", run / f".checkpoint-000003.tmp-{_HOST}-{dead}-0a1b2c3d")
     shutil.rmtree(run / "student")
     (run / "student").mkdir()
-    for leftover in (run / ".tmp-a1b2c3.json", run / "student" / ".tmp-d4e5f6.safetensors"):
+    for leftover in (run / f".tmp-{_HOST}-{dead}-a1b2c3.json", run / "student" / f".tmp-{_HOST}-{dead}-d4e5f6.safetensors"):
         leftover.write_text("half")
     assert [r["step"] for r in _log(run)] == [1, 2, 3]
     summary = train(config, resume=True, student=_student(config), questions=qs, encoder=tiny_encoder,

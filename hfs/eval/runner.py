@@ -25,14 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from hfs.atomic import atomic_file
+from hfs.atomic import atomic_file, clean_stale
 from hfs.cache import EmbeddingCache
 from hfs.config import ObjectiveConfig
 from hfs.data.benchmarks import BenchmarkQuestion, read_benchmark
 from hfs.encoders import create_encoder
-from hfs.errors import InputError, VideoError
+from hfs.errors import InputError, VideoError, warn
 from hfs.eval.results import SHARDS, ShardWriter, existing_records, merge, record_key, repair
-from hfs.leftovers import remove_leftovers, warn
 from hfs.pipeline import cached_candidates, load_student
 from hfs.progress import progress_bar
 from hfs.scoring import query_scores, standardize
@@ -190,8 +189,8 @@ def _check_manifest(config: EvalConfig, out: Path, has_results: bool) -> dict[st
 def _tidy(out: Path) -> None:
     """Remove temporary files of a killed write and damaged result lines (with one warning).
     Main process only, while no process writes to ``out``."""
-    remove_leftovers(out)
-    remove_leftovers(out / SHARDS)
+    clean_stale(out)
+    clean_stale(out / SHARDS)
     dropped = repair(out)
     if dropped:
         where = ", ".join(f"{name}: {n}" for name, n in dropped.items())

@@ -15,9 +15,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from hfs.atomic import atomic_file
+from hfs.atomic import atomic_file, clean_stale
 from hfs.errors import InputError
-from hfs.leftovers import remove_leftovers
 
 CONFIG_FILE = "config.json"
 LOG_FILE = "log.jsonl"
@@ -94,8 +93,8 @@ def prepare_output_dir(config: Any, out_dir: Path, start_step: int) -> int:
     ``start_step`` (the checkpoint resumed from, 0 for a fresh run). Main process only.
     Returns how many log lines were dropped."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(out_dir, folder_patterns=(".checkpoint-*",))  # atomic_directory's temporary checkpoints
-    remove_leftovers(out_dir / "student")
+    clean_stale(out_dir)  # killed writes of files and of checkpoint folders
+    clean_stale(out_dir / "student")
     with atomic_file(out_dir / CONFIG_FILE) as tmp:
         tmp.write_text(json.dumps(config_json(config), indent=2))
     return truncate_log(out_dir / LOG_FILE, start_step)
