@@ -284,6 +284,8 @@ def cmd_answer(args: argparse.Namespace) -> int:
     from hfs.reasoning import answer_video
     from hfs.report import format_time
 
+    if args.k > args.num_candidates:  # before the model is loaded
+        raise InputError(f"k={args.k} is larger than the number of candidate frames ({args.num_candidates})")
     result = answer_video(args.video, args.question, args.options, args.model, k=args.k,
                           allow_download=args.allow_download, num_candidates=args.num_candidates,
                           selector=args.selector, encoder=args.encoder, checkpoint=args.checkpoint,
@@ -386,6 +388,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hfs: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `hfs select ... --json | head -c 100`: the reader went away
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
+        return 141
 
 
 if __name__ == "__main__":
