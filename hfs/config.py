@@ -25,23 +25,32 @@ T = TypeVar("T")
 MAX_CANDIDATES = 4096
 
 
-class _Loader(yaml.SafeLoader):
+class YamlLoader(yaml.SafeLoader):
     """YAML 1.2 scalars: ``1e-4`` is a float (YAML 1.1 reads it as a string) and only
     true/false are booleans (``no`` stays the string 'no', as in ``mixed_precision: no``)."""
 
 
+class YamlDumper(yaml.SafeDumper):
+    """Quotes every string that YamlLoader or a YAML 1.1 reader would not read back as a string."""
+
+
 _BOOL, _FLOAT = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:float"
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _FLOAT)]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-_Loader.add_implicit_resolver(_FLOAT, re.compile(r"""^(?:
+_BOOL_12 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_FLOAT_12 = re.compile(r"""^(?:
     [-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
   | [-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
   | [-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
   | [-+]?\.(?:inf|Inf|INF)
-  | \.(?:nan|NaN|NAN))$""", re.X), list("-+0123456789."))
+  | \.(?:nan|NaN|NAN))$""", re.X)
+YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+YamlLoader.add_implicit_resolver(_BOOL, _BOOL_12, list("tTfF"))
+YamlLoader.add_implicit_resolver(_FLOAT, _FLOAT_12, list("-+0123456789."))
+YamlDumper.yaml_implicit_resolvers = {first: list(resolvers)
+                                      for first, resolvers in yaml.SafeDumper.yaml_implicit_resolvers.items()}
+YamlDumper.add_implicit_resolver(_FLOAT, _FLOAT_12, list("-+0123456789."))
 
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:
@@ -79,7 +88,7 @@ def load_yaml(cls: type[T], path: str | Path, section: str | None = None) -> T:
         raise InputError(f"{path}: not a text (UTF-8) YAML file (byte 0x{raw[exc.start]:02x} at offset "
                          f"{exc.start})") from None
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=YamlLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         problem = " ".join(str(exc).split())
         raise InputError(f"{path}: not valid YAML ({problem})") from None
@@ -95,9 +104,14 @@ def load_yaml(cls: type[T], path: str | Path, section: str | None = None) -> T:
         raise InputError(f"{path}: {exc}") from None
 
 
+def dump_yaml(data: Any) -> str:
+    """YAML text of plain data that ``load_yaml`` (and YAML 1.1 readers) read back unchanged."""
+    return yaml.dump(data, Dumper=YamlDumper, sort_keys=False)
+
+
 def to_yaml(config: Any) -> str:
     """A config dataclass as YAML text that ``load_yaml`` reads back to an equal config."""
-    return yaml.safe_dump(dataclasses.asdict(config), sort_keys=False)
+    return dump_yaml(dataclasses.asdict(config))
 
 
 @dataclass
