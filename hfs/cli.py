@@ -80,6 +80,14 @@ def _int_list(text: str) -> list[int]:
     return values
 
 
+def _names(text: str, flag: str) -> list[str]:
+    """The names of a comma-separated flag value; none at all is an InputError."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise InputError(f"{flag}: expected comma-separated names, got {text!r}")
+    return names
+
+
 def _usable_dir(path: str, flag: str) -> Path:
     """``path`` as a folder hfs can write into (created if missing), or one InputError naming the
     flag: it is a file, it lies under a file, or it cannot be created or written."""
@@ -246,7 +254,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from hfs.eval.bench import BenchConfig, run_bench
     from hfs.eval.bench_report import write_bench_report
 
-    selectors = [] if args.selector.strip() == "all" else [s.strip() for s in args.selector.split(",") if s.strip()]
+    selectors = [] if args.selector.strip() == "all" else _names(args.selector, "--selector")
     try:
         config = BenchConfig(videos=args.videos, seed=args.seed, duration=args.duration, fps=args.fps,
                              multi_share=args.multi_share, k=args.k, selectors=selectors, encoder=args.encoder,
@@ -311,9 +319,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if args.annotations and Path(args.annotations).is_file():
         require_text_file(Path(args.annotations))
+    selectors = _names(args.selector, "--selector")
     _usable_dir(args.out, "--out")
     config = EvalConfig(benchmark=args.benchmark, data_root=args.data_root, model=args.model, out=args.out,
-                        selectors=[s.strip() for s in args.selector.split(",") if s.strip()], k=args.k,
+                        selectors=selectors, k=args.k,
                         num_candidates=args.num_candidates, encoder=args.encoder, checkpoint=args.checkpoint,
                         annotations=args.annotations, skip_bad=args.skip_bad, limit=args.limit, seed=args.seed,
                         synthetic_videos=args.synthetic_videos, allow_download=args.allow_download)

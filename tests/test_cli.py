@@ -297,3 +297,13 @@ def test_train_flags_and_file_are_checked(run, tmp_path):
     code, out, err = run("train", path)
     _one_line(code, out, err, f"{path}: StudentConfig.num_queries: expected an integer, got True")
     assert not (tmp_path / "run").exists()
+
+
+def test_empty_selector_list_is_refused(run, tmp_path):
+    code, out, err = run("eval", "--benchmark", "synthetic", "--data-root", tmp_path, "--model", "no-such-model",
+                         "--selector", " , ", "--out", tmp_path / "eval")
+    _one_line(code, out, err, "--selector: expected comma-separated names, got ' , '")
+    code, out, err = run("bench", "--selector", ",,", "--encoder", "color-names", "--data-dir", tmp_path / "set",
+                         "--out", tmp_path / "bench")
+    _one_line(code, out, err, "--selector: expected comma-separated names, got ',,'")
+    assert not (tmp_path / "set").exists()
