@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import yaml
 
 from hfs.errors import InputError
-from hfs.validation import SEED, Checked, above, at_least, one_of
+from hfs.validation import SEED, Checked, at_least, one_of
 
 T = TypeVar("T")
 

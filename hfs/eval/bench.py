@@ -65,8 +65,8 @@ class BenchConfig(Checked):
             raise InputError(f"BenchConfig.size: expected [width, height], got {self.size}")
         per_video = self.duration * self.fps
         if per_video < MIN_VIDEO_FRAMES:
-            raise InputError(f"a {self.duration:g}s video at {self.fps:g} fps has {per_video:.0f} frames, too short for "
-                             f"the benchmark: give at least {MIN_VIDEO_FRAMES} frames per video "
+            raise InputError(f"a {self.duration:g}s video at {self.fps:g} fps has {per_video:.0f} frames, too short "
+                             f"for the benchmark: give at least {MIN_VIDEO_FRAMES} frames per video "
                              f"(duration x fps >= {MIN_VIDEO_FRAMES})")
         total = self.videos * per_video
         if total > MAX_BENCH_FRAMES:

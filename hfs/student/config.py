@@ -33,7 +33,8 @@ class StudentConfig(Checked):
 
     RULES = {
         "frame_dim": at_least(1, 65536), "num_queries": at_least(0, 4), "r_task": at_least(1, 1024),
-        "r_agg": at_least(1, 1024), "lora_alpha_ratio": above(0, 1e3), "lora_dropout": Rule(low=0, high=1, high_open=True),
+        "r_agg": at_least(1, 1024), "lora_alpha_ratio": above(0, 1e3),
+        "lora_dropout": Rule(low=0, high=1, high_open=True),
         "scorer_hidden": at_least(1, 65536), "tau_start": at_least(1e-3, 1e3), "tau_end": at_least(1e-3, 1e3),
     }
 
