@@ -3,35 +3,107 @@
 from __future__ import annotations
 
 import argparse
-import json
+import dataclasses
+import math
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hfs import __version__
-from hfs.config import SelectConfig, load_yaml
-from hfs.encoders import DEFAULT_ENCODER, list_encoders
-from hfs.errors import HfsError
-from hfs.export import FORMATS as EXPORT_FORMATS
+from hfs.config import MAX_CANDIDATES, SelectConfig, load_yaml
 from hfs.data.benchmarks import list_benchmarks
+from hfs.encoders import DEFAULT_ENCODER, list_encoders
+from hfs.errors import HfsError, InputError
+from hfs.export import FORMATS as EXPORT_FORMATS
 from hfs.selection import list_selectors
+from hfs.validation import FieldError, short_repr
+
+IMAGE_FPS = (1e-3, 1e3)  # frame rate of an image folder: from one frame in 1000 s to 1000 frames a second
+MAX_SEED = 2**32 - 1  # numpy's legacy seeding takes no more
+MAX_GENERATED_VIDEOS = 10_000
+
+
+def _int_in(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer in [low, high]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
+        return value
+
+    return parse
 
 
 def _positive_int(text: str) -> int:
+    return _int_in(1)(text)
+
+
+_seed = _int_in(0, MAX_SEED)
+_candidates = _int_in(1, MAX_CANDIDATES)
+
+
+def _float_in(low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a finite number in [low, high]."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be a number between {low:g} and {high:g}, got {text}")
+        return value
+
+    return parse
+
+
+def _finite_float(text: str) -> float:
+    """An argparse type: a finite number (the range is the config's to check)."""
     try:
-        value = int(text)
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
     return value
 
 
 def _int_list(text: str) -> list[int]:
-    values = [_positive_int(part) for part in text.split(",") if part.strip()]
+    values = [_candidates(part) for part in text.split(",") if part.strip()]
     if not values:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
     return values
+
+
+def _names(text: str, flag: str) -> list[str]:
+    """The names of a comma-separated flag value; none at all is an InputError."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise InputError(f"{flag}: expected comma-separated names, got {text!r}")
+    return names
+
+
+def _usable_dir(path: str, flag: str) -> Path:
+    """``path`` as a folder hfs can write into (created if missing), or one InputError naming the
+    flag: it is a file, it lies under a file, or it cannot be created or written."""
+    folder = Path(path)
+    if "\x00" in path or not path.strip():
+        raise InputError(f"{flag} {path!r}: not a usable folder name")
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{flag} {folder}: exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{flag} {folder}: cannot create the folder ({exc.strerror or exc})") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"{flag} {folder}: the folder is not writable")
+    return folder
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,8 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--question", required=True, help="the question to answer")
     p.add_argument("--options", nargs="+", metavar="OPTION", help="answer options, e.g. --options 'a ball' 'a cup'")
     p.add_argument("-k", type=_positive_int, default=None, help="number of frames to choose (default 16)")
-    p.add_argument("-n", "--num-candidates", type=_positive_int, default=None,
-                   help="candidate frames sampled at segment midpoints (default 128)")
+    p.add_argument("-n", "--num-candidates", type=_candidates, default=None,
+                   help=f"candidate frames sampled at segment midpoints (default 128, at most {MAX_CANDIDATES})")
     p.add_argument("--selector", choices=list_selectors(), default=None,
                    help="selection rule (default greedy; topk with --checkpoint)")
     p.add_argument("--checkpoint", metavar="DIR", help="score frames with a trained HFS student saved in DIR")
@@ -65,23 +137,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="YAML", help="SelectConfig values (flags given here win)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     p.add_argument("--cache-dir", metavar="DIR", help="embedding cache folder (default ~/.cache/hfs/embeddings)")
-    p.add_argument("--image-fps", type=float, default=1.0, help="frame rate of an image folder (default 1)")
+    p.add_argument("--image-fps", type=_float_in(*IMAGE_FPS), default=1.0,
+                   help="frame rate of an image folder (default 1)")
     p.add_argument("--allow-download", action="store_true", help="let a named model alias download its weights")
-    p.add_argument("--seed", type=int, default=None, help="seed for random selectors (default 0)")
+    p.add_argument("--seed", type=_seed, default=None, help="seed for random selectors (default 0)")
     p.set_defaults(func=cmd_select)
 
     p = sub.add_parser("bench", help="rank every selector on the synthetic evidence benchmark",
                        description="Generate videos with known evidence frames and compare every selector on "
                                    "the same candidates and scores: evidence recall, coverage, redundancy, time.")
+    # ranges and the cap on the set's size: BenchConfig (hfs.eval.bench), reported with the flag's name
     p.add_argument("--videos", type=_positive_int, default=12, help="number of generated videos (default 12)")
-    p.add_argument("--duration", type=float, default=24.0, help="seconds per video (default 24)")
-    p.add_argument("--fps", type=float, default=4.0, help="frame rate of the generated videos (default 4)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the generated set (default 0)")
-    p.add_argument("--multi-share", type=float, default=0.5,
-                   help="share of questions with two evidence events (default 0.5)")
+    p.add_argument("--duration", type=_finite_float, default=24.0, help="seconds per video (default 24)")
+    p.add_argument("--fps", type=_finite_float, default=4.0,
+                   help="frame rate of the generated videos (default 4, from 0.1 to 240)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the generated set (default 0)")
+    p.add_argument("--multi-share", type=_finite_float, default=0.5,
+                   help="share of questions with two evidence events, 0 to 1 (default 0.5)")
     p.add_argument("-k", "--k", type=_int_list, default=[8, 16, 32], help="budgets, comma-separated (default 8,16,32)")
     p.add_argument("--selector", default="all", help="selectors, comma-separated, or 'all' (default)")
-    p.add_argument("-n", "--num-candidates", type=_positive_int, default=128, help="candidates per video (default 128)")
+    p.add_argument("-n", "--num-candidates", type=_candidates, default=128, help="candidates per video (default 128)")
     p.add_argument("--encoder", default=None,
                    help=f"image-text model scoring the frames (default {DEFAULT_ENCODER}; offline without weights: "
                         "color-names)")
@@ -98,11 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--options", nargs="+", required=True, metavar="OPTION", help="the answer options")
     p.add_argument("--model", required=True, metavar="NAME_OR_PATH", help="multimodal LLM: a local folder or hub name")
     p.add_argument("-k", type=_positive_int, default=16, help="frames shown to the model (default 16)")
-    p.add_argument("-n", "--num-candidates", type=_positive_int, default=128, help="candidates (default 128)")
+    p.add_argument("-n", "--num-candidates", type=_candidates, default=128, help="candidates (default 128)")
     p.add_argument("--selector", choices=list_selectors(), default=None, help="selection rule (default greedy)")
     p.add_argument("--checkpoint", metavar="DIR", help="score frames with a trained HFS student")
     p.add_argument("--encoder", default=None, help=f"image-text model scoring the frames (default {DEFAULT_ENCODER})")
-    p.add_argument("--image-fps", type=float, default=1.0, help="frame rate of an image folder (default 1)")
+    p.add_argument("--image-fps", type=_float_in(*IMAGE_FPS), default=1.0,
+                   help="frame rate of an image folder (default 1)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--allow-download", action="store_true", help="let hub names download their weights")
     p.set_defaults(func=cmd_answer)
@@ -119,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="selectors, comma-separated, 'hfs' for the trained student, 'all' with --kfs-annotations "
                         "(default uniform,topk,greedy)")
     p.add_argument("-k", "--k", type=_int_list, default=[8, 16, 32], help="budgets, comma-separated (default 8,16,32)")
-    p.add_argument("-n", "--num-candidates", type=_positive_int, default=128, help="candidates per video (default 128)")
+    p.add_argument("-n", "--num-candidates", type=_candidates, default=128, help="candidates per video (default 128)")
     p.add_argument("--encoder", default=None, help=f"image-text model scoring the frames (default {DEFAULT_ENCODER})")
     p.add_argument("--checkpoint", metavar="DIR", help="trained HFS student, for the 'hfs' selector")
     p.add_argument("--annotations", metavar="PATH", help="annotation file (or MLVU folder) instead of the default")
@@ -127,9 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="results.jsonl, report.md, report.json, accuracy.png (default hfs-eval)")
     p.add_argument("--skip-bad", action="store_true", help="skip and count malformed records and unusable videos")
     p.add_argument("--limit", type=_positive_int, default=None, help="only the first N questions")
-    p.add_argument("--synthetic-videos", type=_positive_int, default=12,
+    p.add_argument("--synthetic-videos", type=_int_in(1, MAX_GENERATED_VIDEOS), default=12,
                    help="videos to generate for --benchmark synthetic when DIR has none (default 12)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--allow-download", action="store_true", help="let hub names download their weights")
     p.set_defaults(func=cmd_eval)
 
@@ -140,15 +216,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _config(args: argparse.Namespace) -> SelectConfig:
     config = load_yaml(SelectConfig, args.config) if args.config else SelectConfig()
-    for flag, attr in (("k", "k"), ("num_candidates", "num_candidates"), ("selector", "selector"),
-                       ("encoder", "encoder"), ("cache_dir", "cache_dir"), ("seed", "seed"),
-                       ("checkpoint", "checkpoint")):
-        value = getattr(args, flag)
-        if value is not None:
-            setattr(config, attr, value)
+    overrides = {name: getattr(args, name) for name in ("k", "num_candidates", "selector", "encoder", "cache_dir",
+                                                        "seed", "checkpoint") if getattr(args, name) is not None}
     if args.no_cache:
-        config.use_cache = False
-    return config
+        overrides["use_cache"] = False
+    try:
+        return dataclasses.replace(config, **overrides)  # checks every field and k <= num_candidates again
+    except FieldError as exc:
+        raise InputError(f"--{exc.field.replace('_', '-')}: {exc.problem}, got {short_repr(exc.value)}") from None
 
 
 def cmd_select(args: argparse.Namespace) -> int:
@@ -156,24 +231,34 @@ def cmd_select(args: argparse.Namespace) -> int:
 
     config = _config(args)
     fmt = args.format or ("json" if args.json else "table")
+    out = _usable_dir(args.out, "--out") if args.out else None
     selection = select_with_config(
         args.video, args.question, args.options, config, image_fps=args.image_fps,
         allow_download=args.allow_download, progress=fmt == "table",
     )
     paths = {}
-    if args.out:
+    if out is not None:
         from hfs.report import write_outputs
 
-        paths = write_outputs(selection, args.out, image_fps=args.image_fps)
+        paths = write_outputs(selection, out, image_fps=args.image_fps)
     if fmt in EXPORT_FORMATS:
         from hfs.export import export
+        from hfs.report.jsonout import dumps_finite
 
-        print(json.dumps(export(selection, fmt, image_fps=args.image_fps)))
+        print(dumps_finite(export(selection, fmt, image_fps=args.image_fps), what=f"the {fmt} export"))
     elif fmt == "json":
-        print(json.dumps(selection.to_dict()))
+        from hfs.report.jsonout import dumps_finite
+
+        print(dumps_finite(selection.to_dict(), what="the selection"))
     else:
         _print_table(selection, paths)
     return 0
+
+
+# BenchConfig field -> the `hfs bench` flag that sets it (for error messages)
+BENCH_FLAGS = {"videos": "--videos", "seed": "--seed", "duration": "--duration", "fps": "--fps",
+               "multi_share": "--multi-share", "k": "--k", "selectors": "--selector", "encoder": "--encoder",
+               "num_candidates": "--num-candidates", "data_dir": "--data-dir"}
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -183,10 +268,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from hfs.eval.bench import BenchConfig, run_bench
     from hfs.eval.bench_report import write_bench_report
 
-    selectors = [] if args.selector.strip() == "all" else [s.strip() for s in args.selector.split(",") if s.strip()]
-    config = BenchConfig(videos=args.videos, seed=args.seed, duration=args.duration, fps=args.fps,
-                         multi_share=args.multi_share, k=args.k, selectors=selectors, encoder=args.encoder,
-                         num_candidates=args.num_candidates, data_dir=args.data_dir)
+    selectors = [] if args.selector.strip() == "all" else _names(args.selector, "--selector")
+    try:
+        config = BenchConfig(videos=args.videos, seed=args.seed, duration=args.duration, fps=args.fps,
+                             multi_share=args.multi_share, k=args.k, selectors=selectors, encoder=args.encoder,
+                             num_candidates=args.num_candidates, data_dir=args.data_dir)
+    except FieldError as exc:
+        flag = BENCH_FLAGS.get(exc.field.split("[")[0], exc.field)
+        raise InputError(f"{flag}: {exc.problem}, got {short_repr(exc.value)}") from None
+    _usable_dir(args.out, "--out")
+    if args.data_dir:
+        _usable_dir(args.data_dir, "--data-dir")
     result = run_bench(config, allow_download=args.allow_download)
     paths = write_bench_report(result, args.out)
     console = Console()
@@ -214,12 +306,16 @@ def cmd_answer(args: argparse.Namespace) -> int:
     from hfs.reasoning import answer_video
     from hfs.report import format_time
 
+    if args.k > args.num_candidates:  # before the model is loaded
+        raise InputError(f"k={args.k} is larger than the number of candidate frames ({args.num_candidates})")
     result = answer_video(args.video, args.question, args.options, args.model, k=args.k,
                           allow_download=args.allow_download, num_candidates=args.num_candidates,
                           selector=args.selector, encoder=args.encoder, checkpoint=args.checkpoint,
                           image_fps=args.image_fps, progress=not args.json)
     if args.json:
-        print(json.dumps(result.to_dict()))
+        from hfs.report.jsonout import dumps_finite
+
+        print(dumps_finite(result.to_dict(), what="the answer"))
         return 0
     console = Console()
     sel = result.selection
@@ -232,19 +328,21 @@ def cmd_answer(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from hfs.data.benchmarks.common import require_text_file
     from hfs.eval.runner import EvalConfig, run_eval
 
+    if args.annotations and Path(args.annotations).is_file():
+        require_text_file(Path(args.annotations))
+    _usable_dir(args.out, "--out")
     if args.kfs_annotations:
         from hfs.eval.evidence_run import cmd_kfs_eval
 
         return cmd_kfs_eval(args)
     if not args.model:
-        from hfs.errors import InputError
-
         raise InputError("hfs eval needs --model (a multimodal LLM answering) or --kfs-annotations CSV (evidence only)")
-
+    selectors = _names(args.selector, "--selector")
     config = EvalConfig(benchmark=args.benchmark, data_root=args.data_root, model=args.model, out=args.out,
-                        selectors=[s.strip() for s in args.selector.split(",") if s.strip()], k=args.k,
+                        selectors=selectors, k=args.k,
                         num_candidates=args.num_candidates, encoder=args.encoder, checkpoint=args.checkpoint,
                         annotations=args.annotations, skip_bad=args.skip_bad, limit=args.limit, seed=args.seed,
                         synthetic_videos=args.synthetic_videos, allow_download=args.allow_download)
@@ -319,6 +417,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hfs: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `hfs select ... --json | head -c 100`: the reader went away
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
+        return 141
 
 
 if __name__ == "__main__":

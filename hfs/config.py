@@ -1,8 +1,13 @@
-"""Config dataclasses shared by the API and the CLI; each also loads from a YAML file."""
+"""Config dataclasses shared by the API and the CLI; each also loads from a YAML file.
+
+Every field is type- and range-checked when it is set (``hfs.validation``), so a bad value from
+the API, a YAML file or the command line is one clear ``InputError`` naming ``Class.field``.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,8 +16,41 @@ from typing import Any, TypeVar
 import yaml
 
 from hfs.errors import InputError
+from hfs.validation import SEED, Checked, at_least, one_of
 
 T = TypeVar("T")
+
+# Candidate frames per video: far above the paper's 128, low enough that the per-candidate
+# arrays (positions, the N x N kernel of some selectors) always fit in memory.
+MAX_CANDIDATES = 4096
+
+
+class YamlLoader(yaml.SafeLoader):
+    """YAML 1.2 scalars: ``1e-4`` is a float (YAML 1.1 reads it as a string) and only
+    true/false are booleans (``no`` stays the string 'no', as in ``mixed_precision: no``)."""
+
+
+class YamlDumper(yaml.SafeDumper):
+    """Quotes every string that YamlLoader or a YAML 1.1 reader would not read back as a string."""
+
+
+_BOOL, _FLOAT = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:float"
+_BOOL_12 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_FLOAT_12 = re.compile(r"""^(?:
+    [-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+  | [-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+  | [-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
+  | [-+]?\.(?:inf|Inf|INF)
+  | \.(?:nan|NaN|NAN))$""", re.X)
+YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+YamlLoader.add_implicit_resolver(_BOOL, _BOOL_12, list("tTfF"))
+YamlLoader.add_implicit_resolver(_FLOAT, _FLOAT_12, list("-+0123456789."))
+YamlDumper.yaml_implicit_resolvers = {first: list(resolvers)
+                                      for first, resolvers in yaml.SafeDumper.yaml_implicit_resolvers.items()}
+YamlDumper.add_implicit_resolver(_FLOAT, _FLOAT_12, list("-+0123456789."))
 
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:
@@ -23,7 +61,7 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
     if not isinstance(data, dict):
         raise InputError(f"{cls.__name__}: expected a mapping, got {type(data).__name__}")
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - names)
+    unknown = sorted(str(key) for key in data if key not in names)
     if unknown:
         raise InputError(f"{cls.__name__}: unknown key(s) {', '.join(unknown)}")
     hints = typing.get_type_hints(cls)  # resolves string annotations in the class's own module
@@ -39,18 +77,45 @@ def load_yaml(cls: type[T], path: str | Path, section: str | None = None) -> T:
     """Load dataclass ``cls`` from a YAML file (optionally from one top-level ``section``)."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: config file not found")
+        raise InputError(f"{path}: config file not found" if not path.exists() else f"{path}: not a file")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the config file ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not a text (UTF-8) YAML file (byte 0x{raw[exc.start]:02x} at offset "
+                         f"{exc.start})") from None
+    try:
+        data = yaml.load(text, Loader=YamlLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({exc})") from exc
+        problem = " ".join(str(exc).split())
+        raise InputError(f"{path}: not valid YAML ({problem})") from None
+    except RecursionError:
+        raise InputError(f"{path}: not valid YAML (nested too deeply)") from None
     if section is not None:
-        data = data.get(section, {}) or {}
-    return from_dict(cls, data)
+        if data is not None and not isinstance(data, dict):
+            raise InputError(f"{path}: expected a mapping with a {section!r} section, got {type(data).__name__}")
+        data = (data or {}).get(section)
+    try:
+        return from_dict(cls, {} if data is None else data)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML text of plain data that ``load_yaml`` (and YAML 1.1 readers) read back unchanged."""
+    return yaml.dump(data, Dumper=YamlDumper, sort_keys=False)
+
+
+def to_yaml(config: Any) -> str:
+    """A config dataclass as YAML text that ``load_yaml`` reads back to an equal config."""
+    return dump_yaml(dataclasses.asdict(config))
 
 
 @dataclass
-class ObjectiveConfig:
+class ObjectiveConfig(Checked):
     """Weights of the set-level objective F = l_rel Rel + l_cov Cov - l_red Red (SPEC.md)."""
 
     lambda_rel: float = 1.0
@@ -61,15 +126,27 @@ class ObjectiveConfig:
     # "index": t_i is the candidate index (gamma in candidate steps); "seconds": timestamps.
     positions: str = "index"
 
-    def __post_init__(self) -> None:
-        if self.positions not in ("index", "seconds"):
-            raise InputError(f"positions must be 'index' or 'seconds', got {self.positions!r}")
-        if self.gamma <= 0 or self.tau_c <= 0:
-            raise InputError("gamma and tau_c must be positive")
+    # Bounds keep every term finite in float32 and float64 (F is written to JSON).
+    RULES = {
+        "lambda_rel": at_least(0, 1e6), "lambda_cov": at_least(0, 1e6), "lambda_red": at_least(0, 1e6),
+        "gamma": at_least(1e-3, 1e6), "tau_c": at_least(1e-3, 1e6), "positions": one_of("index", "seconds"),
+    }
+
+
+def _selectors() -> list[str]:
+    from hfs.selection import list_selectors
+
+    return list_selectors()
+
+
+def _decode_modes() -> tuple[str, ...]:
+    from hfs.video.decode import DECODE_MODES
+
+    return DECODE_MODES
 
 
 @dataclass
-class SelectConfig:
+class SelectConfig(Checked):
     """Everything ``hfs.select`` needs besides the video and the question."""
 
     k: int = 16
@@ -83,3 +160,13 @@ class SelectConfig:
     batch_size: int = 32
     decode_mode: str = "auto"  # auto | seek | sequential
     seed: int = 0
+
+    RULES = {
+        "k": at_least(1), "num_candidates": at_least(1, MAX_CANDIDATES), "selector": one_of(lookup=_selectors),
+        "batch_size": at_least(1, 4096), "decode_mode": one_of(lookup=_decode_modes), "seed": SEED,
+    }
+
+    def check(self) -> None:
+        if self.k > self.num_candidates:
+            raise InputError(f"SelectConfig: k={self.k} is larger than the number of candidate frames "
+                             f"({self.num_candidates})")

@@ -99,3 +99,40 @@ def test_hfs_bench_command(tmp_path, capsys):
     assert main(["bench", "--videos", "2", "--selector", "nope", "--encoder", "color-names",
                  "--data-dir", str(tmp_path / "set"), "--out", str(tmp_path / "o2")]) == 1
     assert "unknown selector" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--fps", "0"], "--fps: must be between 0.1 and 240, got 0.0"),
+    (["--fps", "1e6"], "--fps: must be between 0.1 and 240, got 1000000.0"),
+    (["--multi-share", "2"], "--multi-share: must be between 0 and 1, got 2.0"),
+    (["--duration", "1e9"], "--duration: must be > 0 and <= 86400, got 1000000000.0"),
+    (["--duration", "-3"], "--duration: must be > 0"),
+    (["--duration", "2"], "a 2s video at 4 fps has 8 frames, too short"),
+    # within every range, but too many frames in all: refused with the numbers, nothing generated
+    (["--videos", "12", "--duration", "3600", "--fps", "30"],
+     "the set would have 12 videos x 3600 s x 30 fps = 1.3e+06 frames, above the limit of 1,000,000"),
+])
+def test_hfs_bench_refuses_bad_sizes_up_front(tmp_path, capsys, args, message):
+    code = main(["bench", *args, "--encoder", "color-names", "--data-dir", str(tmp_path / "set"),
+                 "--out", str(tmp_path / "out")])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"hfs: error: {message}"), err
+    assert not (tmp_path / "set").exists() and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("flag", ["--duration", "--fps", "--multi-share"])
+def test_hfs_bench_refuses_nan(tmp_path, capsys, flag):
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", flag, "nan", "--encoder", "color-names", "--data-dir", str(tmp_path / "set")])
+    assert exc.value.code == 2 and f"argument {flag}: expected a finite number, got nan" in capsys.readouterr().err
+
+
+def test_bench_config_checks_its_fields():
+    with pytest.raises(InputError, match=r"BenchConfig\.videos: expected an integer, got True"):
+        BenchConfig(videos=True)
+    with pytest.raises(InputError, match=r"BenchConfig\.k\[1\]: must be between 1 and 4096, got 0"):
+        BenchConfig(k=[4, 0])
+    with pytest.raises(InputError, match=r"BenchConfig\.size: expected \[width, height\]"):
+        BenchConfig(size=[64])
+    assert BenchConfig(duration=10, fps=4).duration == 10.0  # exactly the 40 frames a video needs

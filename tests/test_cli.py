@@ -143,3 +143,167 @@ def test_installed_console_script(three_scene_video, tiny_clip_dir, tmp_path):
     assert len(json.loads(proc.stdout)["frames"]) == 2
     proc = subprocess.run([exe, "select", str(tmp_path / "nope.mp4"), "-q", "x"], capture_output=True, text=True)
     assert proc.returncode == 1 and proc.stderr.strip() == f"hfs: error: {tmp_path / 'nope.mp4'}: file not found"
+
+
+# --- issue 14: every bad value is one line, before any work -------------------------------------
+
+def _one_line(code, out, err, message):
+    assert code == 1 and out == "", (code, out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hfs: error: ") and message in lines[0], err
+    assert "NaN" not in out and "Traceback" not in err
+
+
+@pytest.mark.parametrize("yaml_text, message", [
+    ("objective: 5\n", "SelectConfig.objective: expected a mapping of ObjectiveConfig fields, got 5"),
+    ("cache_dir: 5\n", "SelectConfig.cache_dir: expected a string, got 5"),
+    ("encoder: [1]\n", "SelectConfig.encoder: expected a string, got [1]"),
+    ("k: true\n", "SelectConfig.k: expected an integer, got True"),
+    ("batch_size: 0\n", "SelectConfig.batch_size: must be between 1 and 4096, got 0"),
+    ("seed: x\n", "SelectConfig.seed: expected an integer, got 'x'"),
+    ("decode_mode: warp\n", "SelectConfig.decode_mode: must be one of auto, seek, sequential, got 'warp'"),
+    ("objective:\n  lambda_rel: .nan\n", "ObjectiveConfig.lambda_rel: expected a finite number, got nan"),
+    ("objective:\n  gamma: 1e-9\n", "ObjectiveConfig.gamma: must be between 0.001 and 1e+06, got 1e-09"),
+    ("- k\n", "SelectConfig: expected a mapping, got list"),
+    (b"\x89PNG\r\n\x1a\n\x00\xff\xfe", "not a text (UTF-8) YAML file"),
+    ("k: [\n", "not valid YAML"),
+])
+def test_bad_select_config_file_is_one_line(run, three_scene_video, tmp_path, yaml_text, message):
+    path = tmp_path / "select.yaml"
+    path.write_bytes(yaml_text if isinstance(yaml_text, bytes) else yaml_text.encode())
+    code, out, err = run("select", three_scene_video, "-q", "red", "-k", 2, "-n", 8, "--encoder", "color-names",
+                         "--config", path, "--json", "--out", tmp_path / "out")
+    _one_line(code, out, err, f"{path}: {message}")
+    assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+def test_config_file_scalars_are_yaml_1_2(run, three_scene_video, tmp_path):
+    """`1e-1` is a number and `no` a string, as people write them (YAML 1.1 reads them the other way)."""
+    from hfs.config import SelectConfig, load_yaml
+    from hfs.training.config import TrainConfig
+
+    path = tmp_path / "c.yaml"
+    path.write_text("objective:\n  lambda_red: 1e-1\n")
+    assert load_yaml(SelectConfig, path).objective.lambda_red == 0.1
+    path.write_text("mixed_precision: no\nlr: 3e-5\n")
+    config = TrainConfig.from_yaml(path)
+    assert config.mixed_precision == "no" and config.lr == 3e-5
+    path.write_text("use_cache: yes\n")
+    with pytest.raises(hfs.errors.InputError, match="SelectConfig.use_cache: expected true or false, got 'yes'"):
+        load_yaml(SelectConfig, path)
+
+
+@pytest.mark.parametrize("where, message", [
+    ("file", "exists and is not a folder"),
+    ("under-file", "cannot create the folder"),
+    ("proc", "cannot create the folder"),
+])
+def test_unusable_out_folder_is_one_line(run, three_scene_video, tmp_path, where, message):
+    (tmp_path / "file").write_text("x")
+    out_dir = {"file": tmp_path / "file", "under-file": tmp_path / "file" / "sub", "proc": "/proc/hfs-x/y"}[where]
+    code, out, err = run("select", three_scene_video, "-q", "red", "-k", 2, "-n", 8, "--encoder", "color-names",
+                         "--out", out_dir)
+    _one_line(code, out, err, f"--out {out_dir}: {message}")
+
+
+def test_reused_out_folder_keeps_only_this_selection_frames(run, three_scene_video, tmp_path):
+    out_dir = tmp_path / "out"
+    code, _, err = run("select", three_scene_video, "-q", "red", "-k", 10, "-n", 16, "--encoder", "color-names",
+                       "--out", out_dir)
+    assert code == 0, err
+    assert len(list((out_dir / "frames").glob("*.jpg"))) == 10
+    (out_dir / "frames" / "notes.txt").write_text("mine")  # not an hfs picture: left alone
+    (out_dir / "frames" / "holiday.jpg").write_bytes(b"x")
+    code, out, err = run("select", three_scene_video, "-q", "red", "-k", 2, "-n", 16, "--encoder", "color-names",
+                         "--out", out_dir, "--json")
+    assert code == 0, err
+    names = sorted(p.name for p in (out_dir / "frames").iterdir())
+    expected = sorted(f"frame_{f['index']:04d}_t" for f in json.loads(out)["frames"])
+    assert sorted(n[:12] for n in names if n.startswith("frame_")) == expected
+    assert set(names) - {n for n in names if n.startswith("frame_")} == {"notes.txt", "holiday.jpg"}
+
+
+def test_writer_refuses_an_unwritable_folder_in_one_error(three_scene_video, color_encoder, tmp_path):
+    from hfs.errors import InputError
+    from hfs.report import write_outputs
+
+    selection = hfs.select(three_scene_video, "red", k=2, num_candidates=8, encoder=color_encoder)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="cannot write the outputs"):
+        write_outputs(selection, tmp_path / "file" / "out")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "frames").write_text("x")
+    with pytest.raises(InputError, match="frames: exists and is not a folder"):
+        write_outputs(selection, tmp_path / "out")
+
+
+def test_json_is_never_nan():
+    from hfs.errors import InputError
+    from hfs.report.jsonout import dumps_finite
+
+    assert json.loads(dumps_finite({"F": 1.5, "frames": [{"score": -2.0}]})) == {"F": 1.5, "frames": [{"score": -2.0}]}
+    with pytest.raises(InputError, match=r"the selection: objective\.F is nan"):
+        dumps_finite({"k": 2, "objective": {"F": float("nan")}}, what="the selection")
+    with pytest.raises(InputError, match=r"frames\[1\]\.score is -inf"):
+        dumps_finite({"frames": [{"score": 0.0}, {"score": float("-inf")}]})
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--image-fps", "0"], "argument --image-fps: must be a number between 0.001 and 1000, got 0"),
+    (["--image-fps", "-1"], "argument --image-fps"),
+    (["--image-fps", "nan"], "argument --image-fps"),
+    (["--seed", "-1"], "argument --seed: must be between 0 and 4294967295"),
+    (["-n", "100000"], "argument -n/--num-candidates: must be between 1 and 4096"),
+])
+def test_bad_flag_values_are_usage_errors(run, capsys, three_scene_video, args, message):
+    with pytest.raises(SystemExit) as exc:
+        run("select", three_scene_video, "-q", "x", *args)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and f"hfs select: error: {message}" in err and "Traceback" not in err
+
+
+def test_answer_refuses_k_above_candidates_before_loading_a_model(run, three_scene_video):
+    code, out, err = run("answer", three_scene_video, "-q", "x", "--options", "a", "b", "--model", "no-such-model",
+                         "-k", 20, "-n", 8)
+    _one_line(code, out, err, "k=20 is larger than the number of candidate frames (8)")
+
+
+@pytest.mark.parametrize("bench_name, name", [("synthetic", "items.json"), ("mlvu", "task.json"),
+                                             ("nextqa", "val.csv"), ("videomme", "test.jsonl")])
+def test_binary_annotations_are_one_line(run, tmp_path, bench_name, name):
+    path = tmp_path / name
+    path.write_bytes(bytes(range(256)) * 4)
+    code, out, err = run("eval", "--benchmark", bench_name, "--data-root", tmp_path, "--model", "no-such-model",
+                         "--annotations", path, "--out", tmp_path / "eval")
+    _one_line(code, out, err, f"{path}: not a text annotation file")
+
+
+def test_binary_annotations_from_the_api(tmp_path):
+    from hfs.data.benchmarks import read_benchmark
+    from hfs.errors import InputError
+
+    path = tmp_path / "items.json"
+    path.write_bytes("[{\"id\": \"caf\u00e9\"}]".encode("latin-1"))  # not UTF-8, no NUL
+    with pytest.raises(InputError, match="not a text annotation file"):
+        read_benchmark("synthetic", tmp_path, path)
+
+
+def test_train_flags_and_file_are_checked(run, tmp_path):
+    path = tmp_path / "train.yaml"
+    path.write_text("k: 4\n")
+    code, out, err = run("train", path, "--max-steps", 0, "--output-dir", tmp_path / "run")
+    _one_line(code, out, err, "TrainConfig.max_steps: must be >= 1, got 0")
+    path.write_text("student:\n  num_queries: true\n")
+    code, out, err = run("train", path)
+    _one_line(code, out, err, f"{path}: StudentConfig.num_queries: expected an integer, got True")
+    assert not (tmp_path / "run").exists()
+
+
+def test_empty_selector_list_is_refused(run, tmp_path):
+    code, out, err = run("eval", "--benchmark", "synthetic", "--data-root", tmp_path, "--model", "no-such-model",
+                         "--selector", " , ", "--out", tmp_path / "eval")
+    _one_line(code, out, err, "--selector: expected comma-separated names, got ' , '")
+    code, out, err = run("bench", "--selector", ",,", "--encoder", "color-names", "--data-dir", tmp_path / "set",
+                         "--out", tmp_path / "bench")
+    _one_line(code, out, err, "--selector: expected comma-separated names, got ',,'")
+    assert not (tmp_path / "set").exists()

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from hfs.cache import EmbeddingCache, default_cache_dir
-from hfs.config import ObjectiveConfig
+from hfs.config import MAX_CANDIDATES, ObjectiveConfig
 from hfs.data.evidence import make_evidence_set
 from hfs.encoders import ImageTextEncoder, create_encoder
 from hfs.errors import InputError
@@ -25,14 +25,19 @@ from hfs.pipeline import cached_candidates
 from hfs.progress import progress_bar
 from hfs.scoring import query_scores, standardize
 from hfs.selection import create_selector, list_selectors
+from hfs.validation import SEED, Checked, Rule, above, at_least
 from hfs.video import open_video
 
 QUESTION_KINDS = ("all", "single", "multi")
+# The generated set is written frame by frame and each video's frame times are held in memory:
+# refuse sets above this many frames in all (the default set has 12 x 24 s x 4 fps = 1152).
+MAX_BENCH_FRAMES = 1_000_000
+MIN_VIDEO_FRAMES = 40  # fewer and the scenes of a video cannot all be seen (hfs.data.evidence)
 
 
 @dataclass
-class BenchConfig:
-    """What ``hfs bench`` generates and compares."""
+class BenchConfig(Checked):
+    """What ``hfs bench`` generates and compares; every field is checked when set."""
 
     videos: int = 12
     seed: int = 0
@@ -47,6 +52,27 @@ class BenchConfig:
     repeats: int = 3  # timing: the fastest of this many runs per video
     data_dir: str | None = None  # where the videos go; default under the hfs cache
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+
+    RULES = {
+        "videos": at_least(1, 10_000), "seed": SEED, "duration": above(0, 24 * 3600), "fps": at_least(0.1, 240),
+        "size": at_least(16, 1920), "multi_share": at_least(0, 1), "k": at_least(1, MAX_CANDIDATES),
+        "selectors": Rule(allow_empty=True), "num_candidates": at_least(1, MAX_CANDIDATES),
+        "repeats": at_least(1, 100),
+    }
+
+    def check(self) -> None:
+        if len(self.size) != 2:
+            raise InputError(f"BenchConfig.size: expected [width, height], got {self.size}")
+        per_video = self.duration * self.fps
+        if per_video < MIN_VIDEO_FRAMES:
+            raise InputError(f"a {self.duration:g}s video at {self.fps:g} fps has {per_video:.0f} frames, too short "
+                             f"for the benchmark: give at least {MIN_VIDEO_FRAMES} frames per video "
+                             f"(duration x fps >= {MIN_VIDEO_FRAMES})")
+        total = self.videos * per_video
+        if total > MAX_BENCH_FRAMES:
+            raise InputError(f"the set would have {self.videos} videos x {self.duration:g} s x {self.fps:g} fps = "
+                             f"{total:.3g} frames, above the limit of {MAX_BENCH_FRAMES:,}; use fewer videos, "
+                             "a shorter duration or a lower fps")
 
     def resolved_selectors(self) -> list[str]:
         names = self.selectors or list_selectors()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import re
 from pathlib import Path
 
 from PIL import Image
 
+from hfs.errors import InputError
 from hfs.report.contact_sheet import save_contact_sheet
+from hfs.report.jsonout import dumps_finite
 from hfs.report.timefmt import format_time
 from hfs.report.timeline import save_timeline
 from hfs.selection import Selection
@@ -17,19 +19,43 @@ from hfs.video import open_video
 PICTURE_SHORT_SIDE = 720
 
 
+# what frame_filename writes (and so what a new selection in the same folder replaces)
+FRAME_FILE = re.compile(r"frame_\d{4,}_t(?:\d+-)?\d{2}-\d{2}\.\d\.jpg")
+
+
 def frame_filename(index: int, time: float) -> str:
     """e.g. 'frame_0042_t00-31.5.jpg' (sorts by index; ':' is not portable in file names)."""
     return f"frame_{index:04d}_t{format_time(time).replace(':', '-')}.jpg"
 
 
 def write_outputs(selection: Selection, out_dir: str | Path, image_fps: float = 1.0) -> dict[str, Path]:
-    """Write every output file of one selection to ``out_dir``; returns their paths."""
+    """Write every output file of one selection to ``out_dir``; returns their paths.
+
+    The frame pictures of an earlier selection in ``out_dir/frames`` are removed first (other
+    files there are left alone); a folder that cannot be written is one InputError.
+    """
     out = Path(out_dir)
+    try:
+        return _write(selection, out, image_fps)
+    except OSError as exc:
+        where = exc.filename or out
+        raise InputError(f"{where}: cannot write the outputs ({exc.strerror or exc})") from None
+
+
+def _write(selection: Selection, out: Path, image_fps: float) -> dict[str, Path]:
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder")
     frames_dir = out / "frames"
+    if frames_dir.exists() and not frames_dir.is_dir():
+        raise InputError(f"{frames_dir}: exists and is not a folder")
     frames_dir.mkdir(parents=True, exist_ok=True)
+    text = dumps_finite(selection.to_dict(), what="the selection", indent=2) + "\n"
     paths: dict[str, Path] = {}
     paths["json"] = out / "selection.json"
-    paths["json"].write_text(json.dumps(selection.to_dict(), indent=2) + "\n")
+    paths["json"].write_text(text)
+    for old in frames_dir.iterdir():
+        if FRAME_FILE.fullmatch(old.name) and old.is_file():
+            old.unlink()
 
     source = open_video(selection.video, image_fps=image_fps)
     images = [f.image for f in source.frames_at(selection.times, short_side=PICTURE_SHORT_SIDE, unique=False)]

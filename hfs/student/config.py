@@ -7,12 +7,13 @@ from typing import Any
 
 from hfs.config import ObjectiveConfig, from_dict
 from hfs.query.prompt import PROMPT_VERSION
+from hfs.validation import Checked, Rule, above, at_least
 
 DEFAULT_BASE_LM = "Qwen/Qwen2.5-1.5B-Instruct"
 
 
 @dataclass
-class StudentConfig:
+class StudentConfig(Checked):
     """The student M_s of SPEC.md: base LM, K queries, two LoRA adapters, projector, scorer."""
 
     base_lm: str = DEFAULT_BASE_LM  # hub name or local folder of a causal LM
@@ -29,6 +30,13 @@ class StudentConfig:
     tau_end: float = 0.5
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     prompt_version: str = PROMPT_VERSION
+
+    RULES = {
+        "frame_dim": at_least(1, 65536), "num_queries": at_least(0, 4), "r_task": at_least(1, 1024),
+        "r_agg": at_least(1, 1024), "lora_alpha_ratio": above(0, 1e3),
+        "lora_dropout": Rule(low=0, high=1, high_open=True),
+        "scorer_hidden": at_least(1, 65536), "tau_start": at_least(1e-3, 1e3), "tau_end": at_least(1e-3, 1e3),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -5,15 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hfs.config import load_yaml
+from hfs.config import MAX_CANDIDATES, load_yaml
 from hfs.errors import InputError
 from hfs.student.config import StudentConfig
+from hfs.validation import SEED, Checked, Rule, above, at_least, one_of
 
 SUPERVISION = ("ce+kl", "ce", "pseudo")
+MIXED_PRECISION = ("no", "bf16", "fp16")
+
+
+def _data_formats() -> list[str]:
+    from hfs.data.instruct import READERS
+
+    return ["synthetic", *READERS]
 
 
 @dataclass
-class DataConfig:
+class DataConfig(Checked):
     """Where the training questions and videos are."""
 
     format: str = "synthetic"  # synthetic | videochat2 | llava-video
@@ -25,9 +33,15 @@ class DataConfig:
     num_candidates: int = 128  # N
     cache_dir: str | None = None  # frame-embedding cache (decode + embed each video once)
 
+    RULES = {
+        "format": one_of(lookup=_data_formats), "files": Rule(allow_empty=True),
+        "synthetic_videos": at_least(1, 100_000), "synthetic_seed": SEED,
+        "num_candidates": at_least(1, MAX_CANDIDATES),
+    }
+
 
 @dataclass
-class TrainConfig:
+class TrainConfig(Checked):
     """The paper's defaults (SPEC.md) unless a YAML file says otherwise."""
 
     output_dir: str = "runs/hfs"
@@ -56,13 +70,23 @@ class TrainConfig:
     log_every: int = 1
     seed: int = 0
 
-    def __post_init__(self) -> None:
-        if self.supervision not in SUPERVISION:
-            raise InputError(f"supervision must be one of {', '.join(SUPERVISION)}, got {self.supervision!r}")
-        if not 0 <= self.student.num_queries <= 4:
-            raise InputError(f"K (student.num_queries) must be 0..4, got {self.student.num_queries}")
-        if self.k < 1 or self.k > self.data.num_candidates:
-            raise InputError(f"k={self.k} must be between 1 and N={self.data.num_candidates}")
+    RULES = {
+        "r_teacher": at_least(0, 1024),  # 0: no LoRA adapter on the teacher
+        "k": at_least(1), "supervision": one_of(*SUPERVISION), "lambda_sep": at_least(0, 1e6),
+        "kl_temperature": at_least(1e-3, 1e6), "kl_start": at_least(0, 1e6), "kl_end": at_least(0, 1e6),
+        "epochs": at_least(1), "max_steps": at_least(1), "batch_size": at_least(1, 4096),
+        "grad_accumulation": at_least(1), "lr": above(0, 10), "weight_decay": at_least(0, 1e3),
+        "warmup_steps": at_least(0), "min_lr_ratio": at_least(0, 1),
+        "max_grad_norm": at_least(0),  # 0: no clipping
+        "mixed_precision": one_of(*MIXED_PRECISION),
+        "checkpoint_every": at_least(0),  # 0: only the final save
+        "log_every": at_least(1), "seed": SEED,
+    }
+
+    def check(self) -> None:
+        if self.k > self.data.num_candidates:
+            raise InputError(f"TrainConfig: k={self.k} must be between 1 and N={self.data.num_candidates} "
+                             "(data.num_candidates)")
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> TrainConfig:

@@ -4,6 +4,7 @@ counting it)."""
 
 from __future__ import annotations
 
+import codecs
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -55,9 +56,33 @@ class BadRecord(Exception):
 
 
 def require_file(path: Path, source: str) -> Path:
-    """``path`` if it is a file, else an InputError saying where the benchmark's files come from."""
+    """``path`` if it is a file (of UTF-8 text unless it is parquet), else an InputError saying
+    where the benchmark's files come from."""
     if not path.is_file():
         raise InputError(f"{path}: annotation file not found; {source}")
+    if path.suffix != ".parquet":
+        require_text_file(path)
+    return path
+
+
+def require_text_file(path: Path, chunk: int = 1 << 20) -> Path:
+    """``path`` if it reads as UTF-8 text without NUL bytes, else one InputError naming it (a
+    binary file given as annotations would otherwise fail deep inside a JSON or csv reader)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    try:
+        with path.open("rb") as f:
+            while block := f.read(chunk):
+                if b"\x00" in block:
+                    raise InputError(f"{path}: not a text annotation file (NUL byte at offset "
+                                     f"{offset + block.index(0)})")
+                decoder.decode(block)
+                offset += len(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text annotation file (not UTF-8 near byte {offset})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the annotation file ({exc.strerror or exc})") from None
     return path
 
 
