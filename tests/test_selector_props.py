@@ -49,6 +49,9 @@ def scored_candidates(draw):
     return scores, k, emb, times
 
 
+# |s| near the float limit overflows numpy's mean/std inside hfs.scoring.standardize (then all
+# z-scores are 0) and s / tau in qframe; the selection must still be valid, which is checked here
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 @pytest.mark.parametrize("name", SELECTORS)
 @PROPS
 @given(case=scored_candidates(), seed=st.integers(0, 2**31 - 1))
@@ -101,6 +104,7 @@ def test_bad_input_is_one_input_error(name, scores, k, times, embeddings, messag
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 @pytest.mark.parametrize("name", SELECTORS)
 @PROPS
 @given(scores=hnp.arrays(np.float64, st.integers(1, 20), elements=st.floats(allow_nan=True, allow_infinity=True)),

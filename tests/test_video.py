@@ -231,6 +231,20 @@ def test_untagged_matroska_with_longer_audio_measures_the_video(tmp_path):
         assert [read_counter(f.image) for f in frames] == _nearest_at_10fps(candidate_times(2.5, 8))
 
 
+def test_a_stream_duration_copied_from_the_container_is_not_trusted(tmp_path):
+    # three frames and AAC audio: FFmpeg cannot tell the untagged video's length and gives it the
+    # container's, which is the audio's
+    path = _strip_duration_tags(write_video(tmp_path / "copied.mkv", [Scene("red", 0.6)], fps=5, size=(16, 16),
+                                            audio_seconds=1.1))
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert stream.duration * stream.time_base == pytest.approx(container.duration / av.time_base)
+        assert container.duration / av.time_base > 1.0
+    video = open_video(path)
+    assert video.info.duration == pytest.approx(0.6, abs=0.01)
+    assert len(list(video.frames_at(candidate_times(video.info.duration, 6)))) == 3
+
+
 @pytest.mark.parametrize("audio", [0.0, 3.0])
 def test_matroska_without_any_duration_is_measured(tmp_path, audio):
     path = write_video(tmp_path / "live.mkv", [Scene("green", 2)], fps=10, frame_counter=True, audio_seconds=audio,

@@ -3,8 +3,10 @@
 A container's duration is that of its longest stream: a WebM/Matroska file whose audio
 outlasts the picture claims more seconds than there are frames, and a live recording may state
 no duration at all. So the duration is the video stream's own, from (first found wins):
-1. the stream's header duration (MP4, AVI, ...);
-2. Matroska's per-track ``DURATION`` tag (written by FFmpeg and mkvmerge);
+1. Matroska's per-track ``DURATION`` tag (written by FFmpeg and mkvmerge);
+2. the stream's header duration (MP4, AVI, ...), unless it merely equals the container's while
+   other streams are present (FFmpeg gives a stream whose length it cannot tell the container's
+   duration, which may be another stream's);
 3. the container's duration, when the video is the only stream (Matroska states it in the
    header, so a cut file still claims its full length and is reported as truncated when decoded);
 4. measured: the end (pts + duration) of the stream's last packet, found by demuxing from the
@@ -70,16 +72,22 @@ def _start_seconds(stream: av.VideoStream) -> float:
 def stream_duration(container: av.container.InputContainer, stream: av.VideoStream) -> float | None:
     """Seconds from the stream's first to past its last frame, from metadata alone.
 
-    Reads the stream's own duration, the Matroska tag, then the container's duration when
+    Reads the Matroska tag, the stream's own duration, then the container's duration when
     nothing else is in it (see the module docstring); None when none of them tells.
     """
-    tb = float(stream.time_base) if stream.time_base else 0.0
-    if stream.duration and tb:
-        return stream.duration * tb
     tagged = parse_duration_tag(stream.metadata.get("DURATION") or stream.metadata.get("duration"))
     if tagged is not None:
         return tagged - _start_seconds(stream)
-    if len(container.streams) == 1 and container.duration:
+    tb = float(stream.time_base) if stream.time_base else 0.0
+    alone = len(container.streams) == 1
+    if stream.duration and tb:
+        seconds = stream.duration * tb
+        # possibly the container's duration copied in by FFmpeg (module docstring, step 2)
+        copied = container.duration and abs(seconds - container.duration / av.time_base) <= max(tb, 1e-6)
+        if alone or not copied:
+            return seconds
+        return None
+    if alone and container.duration:
         return container.duration / av.time_base - _start_seconds(stream)
     return None
 

@@ -68,7 +68,7 @@ def write_video(
     read back exactly which frame they got. Odd sizes need a codec and ``pix_fmt`` without
     chroma subsampling, e.g. ``codec="ffv1", pix_fmt="yuv444p"`` in ``.mkv``.
     ``audio_seconds`` > 0 adds a silent mono audio track of that length (``audio_codec``, by
-    default Opus in WebM, else AAC), e.g. longer than the picture; ``options`` are the muxer's
+    default Opus in WebM, MP2 in AVI, else AAC), e.g. longer than the picture; ``options`` are the muxer's
     (``{"live": "1"}`` makes Matroska state no duration).
     """
     path = Path(path)
@@ -77,9 +77,11 @@ def write_video(
     if frame_times is None:
         frame_times = list(np.arange(int(round(total * fps))) / fps)
     bounds = scene_bounds(scenes)
-    time_base = Fraction(1, 1000)
+    rate = Fraction(fps).limit_denominator(1000)
+    # AVI has no timestamps, only a frame rate, which is one over its time base: one frame per tick
+    time_base = 1 / rate if path.suffix.lower() == ".avi" else Fraction(1, 1000)
     with av.open(str(path), mode="w", options=options or {}) as container:
-        stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1000))
+        stream = container.add_stream(codec, rate=rate)
         stream.width, stream.height = width, height
         stream.pix_fmt = pix_fmt
         stream.time_base = time_base
@@ -90,7 +92,8 @@ def write_video(
             stream.set_display_rotation(rotation)
         audio = None
         if audio_seconds > 0:
-            default = "libopus" if path.suffix.lower() == ".webm" else "aac"
+            # AAC's negative start (encoder priming) makes the AVI muxer shift the frames
+            default = {".webm": "libopus", ".avi": "mp2"}.get(path.suffix.lower(), "aac")
             audio = _Silence(container, audio_codec or default, audio_seconds)
         for index, t in enumerate(frame_times):
             scene_idx = next((i for i, (a, b) in enumerate(bounds) if a <= t < b), len(scenes) - 1)
