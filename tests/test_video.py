@@ -311,3 +311,27 @@ def test_matroska_duration_tag():
     assert parse_duration_tag("1:00:00") == pytest.approx(3600.0)
     assert parse_duration_tag(None) is None and parse_duration_tag("soon") is None
     assert parse_duration_tag("00:00:00.000") is None
+
+
+def test_audio_with_a_cover_picture_has_no_video(tmp_path):
+    path = tmp_path / "song.mp3"
+    with av.open(str(path), "w") as container:
+        audio = container.add_stream("libmp3lame", rate=48000)
+        cover = container.add_stream("mjpeg")
+        cover.width, cover.height, cover.pix_fmt = 32, 32, "yuvj420p"
+        cover.disposition = av.stream.Disposition.attached_pic
+        picture = av.VideoFrame.from_ndarray(np.zeros((32, 32, 3), np.uint8), format="rgb24")
+        picture.pts, picture.time_base = 0, Fraction(1, 25)
+        for packet in [*cover.encode(picture), *cover.encode()]:
+            container.mux(packet)
+        for start in range(0, 48000, 1152):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1152), np.float32), format="flt", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = 48000, start, Fraction(1, 48000)
+            for packet in audio.encode(frame):
+                container.mux(packet)
+        for packet in audio.encode():
+            container.mux(packet)
+    with av.open(str(path)) as container:
+        assert [s.type for s in container.streams] == ["audio", "video"]  # FFmpeg lists the cover as video
+    with pytest.raises(VideoError, match="song.mp3: contains no video stream \\(only a still cover picture\\)"):
+        open_video(path)
