@@ -21,14 +21,13 @@ import numpy as np
 from hfs.errors import InputError, VideoError
 from hfs.video.frames import Frame, rotate_to_display, scaled_size
 from hfs.video.info import VideoInfo
-from hfs.video.streams import choose_video_stream, measure_stream_duration, stream_duration
+from hfs.video.streams import choose_video_stream, measure_stream_duration, moving_video_streams, stream_duration
 
 DECODE_MODES = ("auto", "seek", "sequential")
 # x264's default keyframe interval; used when the container does not index its keyframes.
 _DEFAULT_GOP_FRAMES = 250
 # A fixed cost of a seek, in decoded-frame equivalents (flushing the decoder, demuxer seek).
 _SEEK_OVERHEAD_FRAMES = 8
-_COVER = av.stream.Disposition.attached_pic
 
 
 def _frame_time(frame: av.VideoFrame, time_base: float, fallback: float) -> float:
@@ -62,7 +61,7 @@ class FileVideo:
         with self._open() as container:
             stream = choose_video_stream(container, self.path)
             self._index = stream.index
-            video_streams = sum(1 for s in container.streams.video if not s.disposition & _COVER)
+            video_streams = len(moving_video_streams(container))
             tb = float(stream.time_base) if stream.time_base else 0.0
             start = stream.start_time * tb if stream.start_time is not None else 0.0
             duration = stream_duration(container, stream)

@@ -29,13 +29,17 @@ log = logging.getLogger("hfs.video")
 _TAG = re.compile(r"^\s*(\d+):(\d{1,2}):(\d{1,2}(?:\.\d*)?)\s*$")
 
 
+def moving_video_streams(container: av.container.InputContainer) -> list[av.VideoStream]:
+    """The container's video streams, less still cover pictures (attached pictures)."""
+    return [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
+
+
 def choose_video_stream(container: av.container.InputContainer, path: object) -> av.VideoStream:
     """The video stream to decode: the one marked default, else FFmpeg's best, never cover art.
 
     Logs a warning naming the stream used when there is more than one to choose from.
     """
-    attached = av.stream.Disposition.attached_pic
-    streams = [s for s in container.streams.video if not s.disposition & attached]
+    streams = moving_video_streams(container)
     if not streams:
         if container.streams.video:
             raise VideoError(path, "contains no video stream (only a still cover picture)")
