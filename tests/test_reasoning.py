@@ -8,6 +8,7 @@ import torch
 
 from hfs.errors import InputError
 from hfs.reasoning import MultimodalAnswerer
+from hfs.reasoning.formats import QWEN_MAX_ASPECT, pad_to_aspect
 
 QUESTION, OPTIONS = "what colour is the screen at the end?", ["red", "blue", "green", "yellow"]
 
@@ -111,3 +112,33 @@ def test_llava_onevision_frame_weights_scale_each_frame_and_carry_gradients(llav
     teacher = MultimodalAnswerer(str(tiny_llava_dir), lora_rank=8)
     trainable = [n for n, p in teacher.named_parameters() if p.requires_grad]
     assert trainable and all("lora_" in n and "language_model" in n for n in trainable)
+
+
+@pytest.mark.parametrize("size", [(16, 4000), (4000, 16), (3, 2000)])
+def test_extreme_aspect_ratio_frames_are_padded_for_the_processor(answerer, size):
+    rng = np.random.default_rng(1)
+    frames = [rng.integers(0, 256, (*size, 3), dtype=np.uint8) for _ in range(2)]
+    with pytest.raises(ValueError, match="aspect ratio"):  # what the processor alone does with them
+        answerer.format.processor(images=frames, return_tensors="pt")
+    out = answerer.answer(frames, [0.5, 1.5], QUESTION, OPTIONS)
+    assert torch.isfinite(out.letter_logits).all() and out.probs.sum() == pytest.approx(1.0, abs=1e-6)
+    padded = pad_to_aspect(frames[0], QWEN_MAX_ASPECT)
+    (h, w), (ph, pw) = size, padded.shape[:2]
+    assert max(ph, pw) == max(h, w) and max(ph, pw) / min(ph, pw) <= QWEN_MAX_ASPECT
+    assert min(ph, pw) == -(-max(h, w) // QWEN_MAX_ASPECT)  # padded just enough
+    top, left = (ph - h) // 2, (pw - w) // 2
+    assert np.array_equal(padded[top:top + h, left:left + w], frames[0])  # the picture itself, centred
+    assert padded.sum() == frames[0].sum()  # and black around it
+    ordinary = _frames(1)[0]
+    assert pad_to_aspect(ordinary, QWEN_MAX_ASPECT) is ordinary
+
+
+def test_hfs_answer_on_a_very_wide_video(tmp_path, answerer, color_encoder):
+    from hfs.reasoning import answer_video
+    from hfs.video.synth import Scene, write_video
+
+    video = write_video(tmp_path / "strip.mp4", [Scene("red", 1.0), Scene("blue", 1.0)], fps=4, size=(4000, 16))
+    result = answer_video(video, QUESTION, OPTIONS, answerer, k=2, encoder=color_encoder, num_candidates=8,
+                          use_cache=False)
+    assert len(result.selection.indices) == 2 and result.letter in "ABCD"
+    assert sum(result.probs) == pytest.approx(1.0, abs=1e-4)

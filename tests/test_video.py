@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import wave
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -11,6 +13,7 @@ from PIL import Image
 
 from hfs.errors import VideoError
 from hfs.video import FileVideo, FrameFolder, candidate_times, nearest_indices, open_video
+from hfs.video.streams import parse_duration_tag
 from hfs.video.synth import Scene, read_counter, write_video
 
 
@@ -178,3 +181,157 @@ def test_garbage_after_header_is_an_error_not_a_crash(tmp_path, three_scene_vide
         assert "garbled.mp4" in str(exc)
     except av.FFmpegError as exc:  # pragma: no cover - this is the failure the test guards against
         pytest.fail(f"raw PyAV error escaped: {exc!r}")
+
+
+# -- the video stream's own duration and the choice of stream ------------------------------
+
+def _nearest_at_10fps(targets):
+    """Index of the 10 fps frame nearest each time (ties: the earlier frame)."""
+    return [int(round(t * 10 - 1e-9)) for t in targets]
+
+
+def _counted(video, n=16):
+    """Decode n candidates of ``video``; (candidate times, frame times, counters read back)."""
+    targets = candidate_times(video.info.duration, n)
+    frames = list(video.frames_at(targets, unique=False))
+    return targets, [f.time for f in frames], [read_counter(f.image) for f in frames]
+
+
+@pytest.mark.parametrize("name,codec", [("long_audio.webm", "libvpx-vp9"), ("long_audio.mkv", "libx264")])
+def test_audio_outlasting_the_video_does_not_count_as_video(tmp_path, name, codec):
+    path = write_video(tmp_path / name, [Scene("red", 3)], fps=10, codec=codec, frame_counter=True,
+                       audio_seconds=5.0)
+    with av.open(str(path)) as container:
+        assert container.duration / av.time_base > 4.9  # the container is as long as its audio
+    video = open_video(path)
+    assert video.info.duration == pytest.approx(3.0, abs=0.01)
+    targets, times, counters = _counted(video)
+    assert len(times) == 16 and max(times) <= video.info.duration
+    assert counters == _nearest_at_10fps(targets)  # the frame nearest each midpoint
+
+
+def _strip_duration_tags(path):
+    """Rename Matroska's per-track DURATION tags so that no stream states its length."""
+    data = path.read_bytes()
+    assert data.count(b"DURATION") >= 2
+    path.write_bytes(data.replace(b"DURATION", b"DURATIOX"))
+    return path
+
+
+def test_untagged_matroska_with_longer_audio_measures_the_video(tmp_path):
+    path = _strip_duration_tags(write_video(tmp_path / "untagged.mkv", [Scene("blue", 2.5)], fps=10, gop=5,
+                                            frame_counter=True, audio_seconds=4.0))
+    with av.open(str(path)) as container:
+        assert all(s.duration is None and "DURATION" not in s.metadata for s in container.streams)
+        assert container.duration / av.time_base > 3.9
+    video = open_video(path)
+    assert video.info.duration == pytest.approx(2.5, abs=0.01)
+    for mode in ("seek", "sequential"):
+        frames = list(video.frames_at(candidate_times(video.info.duration, 8), mode=mode))
+        assert [read_counter(f.image) for f in frames] == _nearest_at_10fps(candidate_times(2.5, 8))
+
+
+def test_a_stream_duration_copied_from_the_container_is_not_trusted(tmp_path):
+    # three frames and AAC audio: FFmpeg cannot tell the untagged video's length and gives it the
+    # container's, which is the audio's
+    path = _strip_duration_tags(write_video(tmp_path / "copied.mkv", [Scene("red", 0.6)], fps=5, size=(16, 16),
+                                            audio_seconds=1.1))
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert stream.duration * stream.time_base == pytest.approx(container.duration / av.time_base)
+        assert container.duration / av.time_base > 1.0
+    video = open_video(path)
+    assert video.info.duration == pytest.approx(0.6, abs=0.01)
+    assert len(list(video.frames_at(candidate_times(video.info.duration, 6)))) == 3
+
+
+@pytest.mark.parametrize("audio", [0.0, 3.0])
+def test_matroska_without_any_duration_is_measured(tmp_path, audio):
+    path = write_video(tmp_path / "live.mkv", [Scene("green", 2)], fps=10, frame_counter=True, audio_seconds=audio,
+                       options={"live": "1"})  # a live recording: no duration anywhere, no index
+    with av.open(str(path)) as container:
+        assert container.duration is None and all(s.duration is None for s in container.streams)
+    video = open_video(path)
+    assert video.info.duration == pytest.approx(2.0, abs=0.01)
+    targets, _, counters = _counted(video, 8)
+    assert counters == _nearest_at_10fps(targets)
+
+
+def _two_video_streams(path, default: int | None):
+    """Matroska with two 2 s video streams: stream 0 red, stream 1 blue (the given one marked default)."""
+    colours = [(220, 20, 20), (20, 40, 220)]
+    with av.open(str(path), "w") as container:
+        streams = []
+        for j in range(2):
+            s = container.add_stream("libx264", rate=10)
+            s.width, s.height, s.pix_fmt = 64 + 32 * j, 48, "yuv420p"
+            s.disposition = av.stream.Disposition.default if default == j else av.stream.Disposition(0)
+            streams.append(s)
+        for i in range(20):
+            for s, rgb in zip(streams, colours):
+                frame = av.VideoFrame.from_ndarray(np.full((s.height, s.width, 3), rgb, np.uint8), format="rgb24")
+                frame.pts, frame.time_base = i, Fraction(1, 10)
+                for packet in s.encode(frame):
+                    container.mux(packet)
+        for s in streams:
+            for packet in s.encode():
+                container.mux(packet)
+    return path
+
+
+def test_two_video_streams_use_the_default_one_and_say_so(tmp_path, caplog):
+    path = _two_video_streams(tmp_path / "two.mkv", default=1)
+    with caplog.at_level(logging.WARNING, logger="hfs.video"):
+        video = open_video(path)
+    assert "two.mkv: has 2 video streams; using stream #1 (the default one)" in caplog.text
+    assert (video.info.stream_index, video.info.video_streams, video.info.width) == (1, 2, 96)
+    for mode in ("seek", "sequential"):
+        frames = list(video.frames_at(candidate_times(video.info.duration, 4), mode=mode))
+        assert len(frames) == 4 and all(f.image.shape == (48, 96, 3) for f in frames)
+        assert all(f.image[..., 2].mean() > 180 and f.image[..., 0].mean() < 60 for f in frames)  # blue
+
+
+def test_two_video_streams_without_a_default_use_ffmpegs_best(tmp_path, caplog):
+    path = _two_video_streams(tmp_path / "nodefault.mkv", default=None)
+    with av.open(str(path)) as container:
+        best = container.streams.best("video").index
+    with caplog.at_level(logging.WARNING, logger="hfs.video"):
+        video = open_video(path)
+    assert video.info.stream_index == best and f"using stream #{best}" in caplog.text
+
+
+def test_one_video_stream_is_used_without_a_warning(three_scene_video, caplog):
+    with caplog.at_level(logging.WARNING, logger="hfs.video"):
+        video = open_video(three_scene_video)
+    assert (video.info.stream_index, video.info.video_streams) == (0, 1) and not caplog.records
+
+
+def test_matroska_duration_tag():
+    assert parse_duration_tag("00:01:02.500000000") == pytest.approx(62.5)
+    assert parse_duration_tag("1:00:00") == pytest.approx(3600.0)
+    assert parse_duration_tag(None) is None and parse_duration_tag("soon") is None
+    assert parse_duration_tag("00:00:00.000") is None
+
+
+def test_audio_with_a_cover_picture_has_no_video(tmp_path):
+    path = tmp_path / "song.mp3"
+    with av.open(str(path), "w") as container:
+        audio = container.add_stream("libmp3lame", rate=48000)
+        cover = container.add_stream("mjpeg")
+        cover.width, cover.height, cover.pix_fmt = 32, 32, "yuvj420p"
+        cover.disposition = av.stream.Disposition.attached_pic
+        picture = av.VideoFrame.from_ndarray(np.zeros((32, 32, 3), np.uint8), format="rgb24")
+        picture.pts, picture.time_base = 0, Fraction(1, 25)
+        for packet in [*cover.encode(picture), *cover.encode()]:
+            container.mux(packet)
+        for start in range(0, 48000, 1152):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1152), np.float32), format="flt", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = 48000, start, Fraction(1, 48000)
+            for packet in audio.encode(frame):
+                container.mux(packet)
+        for packet in audio.encode():
+            container.mux(packet)
+    with av.open(str(path)) as container:
+        assert [s.type for s in container.streams] == ["audio", "video"]  # FFmpeg lists the cover as video
+    with pytest.raises(VideoError, match="song.mp3: contains no video stream \\(only a still cover picture\\)"):
+        open_video(path)

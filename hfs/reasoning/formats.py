@@ -28,6 +28,25 @@ SYSTEM = "You are a helpful assistant."
 INSTRUCTION = "Answer with the option's letter from the given choices directly."
 
 
+# Qwen2-VL's image processor refuses pictures more than 200 times wider than tall (or the
+# reverse); a frame beyond that is padded with black on its short side, centred, to exactly that
+# ratio, so nothing is cropped or squashed and ``hfs answer`` takes every video ``hfs select`` does.
+QWEN_MAX_ASPECT = 200
+
+
+def pad_to_aspect(image: np.ndarray, max_ratio: float) -> np.ndarray:
+    """``image`` [H, W, C] padded with black on its shorter side, centred, so that
+    max(H, W) / min(H, W) <= ``max_ratio``; returned unchanged when it already is."""
+    h, w = image.shape[:2]
+    need = math.ceil(max(h, w) / max_ratio)
+    if min(h, w) >= need:
+        return image
+    pad = need - min(h, w)
+    before = pad // 2
+    widths = [(before, pad - before), (0, 0)] if h < w else [(0, 0), (before, pad - before)]
+    return np.pad(image, widths + [(0, 0)] * (image.ndim - 2))
+
+
 def _chat(user: str) -> str:
     return (f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n{user}"
             f"<|im_end|>\n<|im_start|>assistant\n")
@@ -50,7 +69,8 @@ class QwenVLFormat:
 
     def build(self, tokenizer, frames: Sequence[np.ndarray], times: Sequence[float], question: str,
               options: Sequence[str]) -> tuple[dict[str, torch.Tensor], list[int]]:
-        images = self.processor(images=[np.asarray(f) for f in frames], return_tensors="pt")
+        images = self.processor(images=[pad_to_aspect(np.asarray(f), QWEN_MAX_ASPECT) for f in frames],
+                                return_tensors="pt")
         grid = images["image_grid_thw"]  # [k, 3]
         per_frame = (grid.prod(-1) // self.merge**2).tolist()
         blocks = "".join(f"Frame {i + 1} at {format_time(t)}: <|vision_start|>{'<|image_pad|>' * n}<|vision_end|>\n"

@@ -71,6 +71,34 @@ class Selection:
         return out
 
 
+def _finite_array(value, name: str, ndim: int, rows: int | None) -> np.ndarray:
+    """``value`` as a float64 array of ``ndim`` dimensions (first one ``rows`` long), all finite."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name} must be an array of numbers ({exc})") from exc
+    if array.ndim != ndim or array.size == 0 or (rows is not None and array.shape[0] != rows):
+        want = {1: "[N]", 2: "[N, D]"}[ndim] + (f" with N={rows}" if rows is not None else "")
+        raise InputError(f"{name} must be a non-empty {ndim}-D array of shape {want}, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise InputError(f"{name} contain NaN or infinite values")
+    return array
+
+
+def validate_inputs(scores, k, times=None, embeddings=None) -> tuple[np.ndarray, int, np.ndarray | None,
+                                                                      np.ndarray | None]:
+    """The selector inputs as float64 arrays and an int k, or one ``InputError`` naming the problem."""
+    scores = _finite_array(scores, "scores", 1, None)
+    n = scores.size
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise InputError(f"k must be a positive integer, got {k!r}")
+    if k > n:
+        raise InputError(f"k={k} is larger than the number of candidate frames ({n})")
+    times = None if times is None else _finite_array(times, "times", 1, n)
+    embeddings = None if embeddings is None else _finite_array(embeddings, "embeddings", 2, n)
+    return scores, int(k), times, embeddings
+
+
 class Selector(ABC):
     """Chooses k of N scored candidates. Subclasses implement ``_choose``."""
 
@@ -87,27 +115,23 @@ class Selector(ABC):
         times: np.ndarray | None = None,
         embeddings: np.ndarray | None = None,
     ) -> Selection:
-        """Pick ``k`` candidates from ``scores`` [N] (times [N] s, embeddings [N, D] optional)."""
-        scores = np.asarray(scores, dtype=np.float64)
-        if scores.ndim != 1 or scores.size == 0:
-            raise InputError(f"scores must be a non-empty 1-D array, got shape {scores.shape}")
-        if not np.all(np.isfinite(scores)):
-            raise InputError("scores contain NaN or infinite values")
+        """Pick ``k`` candidates from ``scores`` [N] (times [N] s, embeddings [N, D] optional).
+
+        Every selector's input is checked here, once: bad shapes, NaN or infinite values and
+        k outside 1..N raise ``InputError``.
+        """
+        scores, k, times, embeddings = validate_inputs(scores, k, times, embeddings)
         n = scores.size
-        if not isinstance(k, (int, np.integer)) or k < 1:
-            raise InputError(f"k must be a positive integer, got {k!r}")
-        if k > n:
-            raise InputError(f"k={k} is larger than the number of candidate frames ({n})")
-        times = np.arange(n, dtype=np.float64) if times is None else np.asarray(times, dtype=np.float64)
+        times = np.arange(n, dtype=np.float64) if times is None else times
         positions = positions_for(n, times, self.objective)
-        chosen = np.asarray(self._choose(scores, int(k), positions, embeddings), dtype=np.int64)
+        chosen = np.asarray(self._choose(scores, k, positions, embeddings), dtype=np.int64)
         chosen = np.unique(chosen)
         if chosen.size != k:
             raise AssertionError(f"{self.name} chose {chosen.size} distinct frames, expected {k}")
         return Selection(
             indices=chosen, times=times[chosen], scores=scores[chosen],
             objective=objective_terms(scores, chosen, positions, self.objective),
-            selector=self.name, k=int(k),
+            selector=self.name, k=k,
         )
 
     @abstractmethod

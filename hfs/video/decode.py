@@ -21,6 +21,7 @@ import numpy as np
 from hfs.errors import InputError, VideoError
 from hfs.video.frames import Frame, rotate_to_display, scaled_size
 from hfs.video.info import VideoInfo
+from hfs.video.streams import choose_video_stream, measure_stream_duration, moving_video_streams, stream_duration
 
 DECODE_MODES = ("auto", "seek", "sequential")
 # x264's default keyframe interval; used when the container does not index its keyframes.
@@ -58,17 +59,12 @@ class FileVideo:
 
     def _probe(self) -> tuple[VideoInfo, float, float]:
         with self._open() as container:
-            if not container.streams.video:
-                raise VideoError(self.path, "contains no video stream")
-            stream = container.streams.video[0]
+            stream = choose_video_stream(container, self.path)
+            self._index = stream.index
+            video_streams = len(moving_video_streams(container))
             tb = float(stream.time_base) if stream.time_base else 0.0
             start = stream.start_time * tb if stream.start_time is not None else 0.0
-            if stream.duration:
-                duration = stream.duration * tb
-            elif container.duration:
-                duration = container.duration / av.time_base - max(start, 0.0)
-            else:
-                duration = 0.0
+            duration = stream_duration(container, stream)
             fps = float(stream.average_rate or stream.guessed_rate or 0.0)
             first = self._first_frame(container, stream)
             rotation = int(getattr(first, "rotation", 0) or 0) % 360
@@ -78,16 +74,23 @@ class FileVideo:
             first_time = _frame_time(first, tb, start)
             start = min(start, first_time)
             num_frames = int(stream.frames or 0)
-            if duration <= 0:
-                raise VideoError(self.path, "video stream has zero duration")
-            if not num_frames and fps:
-                num_frames = int(round(duration * fps))
-            gop = self._gop_seconds(stream, duration, fps)
-            info = VideoInfo(
-                path=str(self.path), duration=duration, fps=fps, width=width, height=height,
-                rotation=rotation, num_frames=num_frames, codec=stream.codec_context.name,
-                kind="file",
-            )
+            codec = stream.codec_context.name
+            keyframes = _indexed_keyframes(stream)
+        if duration is None:
+            try:
+                duration = measure_stream_duration(self._open, self._index, fps)
+            except av.FFmpegError as exc:
+                raise VideoError(self.path, f"corrupt video data ({_reason(exc)})") from exc
+        if not duration or duration <= 0:
+            raise VideoError(self.path, "video stream has zero duration")
+        if not num_frames and fps:
+            num_frames = int(round(duration * fps))
+        gop = duration / keyframes if keyframes > 1 else (_DEFAULT_GOP_FRAMES / fps if fps else 10.0)
+        info = VideoInfo(
+            path=str(self.path), duration=duration, fps=fps, width=width, height=height,
+            rotation=rotation, num_frames=num_frames, codec=codec, kind="file",
+            stream_index=self._index, video_streams=video_streams,
+        )
         return info, start, gop
 
     def _first_frame(self, container: av.container.InputContainer, stream: av.VideoStream) -> av.VideoFrame:
@@ -97,18 +100,6 @@ class FileVideo:
         except av.FFmpegError as exc:
             raise VideoError(self.path, f"corrupt video data ({_reason(exc)})") from exc
         raise VideoError(self.path, "no decodable video frames (corrupt or truncated file)")
-
-    @staticmethod
-    def _gop_seconds(stream: av.VideoStream, duration: float, fps: float) -> float:
-        """Average keyframe interval in seconds, from the container's index when it has one."""
-        try:
-            entries = stream.index_entries
-            keyframes = sum(1 for e in entries if e.is_keyframe) if entries is not None else 0
-        except (AttributeError, av.FFmpegError):
-            keyframes = 0
-        if keyframes > 1:
-            return duration / keyframes
-        return _DEFAULT_GOP_FRAMES / fps if fps else 10.0
 
     # -- decoding ------------------------------------------------------------------------
     def choose_mode(self, num_targets: int) -> str:
@@ -142,7 +133,7 @@ class FileVideo:
             mode = self.choose_mode(len(targets))
         seek_gap = self._gop if mode == "seek" else math.inf
         with self._open() as container:
-            stream = container.streams.video[0]
+            stream = container.streams[self._index]
             stream.thread_type = "AUTO"
             yield from self._nearest(container, stream, targets + self._start, seek_gap, short_side, unique)
 
@@ -201,6 +192,15 @@ class FileVideo:
         w, h = scaled_size(frame.width, frame.height, short_side)
         image = frame.to_ndarray(format="rgb24", width=w, height=h)
         return rotate_to_display(image, rot)
+
+
+def _indexed_keyframes(stream: av.VideoStream) -> int:
+    """Keyframes in the container's index (0 when it has none); duration / count is the GOP."""
+    try:
+        entries = stream.index_entries
+        return sum(1 for e in entries if e.is_keyframe) if entries is not None else 0
+    except (AttributeError, av.FFmpegError):
+        return 0
 
 
 def _reason(exc: BaseException) -> str:

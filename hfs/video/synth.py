@@ -55,6 +55,9 @@ def write_video(
     gop: int | None = None,
     frame_counter: bool = False,
     pix_fmt: str = "yuv420p",
+    audio_seconds: float = 0.0,
+    audio_codec: str | None = None,
+    options: dict[str, str] | None = None,
 ) -> Path:
     """Write ``scenes`` to ``path`` (container from the suffix) and return the path.
 
@@ -64,6 +67,9 @@ def write_video(
     writes each frame's index as a binary code in the top row of 8x8 blocks, so tests can
     read back exactly which frame they got. Odd sizes need a codec and ``pix_fmt`` without
     chroma subsampling, e.g. ``codec="ffv1", pix_fmt="yuv444p"`` in ``.mkv``.
+    ``audio_seconds`` > 0 adds a silent mono audio track of that length (``audio_codec``, by
+    default Opus in WebM, MP2 in AVI, else AAC), e.g. longer than the picture; ``options`` are the muxer's
+    (``{"live": "1"}`` makes Matroska state no duration).
     """
     path = Path(path)
     width, height = size
@@ -71,9 +77,11 @@ def write_video(
     if frame_times is None:
         frame_times = list(np.arange(int(round(total * fps))) / fps)
     bounds = scene_bounds(scenes)
-    time_base = Fraction(1, 1000)
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1000))
+    rate = Fraction(fps).limit_denominator(1000)
+    # AVI has no timestamps, only a frame rate, which is one over its time base: one frame per tick
+    time_base = 1 / rate if path.suffix.lower() == ".avi" else Fraction(1, 1000)
+    with av.open(str(path), mode="w", options=options or {}) as container:
+        stream = container.add_stream(codec, rate=rate)
         stream.width, stream.height = width, height
         stream.pix_fmt = pix_fmt
         stream.time_base = time_base
@@ -82,6 +90,11 @@ def write_video(
             stream.codec_context.gop_size = gop
         if rotation:
             stream.set_display_rotation(rotation)
+        audio = None
+        if audio_seconds > 0:
+            # AAC's negative start (encoder priming) makes the AVI muxer shift the frames
+            default = {".webm": "libopus", ".avi": "mp2"}.get(path.suffix.lower(), "aac")
+            audio = _Silence(container, audio_codec or default, audio_seconds)
         for index, t in enumerate(frame_times):
             scene_idx = next((i for i, (a, b) in enumerate(bounds) if a <= t < b), len(scenes) - 1)
             scene = scenes[scene_idx]
@@ -94,11 +107,40 @@ def write_video(
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
             frame.pts = int(round(t / float(time_base)))
             frame.time_base = time_base
+            if audio is not None:
+                audio.until(t)
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
+        if audio is not None:
+            audio.finish()
     return path
+
+
+class _Silence:
+    """A mono track of ``seconds`` of silence, muxed in step with the video (``until``)."""
+
+    def __init__(self, container: av.container.OutputContainer, codec: str, seconds: float,
+                 rate: int = 48000) -> None:
+        self.container, self.rate, self.chunk = container, rate, 1024
+        self.total, self.next = int(round(seconds * rate)), 0
+        self.stream = container.add_stream(codec, rate=rate)
+        self.stream.layout = "mono"
+
+    def until(self, t: float) -> None:
+        """Mux the silence that starts before ``t`` seconds."""
+        while self.next < min(self.total, t * self.rate):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, self.chunk), np.float32), format="flt", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = self.rate, self.next, Fraction(1, self.rate)
+            self.next += self.chunk
+            for packet in self.stream.encode(frame):
+                self.container.mux(packet)
+
+    def finish(self) -> None:
+        self.until(float("inf"))
+        for packet in self.stream.encode():
+            self.container.mux(packet)
 
 
 def draw_counter(image: np.ndarray, value: int, bits: int = 10, block: int = 8) -> None:
