@@ -6,7 +6,7 @@ import dataclasses
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import yaml
 
@@ -51,21 +51,56 @@ def load_yaml(cls: type[T], path: str | Path, section: str | None = None) -> T:
 
 @dataclass
 class ObjectiveConfig:
-    """Weights of the set-level objective F = l_rel Rel + l_cov Cov - l_red Red (SPEC.md)."""
+    """Weights of the set-level objective F = l_rel Rel + l_cov Cov - l_red Red (SPEC.md).
+
+    Red's kernel is K = K_time + lambda_vis K_vis (``hfs.selection.objective``). gamma = None ties
+    the temporal bandwidth to the budget: gamma = gamma_scale * N / k candidate steps (or
+    gamma_scale * duration / k seconds). The defaults are the calibrated rule, chosen on the
+    tuning seeds of the score-trace benchmark (benchmarks/tune_objective.py) and the winner on
+    its report seeds; ``ObjectiveConfig.preset("paper")`` gives the paper's constants.
+    """
 
     lambda_rel: float = 1.0
     lambda_cov: float = 0.3
-    lambda_red: float = 0.2
-    gamma: float = 10.0
+    lambda_red: float = 0.5
+    gamma: float | None = None  # None: gamma_scale * (spacing of k frames); a number: fixed
+    gamma_scale: float = 0.25
     tau_c: float = 2.0
+    lambda_vis: float = 1.0  # weight of the visual redundancy kernel (0: time only, the paper)
+    sigma_vis: float = 0.1  # its width in (1 - cosine)
     # "index": t_i is the candidate index (gamma in candidate steps); "seconds": timestamps.
     positions: str = "index"
 
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        # the paper's constants, for reproduction (fixed gamma of 10 candidate steps, no visual term)
+        "paper": {"lambda_rel": 1.0, "lambda_cov": 0.3, "lambda_red": 0.2, "gamma": 10.0, "gamma_scale": 0.25,
+                  "tau_c": 2.0, "lambda_vis": 0.0, "sigma_vis": 0.1, "positions": "index"},
+        "calibrated": {},  # the defaults
+    }
+
+    @classmethod
+    def preset(cls, name: str) -> "ObjectiveConfig":
+        """The objective called ``name``: "calibrated" (the default) or "paper"."""
+        if name not in cls.PRESETS:
+            raise InputError(f"unknown objective {name!r}; choose one of {', '.join(sorted(cls.PRESETS))}")
+        return cls(**cls.PRESETS[name])
+
     def __post_init__(self) -> None:
         if self.positions not in ("index", "seconds"):
-            raise InputError(f"positions must be 'index' or 'seconds', got {self.positions!r}")
-        if self.gamma <= 0 or self.tau_c <= 0:
-            raise InputError("gamma and tau_c must be positive")
+            raise InputError(f"objective.positions must be 'index' or 'seconds', got {self.positions!r}")
+        for name in ("lambda_rel", "lambda_cov", "lambda_red", "gamma_scale", "tau_c", "lambda_vis", "sigma_vis"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+                raise InputError(f"objective.{name} must be a number, got {value!r}")
+        if self.gamma is not None and (isinstance(self.gamma, bool) or not isinstance(self.gamma, (int, float))
+                                       or not self.gamma > 0):
+            raise InputError(f"objective.gamma must be a positive number or null (tied to k), got {self.gamma!r}")
+        for name in ("gamma_scale", "tau_c", "sigma_vis"):
+            if not getattr(self, name) > 0:
+                raise InputError(f"objective.{name} must be positive, got {getattr(self, name)!r}")
+        for name in ("lambda_rel", "lambda_cov", "lambda_red", "lambda_vis"):
+            if getattr(self, name) < 0:
+                raise InputError(f"objective.{name} must be >= 0, got {getattr(self, name)!r}")
 
 
 @dataclass

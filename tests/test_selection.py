@@ -79,21 +79,27 @@ def test_objective_by_hand():
 
 
 def test_objective_matches_dense_soft_mask_formula():
-    """The hard-selection shortcut equals SPEC's formula evaluated on the full 0/1 mask."""
+    """The hard-selection shortcut equals SPEC's formula (plus the visual term) on the full 0/1
+    mask, with the bandwidth tied to the budget: gamma = gamma_scale * N / k."""
     rng = np.random.default_rng(3)
-    cfg = ObjectiveConfig()
+    cfg = ObjectiveConfig(lambda_vis=0.7)
     s = rng.normal(size=40)
     t = np.arange(40.0)
+    e = rng.normal(size=(40, 8))
     idx = np.sort(rng.choice(40, 7, replace=False))
     m = np.zeros(40)
     m[idx] = 1
-    kk = np.exp(-((t[:, None] - t[None, :]) ** 2) / (2 * cfg.gamma**2))
+    gamma = cfg.gamma_scale * 40 / 7
+    unit = e / np.linalg.norm(e, axis=1, keepdims=True)
+    kk = np.exp(-((t[:, None] - t[None, :]) ** 2) / (2 * gamma**2)) + 0.7 * np.exp(-(1 - unit @ unit.T) / cfg.sigma_vis)
     rel = (s * m).sum()
     cov = cfg.tau_c * np.log(np.exp(s * m / cfg.tau_c).sum())
     red = m @ kk @ m - (m * m * np.diag(kk)).sum()
     f = cfg.lambda_rel * rel + cfg.lambda_cov * cov - cfg.lambda_red * red
-    terms = objective_terms(s, idx, t, cfg)
+    terms = objective_terms(s, idx, t, cfg, embeddings=e)
     assert (terms["rel"], terms["cov"], terms["red"], terms["F"]) == pytest.approx((rel, cov, red, f))
+    # the bandwidth follows k: the same 7 frames judged for a budget of 14 have a narrower kernel
+    assert objective_terms(s, idx, t, cfg, embeddings=e, k=14)["red"] < red
 
 
 def test_greedy_on_a_small_case_by_hand():
@@ -106,19 +112,23 @@ def test_greedy_on_a_small_case_by_hand():
     assert sel.objective["F"] == pytest.approx(1.0 + 0.5 - 2 * math.exp(-4.5))
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_greedy_equals_naive_greedy_on_f(seed):
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("cfg", [ObjectiveConfig(gamma=3.0, lambda_vis=0.0), ObjectiveConfig(),
+                                 ObjectiveConfig.preset("paper")], ids=["fixed", "calibrated", "paper"])
+def test_greedy_equals_naive_greedy_on_f(seed, cfg):
     """The incremental gains give the same choices as recomputing F for every candidate."""
     rng = np.random.default_rng(seed)
-    cfg = ObjectiveConfig(gamma=3.0)
     s = rng.normal(size=30)
+    e = rng.normal(size=(30, 6))
     pos = np.arange(30.0)
     chosen: list[int] = []
     for _ in range(8):
-        gains = {j: objective_terms(s, np.array(chosen + [j]), pos, cfg)["F"] for j in range(30) if j not in chosen}
+        gains = {j: objective_terms(s, np.array(chosen + [j]), pos, cfg, embeddings=e, k=8)["F"]
+                 for j in range(30) if j not in chosen}
         chosen.append(max(gains, key=gains.get))
-    sel = create_selector("greedy", objective=cfg).select(s, 8)
+    sel = create_selector("greedy", objective=cfg).select(s, 8, embeddings=e)
     assert sel.indices.tolist() == sorted(chosen)
+    assert sel.objective == pytest.approx(objective_terms(s, sel.indices, pos, cfg, embeddings=e, k=8))
 
 
 def test_greedy_beats_topk_and_uniform_on_f():
@@ -148,5 +158,9 @@ def test_positions_in_seconds_change_the_redundancy():
     cfg = ObjectiveConfig(positions="seconds", gamma=1.0)
     sel = create_selector("greedy", objective=cfg).select(s, 2, times=times)
     assert sel.indices.tolist() == [0, 3]  # one from each burst, far apart in time
+    # tied to the budget, gamma is in seconds too: 0.25 * (span 120.24 s) / 2 frames = 15 s,
+    # so the second frame is the farthest one (100.2 s)
+    sel = create_selector("greedy", objective=ObjectiveConfig(positions="seconds")).select(s, 2, times=times)
+    assert sel.indices.tolist() == [0, 5]
     with pytest.raises(InputError):
         ObjectiveConfig(positions="minutes")
