@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hfs import __version__
-from hfs.config import SelectConfig, load_yaml
+from hfs.config import ObjectiveConfig, SelectConfig, load_yaml
 from hfs.encoders import DEFAULT_ENCODER, list_encoders
 from hfs.errors import HfsError
 from hfs.data.benchmarks import list_benchmarks
@@ -28,6 +28,16 @@ def _positive_int(text: str) -> int:
 
 def _int_list(text: str) -> list[int]:
     values = [_positive_int(part) for part in text.split(",") if part.strip()]
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+    return values
+
+
+def _seed_list(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
     if not values:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
     return values
@@ -63,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image-fps", type=float, default=1.0, help="frame rate of an image folder (default 1)")
     p.add_argument("--allow-download", action="store_true", help="let a named model alias download its weights")
     p.add_argument("--seed", type=int, default=None, help="seed for random selectors (default 0)")
+    p.add_argument("--objective", choices=sorted(ObjectiveConfig.PRESETS), default=None,
+                   help="constants of greedy's objective F: calibrated (default) or paper")
     p.set_defaults(func=cmd_select)
 
     p = sub.add_parser("bench", help="rank every selector on the synthetic evidence benchmark",
@@ -82,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "color-names)")
     p.add_argument("--data-dir", metavar="DIR", help="where the videos are written (default: the hfs cache)")
     p.add_argument("--out", metavar="DIR", default="hfs-bench", help="bench.md, bench.json, bench.png (default hfs-bench)")
+    p.add_argument("--traces", action="store_true",
+                   help="simulated score traces (evidence laid out as in KFS-Bench) instead of generated videos")
+    p.add_argument("--questions", type=_positive_int, default=500, help="--traces: questions per seed (default 500)")
+    p.add_argument("--seeds", type=_seed_list, default=None,
+                   help="--traces: report seeds, comma-separated (default 100,101,102,103,104)")
+    p.add_argument("--objective", choices=sorted(ObjectiveConfig.PRESETS), default="calibrated",
+                   help="constants of greedy's objective F (default calibrated)")
     p.add_argument("--allow-download", action="store_true", help="let a named model alias download its weights")
     p.set_defaults(func=cmd_bench)
 
@@ -140,6 +159,8 @@ def _config(args: argparse.Namespace) -> SelectConfig:
             setattr(config, attr, value)
     if args.no_cache:
         config.use_cache = False
+    if args.objective is not None:
+        config.objective = ObjectiveConfig.preset(args.objective)
     return config
 
 
@@ -171,9 +192,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from hfs.eval.bench_report import write_bench_report
 
     selectors = [] if args.selector.strip() == "all" else [s.strip() for s in args.selector.split(",") if s.strip()]
+    if args.traces:
+        return _bench_traces(args, selectors)
     config = BenchConfig(videos=args.videos, seed=args.seed, duration=args.duration, fps=args.fps,
                          multi_share=args.multi_share, k=args.k, selectors=selectors, encoder=args.encoder,
-                         num_candidates=args.num_candidates, data_dir=args.data_dir)
+                         num_candidates=args.num_candidates, data_dir=args.data_dir,
+                         objective=ObjectiveConfig.preset(args.objective))
     result = run_bench(config, allow_download=args.allow_download)
     paths = write_bench_report(result, args.out)
     console = Console()
@@ -192,6 +216,37 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if meta["skipped"]:
         console.print(f"note: {len(meta['skipped'])} (video, k) pairs skipped: k above the video's candidates")
     console.print(f"wrote {', '.join(str(p) for p in paths.values())}")
+    return 0
+
+
+def _bench_traces(args: argparse.Namespace, selectors: list[str]) -> int:
+    """``hfs bench --traces``: every selector x k on the simulated score traces of the report seeds."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from hfs.data.traces import REPORT_SEEDS, TraceConfig
+    from hfs.eval.traces import TraceBenchConfig, run_trace_bench, write_trace_report
+
+    config = TraceBenchConfig(seeds=args.seeds or list(REPORT_SEEDS), k=args.k, selectors=selectors,
+                              traces=TraceConfig(questions=args.questions, num_candidates=args.num_candidates),
+                              objective=ObjectiveConfig.preset(args.objective))
+    # greedy under the other named objectives too, for comparison
+    extra = {f"greedy[{name}]": ObjectiveConfig.preset(name) for name in sorted(ObjectiveConfig.PRESETS)
+             if name != args.objective and ObjectiveConfig.preset(name) != config.objective}
+    result = run_trace_bench(config, objectives=extra if "greedy" in config.resolved_selectors() else None)
+    paths = write_trace_report(result, args.out)
+    meta = result["meta"]
+    table = Table(title=f"score traces: seeds {','.join(map(str, meta['seeds']))}, {meta['questions_per_seed']} "
+                        f"questions each, objective {args.objective}; mean ± std across seeds")
+    for col in ("selector", "k", "recall", "all events hit", "reachable recall", "select µs"):
+        table.add_column(col, justify="left" if col == "selector" else "right")
+    for r in result["rows"]:
+        table.add_row(r["selector"], str(r["k"]), f"{r['recall']:.3f} ± {r['recall_std']:.3f}",
+                      f"{r['all_hit']:.3f} ± {r['all_hit_std']:.3f}",
+                      f"{r['reachable_recall']:.3f} ± {r['reachable_recall_std']:.3f}", f"{r['time_us']:.0f}")
+    console = Console()
+    console.print(table)
+    console.print(f"{meta['seconds']:.1f} s; wrote {', '.join(str(p) for p in paths.values())}")
     return 0
 
 

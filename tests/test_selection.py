@@ -164,3 +164,78 @@ def test_positions_in_seconds_change_the_redundancy():
     assert sel.indices.tolist() == [0, 5]
     with pytest.raises(InputError):
         ObjectiveConfig(positions="minutes")
+
+
+# -- the calibrated objective ---------------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def test_paper_constants_by_name():
+    paper = ObjectiveConfig.preset("paper")
+    assert (paper.lambda_rel, paper.lambda_cov, paper.lambda_red, paper.gamma, paper.tau_c, paper.lambda_vis) == (
+        1.0, 0.3, 0.2, 10.0, 2.0, 0.0)
+    assert ObjectiveConfig.preset("calibrated") == ObjectiveConfig()
+    assert ObjectiveConfig().gamma is None  # tied to the budget
+    with pytest.raises(InputError, match="unknown objective 'nope'"):
+        ObjectiveConfig.preset("nope")
+
+
+@pytest.mark.parametrize("field,value", [("gamma", 0.0), ("gamma", "wide"), ("gamma_scale", -1.0), ("sigma_vis", 0.0),
+                                         ("lambda_vis", -0.5), ("lambda_red", -1.0), ("tau_c", 0.0)])
+def test_bad_objective_values_name_the_field(field, value):
+    with pytest.raises(InputError, match=f"objective.{field}"):
+        ObjectiveConfig(**{field: value})
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(8, 400), data=st.data(), level=st.floats(-3, 3), still=st.booleans())
+def test_calibrated_default_never_picks_neighbours_on_flat_scores(n, data, level, still):
+    """Flat scores (and a still video: every embedding equal, or no embeddings): with k <= N / 4
+    the budget-tied bandwidth keeps every pair of picks at least two candidates apart."""
+    k = data.draw(st.integers(1, n // 4))
+    emb = np.ones((n, 4)) if still else None
+    sel = create_selector("greedy").select(np.full(n, level), k, embeddings=emb)
+    assert sel.indices.size == k
+    if k > 1:
+        assert np.diff(sel.indices).min() >= 2
+
+
+def test_paper_constants_pick_neighbours_the_calibrated_default_does_not():
+    """The issue's symptom: on per-video z-scores with a broad bump, the paper's fixed gamma
+    hardly penalises near-duplicates."""
+    t = np.arange(128.0)
+    s = np.exp(-((t - 50) ** 2) / (2 * 15.0**2)) * 3 + np.exp(-((t - 100) ** 2) / (2 * 4.0**2)) * 2
+    paper = create_selector("greedy", objective=ObjectiveConfig.preset("paper")).select(s, 16).indices
+    calibrated = create_selector("greedy").select(s, 16).indices
+    assert np.diff(paper).min() == 1
+    assert np.diff(calibrated).min() >= 2
+
+
+@pytest.mark.parametrize("name", ["calibrated", "paper", "seconds"])
+@pytest.mark.parametrize("seed", range(3))
+def test_numpy_f_equals_torch_f(name, seed):
+    """The training F (torch, batched) and the selection F (numpy) agree on hard masks, with the
+    visual term, the budget-tied bandwidth and positions in seconds."""
+    import torch
+
+    from hfs.selection.objective_torch import set_objective
+
+    cfg = ObjectiveConfig(positions="seconds") if name == "seconds" else ObjectiveConfig.preset(name)
+    rng = np.random.default_rng(seed)
+    b, n, k = 3, 50, 7
+    s = rng.normal(size=(b, n))
+    emb = rng.normal(size=(b, n, 6))
+    times = np.sort(rng.uniform(0, 300, size=(b, n)), axis=1)
+    mask = np.zeros((b, n))
+    expected = []
+    for i in range(b):
+        sel = create_selector("greedy", objective=cfg).select(s[i], k, times=times[i], embeddings=emb[i])
+        mask[i, sel.indices] = 1.0
+        expected.append(sel.objective)
+    positions = torch.tensor(times) if name == "seconds" else torch.arange(n, dtype=torch.float64)
+    for kk in (k, None):  # the budget given, or read off the hard mask
+        got = set_objective(torch.tensor(s), torch.tensor(mask), positions, cfg, embeddings=torch.tensor(emb), k=kk)
+        for i in range(b):
+            for key in ("F", "rel", "cov", "red"):
+                assert float(got[key][i]) == pytest.approx(expected[i][key], rel=1e-9, abs=1e-9)

@@ -10,12 +10,15 @@ standard deviation across seeds, and the median selection time per question.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from hfs.atomic import atomic_file
 from hfs.config import ObjectiveConfig
 from hfs.data.traces import REPORT_SEEDS, TraceConfig, TraceSet, make_traces
 from hfs.errors import InputError
@@ -125,3 +128,18 @@ def trace_table_markdown(result: dict[str, Any]) -> str:
             f"{r['all_hit']:.3f} ± {r['all_hit_std']:.3f} | {r['reachable_recall']:.3f} ± "
             f"{r['reachable_recall_std']:.3f} | {r['time_us']:.0f} |")
     return "\n".join(lines) + "\n"
+
+
+def write_trace_report(result: dict[str, Any], out: str | Path) -> dict[str, Path]:
+    """traces.md (the table) and traces.json (rows, per-seed figures, settings) under ``out``."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from exc
+    paths = {"markdown": out / "traces.md", "json": out / "traces.json"}
+    with atomic_file(paths["markdown"]) as tmp:
+        Path(tmp).write_text(trace_table_markdown(result))
+    with atomic_file(paths["json"]) as tmp:
+        Path(tmp).write_text(json.dumps(result, indent=1))
+    return paths
