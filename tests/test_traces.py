@@ -131,3 +131,21 @@ def test_bench_traces_cli(tmp_path, capsys):
 def test_bad_trace_config():
     with pytest.raises(InputError, match="distractor_share"):
         TraceConfig(distractor_share=1.5)
+
+
+def test_select_objective_flag(three_scene_video, capsys):
+    """``hfs select --objective paper`` selects and scores with the paper's constants."""
+    from hfs.selection.objective import objective_terms
+
+    code = main(["select", str(three_scene_video), "-q", "a red screen", "-k", "4", "-n", "24",
+                 "--encoder", "color-names", "--json", "--no-cache", "--objective", "paper"])
+    assert code == 0
+    paper = json.loads(capsys.readouterr().out)
+    idx = np.array([f["index"] for f in paper["frames"]])
+    scores = np.zeros(24)
+    scores[idx] = [f["score"] for f in paper["frames"]]
+    # the paper's Red: fixed gamma = 10 candidate steps, no visual term
+    expected = objective_terms(scores, idx, np.arange(24.0), ObjectiveConfig.preset("paper"))["red"]
+    assert paper["objective"]["red"] == pytest.approx(expected, abs=1e-4)
+    with pytest.raises(SystemExit):
+        main(["select", str(three_scene_video), "-q", "x", "--objective", "nope"])
