@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-download", action="store_true", help="let a named model alias download its weights")
     p.add_argument("--seed", type=int, default=None, help="seed for random selectors (default 0)")
     p.add_argument("--objective", choices=sorted(ObjectiveConfig.PRESETS), default=None,
-                   help="constants of greedy's objective F: calibrated (default) or paper")
+                   help="constants of greedy's objective F (default calibrated; paper: the paper's)")
     p.set_defaults(func=cmd_select)
 
     p = sub.add_parser("bench", help="rank every selector on the synthetic evidence benchmark",
@@ -239,7 +239,7 @@ def _bench_traces(args: argparse.Namespace, selectors: list[str]) -> int:
     table = Table(title=f"score traces: seeds {','.join(map(str, meta['seeds']))}, {meta['questions_per_seed']} "
                         f"questions each, objective {args.objective}; mean ± std across seeds")
     for col in ("selector", "k", "recall", "all events hit", "reachable recall", "select µs"):
-        table.add_column(col, justify="left" if col == "selector" else "right")
+        table.add_column(col, justify="left" if col == "selector" else "right", no_wrap=col == "selector")
     for r in result["rows"]:
         table.add_row(r["selector"], str(r["k"]), f"{r['recall']:.3f} ± {r['recall_std']:.3f}",
                       f"{r['all_hit']:.3f} ± {r['all_hit_std']:.3f}",

@@ -57,7 +57,8 @@ class ObjectiveConfig:
     the temporal bandwidth to the budget: gamma = gamma_scale * N / k candidate steps (or
     gamma_scale * duration / k seconds). The defaults are the calibrated rule, chosen on the
     tuning seeds of the score-trace benchmark (benchmarks/tune_objective.py) and the winner on
-    its report seeds; ``ObjectiveConfig.preset("paper")`` gives the paper's constants.
+    its report seeds (``hfs bench --traces``); ``ObjectiveConfig.preset("paper")`` gives the
+    paper's constants.
     """
 
     lambda_rel: float = 1.0
@@ -66,8 +67,8 @@ class ObjectiveConfig:
     gamma: float | None = None  # None: gamma_scale * (spacing of k frames); a number: fixed
     gamma_scale: float = 0.25
     tau_c: float = 2.0
-    lambda_vis: float = 1.0  # weight of the visual redundancy kernel (0: time only, the paper)
-    sigma_vis: float = 0.1  # its width in (1 - cosine)
+    lambda_vis: float = 10.0  # weight of the visual redundancy kernel (0: time only, as the paper)
+    sigma_vis: float = 0.05  # its width in (1 - cosine)
     # "index": t_i is the candidate index (gamma in candidate steps); "seconds": timestamps.
     positions: str = "index"
 
@@ -76,11 +77,14 @@ class ObjectiveConfig:
         "paper": {"lambda_rel": 1.0, "lambda_cov": 0.3, "lambda_red": 0.2, "gamma": 10.0, "gamma_scale": 0.25,
                   "tau_c": 2.0, "lambda_vis": 0.0, "sigma_vis": 0.1, "positions": "index"},
         "calibrated": {},  # the defaults
+        # the best rule without the visual term on the tuning seeds (stage 1 of the grid, lambda_vis = 0)
+        "calibrated-time": {"lambda_red": 1.0, "gamma_scale": 0.5, "lambda_vis": 0.0},
     }
 
     @classmethod
     def preset(cls, name: str) -> "ObjectiveConfig":
-        """The objective called ``name``: "calibrated" (the default) or "paper"."""
+        """The objective called ``name``: "calibrated" (the default), "calibrated-time" (no visual
+        term) or "paper"."""
         if name not in cls.PRESETS:
             raise InputError(f"unknown objective {name!r}; choose one of {', '.join(sorted(cls.PRESETS))}")
         return cls(**cls.PRESETS[name])
