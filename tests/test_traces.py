@@ -150,3 +150,12 @@ def test_select_objective_flag(three_scene_video, capsys):
     assert paper["objective"]["red"] == pytest.approx(expected, abs=1e-4)
     with pytest.raises(SystemExit):
         main(["select", str(three_scene_video), "-q", "x", "--objective", "nope"])
+
+
+def test_standardize_rows_equals_per_row_standardize():
+    from hfs.eval.traces import standardize_rows
+    from hfs.scoring import standardize
+
+    x = np.random.default_rng(0).normal(size=(4, 9))
+    x[2] = 1.5  # a flat row becomes zeros
+    assert np.allclose(standardize_rows(x), np.stack([standardize(r) for r in x]))
