@@ -73,9 +73,10 @@ class ObjectiveConfig:
     positions: str = "index"
 
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
-        # the paper's constants, for reproduction (fixed gamma of 10 candidate steps, no visual term)
-        "paper": {"lambda_rel": 1.0, "lambda_cov": 0.3, "lambda_red": 0.2, "gamma": 10.0, "gamma_scale": 0.25,
-                  "tau_c": 2.0, "lambda_vis": 0.0, "sigma_vis": 0.1, "positions": "index"},
+        # the paper's constants, for reproduction: fixed gamma of 10 candidate steps, no visual term
+        # (gamma_scale and sigma_vis then play no part)
+        "paper": {"lambda_rel": 1.0, "lambda_cov": 0.3, "lambda_red": 0.2, "gamma": 10.0, "tau_c": 2.0,
+                  "lambda_vis": 0.0, "positions": "index"},
         "calibrated": {},  # the defaults
         # the best rule without the visual term on the tuning seeds (stage 1 of the grid, lambda_vis = 0)
         "calibrated-time": {"lambda_red": 1.0, "gamma_scale": 0.5, "lambda_vis": 0.0},

@@ -239,3 +239,24 @@ def test_numpy_f_equals_torch_f(name, seed):
         for i in range(b):
             for key in ("F", "rel", "cov", "red"):
                 assert float(got[key][i]) == pytest.approx(expected[i][key], rel=1e-9, abs=1e-9)
+
+
+def test_paper_training_config_uses_the_paper_objective():
+    from pathlib import Path
+
+    from hfs.training.config import TrainConfig
+
+    config = TrainConfig.from_yaml(Path(__file__).parents[1] / "configs" / "train_paper.yaml")
+    assert config.student.objective == ObjectiveConfig.preset("paper")
+
+
+def test_objective_yaml_null_gamma_ties_it_to_k(tmp_path):
+    from hfs.config import SelectConfig, load_yaml
+
+    path = tmp_path / "select.yaml"
+    path.write_text("objective:\n  gamma: null\n  gamma_scale: 0.5\n  lambda_vis: 0\n")
+    cfg = load_yaml(SelectConfig, path).objective
+    assert cfg.gamma is None and cfg.gamma_scale == 0.5 and cfg.lambda_vis == 0
+    path.write_text("objective:\n  sigma_vis: -1\n")
+    with pytest.raises(InputError, match="objective.sigma_vis"):
+        load_yaml(SelectConfig, path)
