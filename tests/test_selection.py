@@ -260,3 +260,24 @@ def test_objective_yaml_null_gamma_ties_it_to_k(tmp_path):
     path.write_text("objective:\n  sigma_vis: -1\n")
     with pytest.raises(InputError, match="objective.sigma_vis"):
         load_yaml(SelectConfig, path)
+
+
+def test_the_student_trains_on_the_same_f(tiny_qwen_dir):
+    """The student's F (torch, in its forward) equals the selection F (numpy) of its hard picks,
+    visual term and budget-tied bandwidth included."""
+    import torch
+
+    from hfs.student import HFSSelector, StudentConfig
+
+    torch.manual_seed(0)
+    model = HFSSelector(StudentConfig(base_lm=str(tiny_qwen_dir), frame_dim=16))
+    frames = torch.nn.functional.normalize(torch.randn(2, 24, 16, generator=torch.Generator().manual_seed(0)), dim=-1)
+    out = model(frames, ["what is red?", "where is the cup?"], None, k=5, generator=torch.Generator().manual_seed(1))
+    cfg = model.config.objective
+    assert cfg == ObjectiveConfig()
+    f = []
+    for b in range(2):
+        s = out.scores[b].detach().double().numpy()
+        z = (s - s.mean()) / s.std(ddof=1)  # the student standardises with torch's (unbiased) std
+        f.append(objective_terms(z, out.indices[b].numpy(), np.arange(24.0), cfg, embeddings=frames[b].numpy(), k=5)["F"])
+    assert float(out.losses["F"]) == pytest.approx(np.mean(f), rel=1e-4, abs=1e-4)
