@@ -280,4 +280,4 @@ def test_the_student_trains_on_the_same_f(tiny_qwen_dir):
         s = out.scores[b].detach().double().numpy()
         z = (s - s.mean()) / s.std(ddof=1)  # the student standardises with torch's (unbiased) std
         f.append(objective_terms(z, out.indices[b].numpy(), np.arange(24.0), cfg, embeddings=frames[b].numpy(), k=5)["F"])
-    assert float(out.losses["F"]) == pytest.approx(np.mean(f), rel=1e-4, abs=1e-4)
+    assert float(out.losses["F"].detach()) == pytest.approx(np.mean(f), rel=1e-4, abs=1e-4)
