@@ -79,8 +79,9 @@ def test_objective_by_hand():
 
 
 def test_objective_matches_dense_soft_mask_formula():
-    """The hard-selection shortcut equals SPEC's formula (plus the visual term) on the full 0/1
-    mask, with the bandwidth tied to the budget: gamma = gamma_scale * N / k."""
+    """The hard-selection shortcut equals SPEC's formula (plus the visual term: the weakest
+    neighbour cosine between two frames) on the full 0/1 mask, with the bandwidth tied to the
+    budget: gamma = gamma_scale * N / k."""
     rng = np.random.default_rng(3)
     cfg = ObjectiveConfig(lambda_vis=0.7)
     s = rng.normal(size=40)
@@ -91,7 +92,9 @@ def test_objective_matches_dense_soft_mask_formula():
     m[idx] = 1
     gamma = cfg.gamma_scale * 40 / 7
     unit = e / np.linalg.norm(e, axis=1, keepdims=True)
-    kk = np.exp(-((t[:, None] - t[None, :]) ** 2) / (2 * gamma**2)) + 0.7 * np.exp(-(1 - unit @ unit.T) / cfg.sigma_vis)
+    links = (unit[:-1] * unit[1:]).sum(1)  # cosine of each candidate with the next
+    chain = np.array([[links[min(i, j):max(i, j)].min() if i != j else 1.0 for j in range(40)] for i in range(40)])
+    kk = np.exp(-((t[:, None] - t[None, :]) ** 2) / (2 * gamma**2)) + 0.7 * np.exp(-(1 - chain) / cfg.sigma_vis)
     rel = (s * m).sum()
     cov = cfg.tau_c * np.log(np.exp(s * m / cfg.tau_c).sum())
     red = m @ kk @ m - (m * m * np.diag(kk)).sum()
@@ -199,6 +202,22 @@ def test_calibrated_default_never_picks_neighbours_on_flat_scores(n, data, level
     assert sel.indices.size == k
     if k > 1:
         assert np.diff(sel.indices).min() >= 2
+
+
+def test_visual_redundancy_is_within_a_shot_not_across_a_cut():
+    """Two shots that look alike (the screen turns red twice) with something else between them
+    are not redundant; two frames of one long shot are."""
+    red, blue = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    emb = np.array([red] * 10 + [blue] * 20 + [red] * 10)
+    s = np.where(np.arange(40) < 10, 2.0, np.where(np.arange(40) >= 30, 1.9, 0.0))
+    cfg = ObjectiveConfig(gamma=0.5)  # time redundancy of neighbours only
+    sel = create_selector("greedy", objective=cfg).select(s, 2, embeddings=emb)
+    assert sel.indices[0] < 10 and sel.indices[1] >= 30  # both red shots
+    # one long red shot: its second frame is redundant with the first, so the blue shot wins
+    emb_one = np.array([red] * 20 + [blue] * 20)
+    s_one = np.where(np.arange(40) < 20, 2.0, 1.0)
+    sel = create_selector("greedy", objective=cfg).select(s_one, 2, embeddings=emb_one)
+    assert sel.indices[0] < 20 and sel.indices[1] >= 20
 
 
 def test_paper_constants_pick_neighbours_the_calibrated_default_does_not():

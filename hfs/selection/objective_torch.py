@@ -2,8 +2,9 @@
 
 The same formulas as ``hfs.selection.objective`` (numpy, hard selections), for training:
 F(m) = l_rel sum s m + l_cov tau_c log sum exp(s m / tau_c) - l_red sum_{i!=j} m_i m_j K_ij,
-K_ij = exp(-(t_i - t_j)^2 / (2 gamma^2)) + l_vis exp(-(1 - cos(e_i, e_j)) / sigma_vis), gamma fixed
-or gamma_scale * span / k as in the numpy version.
+K_ij = exp(-(t_i - t_j)^2 / (2 gamma^2)) + l_vis exp(-(1 - c_ij) / sigma_vis), c_ij the weakest
+cosine between neighbouring candidates from i to j, gamma fixed or gamma_scale * span / k, as in
+the numpy version.
 """
 
 from __future__ import annotations
@@ -26,6 +27,22 @@ def _bandwidth(config: ObjectiveConfig, positions: torch.Tensor, k: torch.Tensor
     return config.gamma_scale * span / k.clamp_min(1)
 
 
+def chain_similarity(embeddings: torch.Tensor) -> torch.Tensor:
+    """[B, N, N] c_ij = min over min(i,j) <= l < max(i,j) of cos(e_l, e_{l+1}); 1 on the diagonal."""
+    e = embeddings / embeddings.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    links = (e[:, :-1] * e[:, 1:]).sum(-1)  # [B, N-1]
+    b, n = e.shape[0], e.shape[1]
+    out = torch.ones(b, n, n, dtype=e.dtype, device=e.device)
+    band = links  # [B, N-d]: min of links[i : i+d] for d = 1, 2, ...
+    idx = torch.arange(n, device=e.device)
+    for d in range(1, n):
+        if d > 1:
+            band = torch.minimum(band[:, :-1], links[:, d - 1:])
+        out[:, idx[:n - d], idx[d:]] = band
+        out[:, idx[d:], idx[:n - d]] = band
+    return out
+
+
 def set_objective(
     scores: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor, config: ObjectiveConfig,
     embeddings: torch.Tensor | None = None, k: int | torch.Tensor | None = None,
@@ -46,9 +63,8 @@ def set_objective(
     diff = positions.unsqueeze(-1) - positions.unsqueeze(-2)  # [B, N, N]
     kernel = torch.exp(-(diff * diff) / (2.0 * gamma[:, None, None] ** 2))
     if config.lambda_vis > 0 and embeddings is not None:
-        e = embeddings.to(scores.dtype)
-        e = e / e.norm(dim=-1, keepdim=True).clamp_min(1e-12)
-        kernel = kernel + config.lambda_vis * torch.exp(-(1.0 - e @ e.transpose(-1, -2)) / config.sigma_vis)
+        chain = chain_similarity(embeddings.to(scores.dtype).detach())
+        kernel = kernel + config.lambda_vis * torch.exp(-(1.0 - chain) / config.sigma_vis)
     pair = mask.unsqueeze(-1) * mask.unsqueeze(-2) * kernel
     red = pair.sum((-1, -2)) - pair.diagonal(dim1=-2, dim2=-1).sum(-1)
     f = config.lambda_rel * rel + config.lambda_cov * cov - config.lambda_red * red
