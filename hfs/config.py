@@ -63,12 +63,12 @@ class ObjectiveConfig:
 
     lambda_rel: float = 1.0
     lambda_cov: float = 0.3
-    lambda_red: float = 0.5
+    lambda_red: float = 1.0
     gamma: float | None = None  # None: gamma_scale * (spacing of k frames); a number: fixed
     gamma_scale: float = 0.25
     tau_c: float = 2.0
-    lambda_vis: float = 10.0  # weight of the visual redundancy kernel (0: time only, as the paper)
-    sigma_vis: float = 0.05  # its width in (1 - cosine)
+    lambda_vis: float = 3.0  # weight of the visual (within-shot) redundancy kernel (0: time only, as the paper)
+    sigma_vis: float = 0.2  # its width in (1 - cosine)
     # "index": t_i is the candidate index (gamma in candidate steps); "seconds": timestamps.
     positions: str = "index"
 
