@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hfs import __version__
-from hfs.config import MAX_CANDIDATES, SelectConfig, load_yaml
+from hfs.config import MAX_CANDIDATES, ObjectiveConfig, SelectConfig, load_yaml
 from hfs.data.benchmarks import list_benchmarks
 from hfs.encoders import DEFAULT_ENCODER, list_encoders
 from hfs.errors import HfsError, InputError
@@ -106,6 +106,16 @@ def _usable_dir(path: str, flag: str) -> Path:
     return folder
 
 
+def _seed_list(text: str) -> list[int]:
+    try:
+        values = [_seed(part) for part in text.split(",") if part.strip()]
+    except (ValueError, argparse.ArgumentTypeError):
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+    return values
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hfs", description="Pick the frames of a video a multimodal LLM should see to answer a question.",
@@ -141,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="frame rate of an image folder (default 1)")
     p.add_argument("--allow-download", action="store_true", help="let a named model alias download its weights")
     p.add_argument("--seed", type=_seed, default=None, help="seed for random selectors (default 0)")
+    p.add_argument("--objective", choices=sorted(ObjectiveConfig.PRESETS), default=None,
+                   help="constants of greedy's objective F (default calibrated; paper: the paper's)")
     p.set_defaults(func=cmd_select)
 
     p = sub.add_parser("bench", help="rank every selector on the synthetic evidence benchmark",
@@ -162,6 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "color-names)")
     p.add_argument("--data-dir", metavar="DIR", help="where the videos are written (default: the hfs cache)")
     p.add_argument("--out", metavar="DIR", default="hfs-bench", help="bench.md, bench.json, bench.png (default hfs-bench)")
+    p.add_argument("--traces", action="store_true",
+                   help="simulated score traces (evidence laid out as in KFS-Bench) instead of generated videos")
+    p.add_argument("--questions", type=_positive_int, default=500, help="--traces: questions per seed (default 500)")
+    p.add_argument("--seeds", type=_seed_list, default=None,
+                   help="--traces: report seeds, comma-separated (default 100,101,102,103,104)")
+    p.add_argument("--objective", choices=sorted(ObjectiveConfig.PRESETS), default="calibrated",
+                   help="constants of greedy's objective F (default calibrated)")
     p.add_argument("--allow-download", action="store_true", help="let a named model alias download its weights")
     p.set_defaults(func=cmd_bench)
 
@@ -220,6 +239,8 @@ def _config(args: argparse.Namespace) -> SelectConfig:
                                                         "seed", "checkpoint") if getattr(args, name) is not None}
     if args.no_cache:
         overrides["use_cache"] = False
+    if args.objective is not None:
+        overrides["objective"] = ObjectiveConfig.preset(args.objective)
     try:
         return dataclasses.replace(config, **overrides)  # checks every field and k <= num_candidates again
     except FieldError as exc:
@@ -269,10 +290,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from hfs.eval.bench_report import write_bench_report
 
     selectors = [] if args.selector.strip() == "all" else _names(args.selector, "--selector")
+    if args.traces:
+        _usable_dir(args.out, "--out")
+        return _bench_traces(args, selectors)
     try:
         config = BenchConfig(videos=args.videos, seed=args.seed, duration=args.duration, fps=args.fps,
                              multi_share=args.multi_share, k=args.k, selectors=selectors, encoder=args.encoder,
-                             num_candidates=args.num_candidates, data_dir=args.data_dir)
+                             num_candidates=args.num_candidates, data_dir=args.data_dir,
+                             objective=ObjectiveConfig.preset(args.objective))
     except FieldError as exc:
         flag = BENCH_FLAGS.get(exc.field.split("[")[0], exc.field)
         raise InputError(f"{flag}: {exc.problem}, got {short_repr(exc.value)}") from None
@@ -297,6 +322,37 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if meta["skipped"]:
         console.print(f"note: {len(meta['skipped'])} (video, k) pairs skipped: k above the video's candidates")
     console.print(f"wrote {', '.join(str(p) for p in paths.values())}")
+    return 0
+
+
+def _bench_traces(args: argparse.Namespace, selectors: list[str]) -> int:
+    """``hfs bench --traces``: every selector x k on the simulated score traces of the report seeds."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from hfs.data.traces import REPORT_SEEDS, TraceConfig
+    from hfs.eval.traces import TraceBenchConfig, run_trace_bench, write_trace_report
+
+    config = TraceBenchConfig(seeds=args.seeds or list(REPORT_SEEDS), k=args.k, selectors=selectors,
+                              traces=TraceConfig(questions=args.questions, num_candidates=args.num_candidates),
+                              objective=ObjectiveConfig.preset(args.objective))
+    # greedy under the other named objectives too, for comparison
+    extra = {f"greedy[{name}]": ObjectiveConfig.preset(name) for name in sorted(ObjectiveConfig.PRESETS)
+             if name != args.objective and ObjectiveConfig.preset(name) != config.objective}
+    result = run_trace_bench(config, objectives=extra if "greedy" in config.resolved_selectors() else None)
+    paths = write_trace_report(result, args.out)
+    meta = result["meta"]
+    table = Table(title=f"score traces: seeds {','.join(map(str, meta['seeds']))}, {meta['questions_per_seed']} "
+                        f"questions each, objective {args.objective}; mean ± std across seeds")
+    for col in ("selector", "k", "recall", "all events hit", "reachable recall", "select µs"):
+        table.add_column(col, justify="left" if col == "selector" else "right", no_wrap=col == "selector")
+    for r in result["rows"]:
+        table.add_row(r["selector"], str(r["k"]), f"{r['recall']:.3f} ± {r['recall_std']:.3f}",
+                      f"{r['all_hit']:.3f} ± {r['all_hit_std']:.3f}",
+                      f"{r['reachable_recall']:.3f} ± {r['reachable_recall_std']:.3f}", f"{r['time_us']:.0f}")
+    console = Console()
+    console.print(table)
+    console.print(f"{meta['seconds']:.1f} s; wrote {', '.join(str(p) for p in paths.values())}")
     return 0
 
 

@@ -11,7 +11,7 @@ import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import yaml
 
@@ -116,21 +116,50 @@ def to_yaml(config: Any) -> str:
 
 @dataclass
 class ObjectiveConfig(Checked):
-    """Weights of the set-level objective F = l_rel Rel + l_cov Cov - l_red Red (SPEC.md)."""
+    """Weights of the set-level objective F = l_rel Rel + l_cov Cov - l_red Red (SPEC.md).
+
+    Red's kernel is K = K_time + lambda_vis K_vis (``hfs.selection.objective``). gamma = None ties
+    the temporal bandwidth to the budget: gamma = gamma_scale * N / k candidate steps (or
+    gamma_scale * duration / k seconds). The defaults are the calibrated rule, chosen on the
+    tuning seeds of the score-trace benchmark (benchmarks/tune_objective.py) and the winner on
+    its report seeds (``hfs bench --traces``); ``ObjectiveConfig.preset("paper")`` gives the
+    paper's constants.
+    """
 
     lambda_rel: float = 1.0
     lambda_cov: float = 0.3
-    lambda_red: float = 0.2
-    gamma: float = 10.0
+    lambda_red: float = 1.0
+    gamma: float | None = None  # None: gamma_scale * (spacing of k frames); a number: fixed
+    gamma_scale: float = 0.25
     tau_c: float = 2.0
+    lambda_vis: float = 3.0  # weight of the visual (within-shot) redundancy kernel (0: time only, as the paper)
+    sigma_vis: float = 0.2  # its width in (1 - cosine)
     # "index": t_i is the candidate index (gamma in candidate steps); "seconds": timestamps.
     positions: str = "index"
 
     # Bounds keep every term finite in float32 and float64 (F is written to JSON).
     RULES = {
         "lambda_rel": at_least(0, 1e6), "lambda_cov": at_least(0, 1e6), "lambda_red": at_least(0, 1e6),
-        "gamma": at_least(1e-3, 1e6), "tau_c": at_least(1e-3, 1e6), "positions": one_of("index", "seconds"),
+        "gamma": at_least(1e-3, 1e6), "gamma_scale": at_least(1e-3, 1e6), "tau_c": at_least(1e-3, 1e6),
+        "lambda_vis": at_least(0, 1e6), "sigma_vis": at_least(1e-3, 1e6), "positions": one_of("index", "seconds"),
     }
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        # the paper's constants, for reproduction: fixed gamma of 10 candidate steps, no visual term
+        # (gamma_scale and sigma_vis then play no part)
+        "paper": {"lambda_rel": 1.0, "lambda_cov": 0.3, "lambda_red": 0.2, "gamma": 10.0, "tau_c": 2.0,
+                  "lambda_vis": 0.0, "positions": "index"},
+        "calibrated": {},  # the defaults
+        # the best rule without the visual term on the tuning seeds (stage 1 of the grid, lambda_vis = 0)
+        "calibrated-time": {"lambda_red": 1.0, "gamma_scale": 0.5, "lambda_vis": 0.0},
+    }
+
+    @classmethod
+    def preset(cls, name: str) -> "ObjectiveConfig":
+        """The objective called ``name``: "calibrated" (the default), "calibrated-time" (no visual
+        term) or "paper"."""
+        if name not in cls.PRESETS:
+            raise InputError(f"unknown objective {name!r}; choose one of {', '.join(sorted(cls.PRESETS))}")
+        return cls(**cls.PRESETS[name])
 
 
 def _selectors() -> list[str]:

@@ -79,21 +79,30 @@ def test_objective_by_hand():
 
 
 def test_objective_matches_dense_soft_mask_formula():
-    """The hard-selection shortcut equals SPEC's formula evaluated on the full 0/1 mask."""
+    """The hard-selection shortcut equals SPEC's formula (plus the visual term: the weakest
+    neighbour cosine between two frames) on the full 0/1 mask, with the bandwidth tied to the
+    budget: gamma = gamma_scale * N / k."""
     rng = np.random.default_rng(3)
-    cfg = ObjectiveConfig()
+    cfg = ObjectiveConfig(lambda_vis=0.7)
     s = rng.normal(size=40)
     t = np.arange(40.0)
+    e = rng.normal(size=(40, 8))
     idx = np.sort(rng.choice(40, 7, replace=False))
     m = np.zeros(40)
     m[idx] = 1
-    kk = np.exp(-((t[:, None] - t[None, :]) ** 2) / (2 * cfg.gamma**2))
+    gamma = cfg.gamma_scale * 40 / 7
+    unit = e / np.linalg.norm(e, axis=1, keepdims=True)
+    links = (unit[:-1] * unit[1:]).sum(1)  # cosine of each candidate with the next
+    chain = np.array([[links[min(i, j):max(i, j)].min() if i != j else 1.0 for j in range(40)] for i in range(40)])
+    kk = np.exp(-((t[:, None] - t[None, :]) ** 2) / (2 * gamma**2)) + 0.7 * np.exp(-(1 - chain) / cfg.sigma_vis)
     rel = (s * m).sum()
     cov = cfg.tau_c * np.log(np.exp(s * m / cfg.tau_c).sum())
     red = m @ kk @ m - (m * m * np.diag(kk)).sum()
     f = cfg.lambda_rel * rel + cfg.lambda_cov * cov - cfg.lambda_red * red
-    terms = objective_terms(s, idx, t, cfg)
+    terms = objective_terms(s, idx, t, cfg, embeddings=e)
     assert (terms["rel"], terms["cov"], terms["red"], terms["F"]) == pytest.approx((rel, cov, red, f))
+    # the bandwidth follows k: the same 7 frames judged for a budget of 14 have a narrower kernel
+    assert objective_terms(s, idx, t, cfg, embeddings=e, k=14)["red"] < red
 
 
 def test_greedy_on_a_small_case_by_hand():
@@ -106,19 +115,23 @@ def test_greedy_on_a_small_case_by_hand():
     assert sel.objective["F"] == pytest.approx(1.0 + 0.5 - 2 * math.exp(-4.5))
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_greedy_equals_naive_greedy_on_f(seed):
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("cfg", [ObjectiveConfig(gamma=3.0, lambda_vis=0.0), ObjectiveConfig(),
+                                 ObjectiveConfig.preset("paper")], ids=["fixed", "calibrated", "paper"])
+def test_greedy_equals_naive_greedy_on_f(seed, cfg):
     """The incremental gains give the same choices as recomputing F for every candidate."""
     rng = np.random.default_rng(seed)
-    cfg = ObjectiveConfig(gamma=3.0)
     s = rng.normal(size=30)
+    e = rng.normal(size=(30, 6))
     pos = np.arange(30.0)
     chosen: list[int] = []
     for _ in range(8):
-        gains = {j: objective_terms(s, np.array(chosen + [j]), pos, cfg)["F"] for j in range(30) if j not in chosen}
+        gains = {j: objective_terms(s, np.array(chosen + [j]), pos, cfg, embeddings=e, k=8)["F"]
+                 for j in range(30) if j not in chosen}
         chosen.append(max(gains, key=gains.get))
-    sel = create_selector("greedy", objective=cfg).select(s, 8)
+    sel = create_selector("greedy", objective=cfg).select(s, 8, embeddings=e)
     assert sel.indices.tolist() == sorted(chosen)
+    assert sel.objective == pytest.approx(objective_terms(s, sel.indices, pos, cfg, embeddings=e, k=8))
 
 
 def test_greedy_beats_topk_and_uniform_on_f():
@@ -148,5 +161,142 @@ def test_positions_in_seconds_change_the_redundancy():
     cfg = ObjectiveConfig(positions="seconds", gamma=1.0)
     sel = create_selector("greedy", objective=cfg).select(s, 2, times=times)
     assert sel.indices.tolist() == [0, 3]  # one from each burst, far apart in time
+    # tied to the budget, gamma is in seconds too: 0.25 * (span 120.24 s) / 2 frames = 15 s,
+    # so the second frame is the farthest one (100.2 s)
+    sel = create_selector("greedy", objective=ObjectiveConfig(positions="seconds")).select(s, 2, times=times)
+    assert sel.indices.tolist() == [0, 5]
     with pytest.raises(InputError):
         ObjectiveConfig(positions="minutes")
+
+
+# -- the calibrated objective ---------------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def test_paper_constants_by_name():
+    paper = ObjectiveConfig.preset("paper")
+    assert (paper.lambda_rel, paper.lambda_cov, paper.lambda_red, paper.gamma, paper.tau_c, paper.lambda_vis) == (
+        1.0, 0.3, 0.2, 10.0, 2.0, 0.0)
+    assert ObjectiveConfig.preset("calibrated") == ObjectiveConfig()
+    assert ObjectiveConfig().gamma is None  # tied to the budget
+    with pytest.raises(InputError, match="unknown objective 'nope'"):
+        ObjectiveConfig.preset("nope")
+
+
+@pytest.mark.parametrize("field,value", [("gamma", 0.0), ("gamma", "wide"), ("gamma_scale", -1.0), ("sigma_vis", 0.0),
+                                         ("lambda_vis", -0.5), ("lambda_red", -1.0), ("tau_c", 0.0)])
+def test_bad_objective_values_name_the_field(field, value):
+    with pytest.raises(InputError, match=rf"ObjectiveConfig\.{field}:"):
+        ObjectiveConfig(**{field: value})
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(8, 400), data=st.data(), level=st.floats(-3, 3), still=st.booleans())
+def test_calibrated_default_never_picks_neighbours_on_flat_scores(n, data, level, still):
+    """Flat scores (and a still video: every embedding equal, or no embeddings): with k <= N / 4
+    the budget-tied bandwidth keeps every pair of picks at least two candidates apart."""
+    k = data.draw(st.integers(1, n // 4))
+    emb = np.ones((n, 4)) if still else None
+    sel = create_selector("greedy").select(np.full(n, level), k, embeddings=emb)
+    assert sel.indices.size == k
+    if k > 1:
+        assert np.diff(sel.indices).min() >= 2
+
+
+def test_visual_redundancy_is_within_a_shot_not_across_a_cut():
+    """Two shots that look alike (the screen turns red twice) with something else between them
+    are not redundant; two frames of one long shot are."""
+    red, blue = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    emb = np.array([red] * 10 + [blue] * 20 + [red] * 10)
+    s = np.where(np.arange(40) < 10, 2.0, np.where(np.arange(40) >= 30, 1.9, 0.0))
+    cfg = ObjectiveConfig(gamma=0.5)  # time redundancy of neighbours only
+    sel = create_selector("greedy", objective=cfg).select(s, 2, embeddings=emb)
+    assert sel.indices[0] < 10 and sel.indices[1] >= 30  # both red shots
+    # one long red shot: its second frame is redundant with the first, so the blue shot wins
+    emb_one = np.array([red] * 20 + [blue] * 20)
+    s_one = np.where(np.arange(40) < 20, 2.0, 1.0)
+    sel = create_selector("greedy", objective=cfg).select(s_one, 2, embeddings=emb_one)
+    assert sel.indices[0] < 20 and sel.indices[1] >= 20
+
+
+def test_paper_constants_pick_neighbours_the_calibrated_default_does_not():
+    """The issue's symptom: on per-video z-scores with a broad bump, the paper's fixed gamma
+    hardly penalises near-duplicates."""
+    t = np.arange(128.0)
+    s = np.exp(-((t - 50) ** 2) / (2 * 15.0**2)) * 3 + np.exp(-((t - 100) ** 2) / (2 * 4.0**2)) * 2
+    paper = create_selector("greedy", objective=ObjectiveConfig.preset("paper")).select(s, 16).indices
+    calibrated = create_selector("greedy").select(s, 16).indices
+    assert np.diff(paper).min() == 1
+    assert np.diff(calibrated).min() >= 2
+
+
+@pytest.mark.parametrize("name", ["calibrated", "paper", "seconds"])
+@pytest.mark.parametrize("seed", range(3))
+def test_numpy_f_equals_torch_f(name, seed):
+    """The training F (torch, batched) and the selection F (numpy) agree on hard masks, with the
+    visual term, the budget-tied bandwidth and positions in seconds."""
+    import torch
+
+    from hfs.selection.objective_torch import set_objective
+
+    cfg = ObjectiveConfig(positions="seconds") if name == "seconds" else ObjectiveConfig.preset(name)
+    rng = np.random.default_rng(seed)
+    b, n, k = 3, 50, 7
+    s = rng.normal(size=(b, n))
+    emb = rng.normal(size=(b, n, 6))
+    times = np.sort(rng.uniform(0, 300, size=(b, n)), axis=1)
+    mask = np.zeros((b, n))
+    expected = []
+    for i in range(b):
+        sel = create_selector("greedy", objective=cfg).select(s[i], k, times=times[i], embeddings=emb[i])
+        mask[i, sel.indices] = 1.0
+        expected.append(sel.objective)
+    positions = torch.tensor(times) if name == "seconds" else torch.arange(n, dtype=torch.float64)
+    for kk in (k, None):  # the budget given, or read off the hard mask
+        got = set_objective(torch.tensor(s), torch.tensor(mask), positions, cfg, embeddings=torch.tensor(emb), k=kk)
+        for i in range(b):
+            for key in ("F", "rel", "cov", "red"):
+                assert float(got[key][i]) == pytest.approx(expected[i][key], rel=1e-9, abs=1e-9)
+
+
+def test_paper_training_config_uses_the_paper_objective():
+    from pathlib import Path
+
+    from hfs.training.config import TrainConfig
+
+    config = TrainConfig.from_yaml(Path(__file__).parents[1] / "configs" / "train_paper.yaml")
+    assert config.student.objective == ObjectiveConfig.preset("paper")
+
+
+def test_objective_yaml_null_gamma_ties_it_to_k(tmp_path):
+    from hfs.config import SelectConfig, load_yaml
+
+    path = tmp_path / "select.yaml"
+    path.write_text("objective:\n  gamma: null\n  gamma_scale: 0.5\n  lambda_vis: 0\n")
+    cfg = load_yaml(SelectConfig, path).objective
+    assert cfg.gamma is None and cfg.gamma_scale == 0.5 and cfg.lambda_vis == 0
+    path.write_text("objective:\n  sigma_vis: -1\n")
+    with pytest.raises(InputError, match=r"ObjectiveConfig\.sigma_vis: must be between"):
+        load_yaml(SelectConfig, path)
+
+
+def test_the_student_trains_on_the_same_f(tiny_qwen_dir):
+    """The student's F (torch, in its forward) equals the selection F (numpy) of its hard picks,
+    visual term and budget-tied bandwidth included."""
+    import torch
+
+    from hfs.student import HFSSelector, StudentConfig
+
+    torch.manual_seed(0)
+    model = HFSSelector(StudentConfig(base_lm=str(tiny_qwen_dir), frame_dim=16))
+    frames = torch.nn.functional.normalize(torch.randn(2, 24, 16, generator=torch.Generator().manual_seed(0)), dim=-1)
+    out = model(frames, ["what is red?", "where is the cup?"], None, k=5, generator=torch.Generator().manual_seed(1))
+    cfg = model.config.objective
+    assert cfg == ObjectiveConfig()
+    f = []
+    for b in range(2):
+        s = out.scores[b].detach().double().numpy()
+        z = (s - s.mean()) / s.std(ddof=1)  # the student standardises with torch's (unbiased) std
+        f.append(objective_terms(z, out.indices[b].numpy(), np.arange(24.0), cfg, embeddings=frames[b].numpy(), k=5)["F"])
+    assert float(out.losses["F"].detach()) == pytest.approx(np.mean(f), rel=1e-4, abs=1e-4)

@@ -152,7 +152,7 @@ def test_tau_schedule():
 
 # -- F in torch ---------------------------------------------------------------------------
 def test_torch_objective_by_hand():
-    cfg = ObjectiveConfig(gamma=1.0, tau_c=2.0)
+    cfg = ObjectiveConfig(lambda_red=0.2, gamma=1.0, tau_c=2.0)
     s = torch.tensor([[1.0, -1.0, 2.0, 0.0]])
     m = torch.tensor([[1.0, 0.0, 1.0, 0.0]])
     t = set_objective(s, m, torch.arange(4.0), cfg)

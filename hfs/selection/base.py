@@ -130,8 +130,8 @@ class Selector(ABC):
             raise AssertionError(f"{self.name} chose {chosen.size} distinct frames, expected {k}")
         return Selection(
             indices=chosen, times=times[chosen], scores=scores[chosen],
-            objective=objective_terms(scores, chosen, positions, self.objective),
-            selector=self.name, k=k,
+            objective=objective_terms(scores, chosen, positions, self.objective, embeddings=embeddings, k=int(k)),
+            selector=self.name, k=int(k),
         )
 
     @abstractmethod

@@ -1,10 +1,13 @@
 """Greedy maximisation of the set-level objective F (relevance + coverage - redundancy).
 
 Start empty; k times add the candidate with the largest marginal gain of F. Gains are kept
-up to date incrementally, O(N) per step and O(N k) in all:
+up to date incrementally, O(N) per step and O(N k) in all (plus O(N D) once for the visual
+kernel's neighbour links):
   Rel gain  = s_j
   Cov gain  = tau_c [log(Z - 1 + exp(s_j / tau_c)) - log Z],  Z = sum_i exp(s_i m_i / tau_c)
-  Red gain  = 2 sum_{i in S} K(t_i, t_j)     (both ordered pairs (i, j) and (j, i))
+  Red gain  = 2 sum_{i in S} K_ij     (both ordered pairs (i, j) and (j, i))
+with K = K_time + l_vis K_vis and the bandwidth of K_time from the budget k
+(``hfs.selection.objective``).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from hfs.selection.base import Selector
-from hfs.selection.objective import kernel
+from hfs.selection.objective import bandwidth, kernel, neighbour_links, visual_row
 
 
 class GreedySelector(Selector):
@@ -23,9 +26,12 @@ class GreedySelector(Selector):
     def _choose(self, scores, k, positions, embeddings):
         cfg = self.objective
         n = scores.size
+        gamma = bandwidth(cfg, positions, k)
+        visual = cfg.lambda_vis > 0 and embeddings is not None and n > 1
+        links = neighbour_links(embeddings) if visual else None
         a = scores / cfg.tau_c  # [N]
         log_z = np.log(n)  # empty set: every term is exp(0)
-        red_acc = np.zeros(n)  # [N] sum over chosen i of K(t_i, t_j)
+        red_acc = np.zeros(n)  # [N] sum over chosen i of K_ij
         available = np.ones(n, dtype=bool)
         chosen = []
         for _ in range(k):
@@ -38,5 +44,7 @@ class GreedySelector(Selector):
             chosen.append(j)
             available[j] = False
             log_z = float(np.log(np.maximum(z_new[j], 1e-300)) + shift)
-            red_acc += kernel(positions[j:j + 1], positions, cfg.gamma)[0]
+            red_acc += kernel(positions[j:j + 1], positions, gamma)[0]
+            if links is not None:
+                red_acc += cfg.lambda_vis * visual_row(links, j, cfg.sigma_vis)
         return np.array(chosen, dtype=np.int64)

@@ -3,7 +3,23 @@
 F(S) = l_rel Rel + l_cov Cov - l_red Red with, for the mask m of S,
   Rel = sum_i s_i m_i
   Cov = tau_c log sum_i exp(s_i m_i / tau_c)     (unselected candidates contribute exp(0) = 1)
-  Red = sum_{i != j} m_i m_j K(t_i, t_j),  K(a, b) = exp(-(a - b)^2 / (2 gamma^2))
+  Red = sum_{i != j} m_i m_j K_ij
+  K_ij = exp(-(t_i - t_j)^2 / (2 gamma^2)) + l_vis exp(-(1 - c_ij) / sigma_vis)
+  c_ij = min over i <= l < j of cos(e_l, e_{l+1})   (candidates in time order; c_ii = 1)
+
+The temporal kernel is SPEC.md's. Its bandwidth gamma is either fixed (the paper: 10 candidate
+steps) or tied to the budget: gamma = gamma_scale * span / k, where span / k is the spacing of k
+evenly spread frames (span = N candidate steps, or the video's length in seconds), so the
+penalty means "closer than a share of the spacing k frames would have" on every video, N and k.
+
+The second term of K is an extension of SPEC.md (off when l_vis = 0, as in the paper): visual
+redundancy within a shot. c_ij is the weakest link of the chain of neighbouring candidates from
+i to j: close to 1 when every step between them looks alike (one continuous scene, however
+long), low as soon as a cut lies between them. So two frames of one scene count as redundant
+however far apart they are, while the same look coming back after something else (the screen
+turns red twice) does not: a recurring event is not a duplicate. A kernel on the plain cosine
+of e_i and e_j would penalise that. It needs the embeddings; without them K is the temporal
+kernel only.
 """
 
 from __future__ import annotations
@@ -22,16 +38,76 @@ def positions_for(num: int, times: np.ndarray | None, config: ObjectiveConfig) -
     return np.arange(num, dtype=np.float64)
 
 
+def candidate_span(positions: np.ndarray) -> float:
+    """The length the N candidates stand for: N steps for indices 0..N-1, the video's length for
+    segment-midpoint times (max - min stretched by N / (N - 1))."""
+    p = np.asarray(positions, dtype=np.float64)
+    n = p.size
+    if n < 2:
+        return 1.0
+    span = float(p.max() - p.min()) * n / (n - 1)
+    return span if span > 0 else float(n)
+
+
+def bandwidth(config: ObjectiveConfig, positions: np.ndarray, k: int) -> float:
+    """gamma: fixed (``config.gamma``) or ``gamma_scale`` times the spacing of k frames."""
+    if config.gamma is not None:
+        return float(config.gamma)
+    return config.gamma_scale * candidate_span(positions) / max(int(k), 1)
+
+
 def kernel(a: np.ndarray, b: np.ndarray, gamma: float) -> np.ndarray:
     """Gaussian temporal kernel between position vectors, [len(a), len(b)]."""
     d = np.asarray(a, np.float64)[:, None] - np.asarray(b, np.float64)[None, :]
     return np.exp(-(d * d) / (2.0 * gamma * gamma))
 
 
+def unit_rows(embeddings: np.ndarray) -> np.ndarray:
+    """Embeddings scaled to unit length, float64 [N, D]."""
+    e = np.asarray(embeddings, dtype=np.float64)
+    return e / np.maximum(np.linalg.norm(e, axis=-1, keepdims=True), 1e-12)
+
+
+def neighbour_links(embeddings: np.ndarray) -> np.ndarray:
+    """[N - 1] cosine of each candidate with the next one (embeddings [N, D], time order)."""
+    e = unit_rows(embeddings)
+    return np.einsum("ij,ij->i", e[:-1], e[1:])
+
+
+def chain_similarity(links: np.ndarray, j: int) -> np.ndarray:
+    """[N] c_ij for every i: the weakest neighbour link between candidate i and candidate j."""
+    out = np.ones(links.size + 1)
+    if j > 0:  # i < j: min(links[i:j])
+        out[:j] = np.minimum.accumulate(links[:j][::-1])[::-1]
+    if j < links.size:  # i > j: min(links[j:i])
+        out[j + 1:] = np.minimum.accumulate(links[j:])
+    return out
+
+
+def visual_row(links: np.ndarray, j: int, sigma: float) -> np.ndarray:
+    """[N] the visual kernel exp(-(1 - c_ij) / sigma) between candidate j and every candidate."""
+    return np.exp(-(1.0 - chain_similarity(links, j)) / sigma)
+
+
+def pair_kernel(positions: np.ndarray, indices: np.ndarray, embeddings: np.ndarray | None,
+                config: ObjectiveConfig, gamma: float) -> np.ndarray:
+    """K between the candidates ``indices`` (of all N: positions [N], embeddings [N, D] or None)."""
+    kk = kernel(positions[indices], positions[indices], gamma)
+    if config.lambda_vis > 0 and embeddings is not None and len(positions) > 1:
+        links = neighbour_links(embeddings)
+        vis = np.stack([visual_row(links, int(i), config.sigma_vis)[indices] for i in indices]) if len(indices) else kk
+        kk = kk + config.lambda_vis * vis
+    return kk
+
+
 def objective_terms(
-    scores: np.ndarray, indices: np.ndarray, positions: np.ndarray, config: ObjectiveConfig
+    scores: np.ndarray, indices: np.ndarray, positions: np.ndarray, config: ObjectiveConfig,
+    embeddings: np.ndarray | None = None, k: int | None = None,
 ) -> dict[str, float]:
-    """F and its three terms for the hard selection ``indices``; O(N + k^2)."""
+    """F and its three terms for the hard selection ``indices`` of N candidates; O(N D + k N).
+
+    ``k`` sets a budget-tied bandwidth (default: the size of the selection).
+    """
     s = np.asarray(scores, dtype=np.float64)
     idx = np.asarray(indices, dtype=np.int64)
     sel = s[idx]
@@ -40,7 +116,8 @@ def objective_terms(
     # log(sum over unselected of exp(0) + sum over selected of exp(a)), computed stably
     logs = np.concatenate([a, [np.log(len(s) - len(idx))] if len(s) > len(idx) else []])
     cov = float(config.tau_c * np.logaddexp.reduce(logs))
-    kk = kernel(positions[idx], positions[idx], config.gamma)
+    gamma = bandwidth(config, positions, k if k is not None else len(idx))
+    kk = pair_kernel(positions, idx, embeddings, config, gamma)
     red = float(kk.sum() - np.trace(kk))
     f = config.lambda_rel * rel + config.lambda_cov * cov - config.lambda_red * red
     return {"F": f, "rel": rel, "cov": cov, "red": red}

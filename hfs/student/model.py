@@ -154,7 +154,7 @@ class HFSSelector(nn.Module):
         # F on per-video z-scores, as in the training-free path (SPEC.md): on raw scores Rel
         # and Cov grow without bound by scaling every score up, which -F in the loss rewards.
         z = (scores - scores.mean(-1, keepdim=True)) / scores.std(-1, keepdim=True).clamp_min(1e-6)
-        terms = set_objective(z, masks.mask, positions, self.config.objective)
+        terms = set_objective(z, masks.mask, positions, self.config.objective, embeddings=frame_embeddings.to(scores.device), k=k)
         losses = {name: value.mean() for name, value in terms.items()}
         losses["L_sep"] = separation_loss(queries)
         return StudentOutput(scores=scores, soft_mask=masks.soft, hard_mask=masks.hard, mask=masks.mask,

@@ -1,0 +1,153 @@
+"""``hfs bench --traces``: every selector x k on simulated score traces (``hfs.data.traces``).
+
+For each seed the trace set is generated once; every selector then picks k of the N candidates
+of every question from the same per-video z-scores and embeddings. An event is hit when a
+selected candidate's time lies inside it. Per question: recall (share of its events hit),
+all-hit (every event hit), reachable recall (share of the events that hold a candidate at all
+that are hit). Per seed: the means over questions; the table gives the mean over seeds and the
+standard deviation across seeds, and the median selection time per question.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hfs.atomic import atomic_file
+from hfs.config import ObjectiveConfig
+from hfs.data.traces import REPORT_SEEDS, TraceConfig, TraceSet, make_traces
+from hfs.errors import InputError
+from hfs.selection import create_selector, list_selectors
+
+METRICS = ("recall", "all_hit", "reachable_recall")
+
+
+@dataclass
+class TraceBenchConfig:
+    """Seeds, budgets, selectors and the trace simulation of one run."""
+
+    seeds: list[int] = field(default_factory=lambda: list(REPORT_SEEDS))
+    k: list[int] = field(default_factory=lambda: [8, 16, 32])
+    selectors: list[str] = field(default_factory=list)  # empty: every registered selector
+    traces: TraceConfig = field(default_factory=TraceConfig)
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+
+    def resolved_selectors(self) -> list[str]:
+        names = self.selectors or list_selectors()
+        unknown = [n for n in names if n not in list_selectors()]
+        if unknown:
+            raise InputError(f"unknown selector(s) {', '.join(unknown)}; choose from {', '.join(list_selectors())}")
+        return list(names)
+
+
+def standardize_rows(scores: np.ndarray) -> np.ndarray:
+    """Per-row z-scores of [Q, N] scores (``hfs.scoring.standardize`` on each row, vectorised)."""
+    mean = scores.mean(axis=1, keepdims=True)
+    std = scores.std(axis=1, keepdims=True)
+    flat = ~np.isfinite(std) | (std < 1e-12)
+    return np.where(flat, 0.0, (scores - mean) / np.where(flat, 1.0, std))
+
+
+def hits(selected_times: np.ndarray, events: np.ndarray) -> np.ndarray:
+    """[E] bool: event [start, end) holds at least one selected time."""
+    t = np.asarray(selected_times, dtype=np.float64)
+    return ((t[None, :] >= events[:, :1]) & (t[None, :] < events[:, 1:])).any(axis=1)
+
+
+def score_selector(traces: TraceSet, selector, k: int) -> dict[str, float]:
+    """Mean recall, all-hit rate and reachable recall of one selector at one k on one trace set,
+    and its median selection time (µs) per question."""
+    recall, all_hit, reach_recall, elapsed = [], [], [], []
+    zs = standardize_rows(traces.scores)
+    for i in range(len(traces)):
+        z = zs[i]
+        t0 = time.perf_counter()
+        sel = selector.select(z, k, times=traces.times[i], embeddings=traces.embeddings[i])
+        elapsed.append(time.perf_counter() - t0)
+        ev = traces.events[i]
+        h = hits(sel.times, ev)
+        reachable = hits(traces.times[i], ev)
+        recall.append(h.mean())
+        all_hit.append(float(h.all()))
+        if reachable.any():
+            reach_recall.append(h[reachable].mean())
+    return {"recall": float(np.mean(recall)), "all_hit": float(np.mean(all_hit)),
+            "reachable_recall": float(np.mean(reach_recall)) if reach_recall else 0.0,
+            "time_us": float(np.median(elapsed) * 1e6)}
+
+
+def run_trace_bench(config: TraceBenchConfig, objectives: dict[str, ObjectiveConfig] | None = None
+                    ) -> dict[str, Any]:
+    """Every selector x k on every seed's traces: {"rows": [...], "per_seed": [...], "meta": {...}}.
+
+    ``objectives`` adds greedy rows under other objectives, by label (e.g. {"greedy[paper]": ...}).
+    """
+    names = config.resolved_selectors()
+    ks = sorted({int(k) for k in config.k})
+    if not ks or ks[0] < 1 or ks[-1] > config.traces.num_candidates:
+        raise InputError(f"k must be in 1..{config.traces.num_candidates}, got {config.k}")
+    if not config.seeds:
+        raise InputError("no seeds to run")
+    selectors = {n: create_selector(n, objective=config.objective) for n in names}
+    for label, obj in (objectives or {}).items():
+        selectors[label] = create_selector("greedy", objective=obj)
+    t_start = time.perf_counter()
+    per_seed = []
+    for seed in config.seeds:
+        traces = make_traces(seed, config.traces)
+        for label, selector in selectors.items():
+            for k in ks:
+                per_seed.append({"seed": seed, "selector": label, "k": k, **score_selector(traces, selector, k)})
+    rows = []
+    for label in selectors:
+        for k in ks:
+            sub = [r for r in per_seed if r["selector"] == label and r["k"] == k]
+            row: dict[str, Any] = {"selector": label, "k": k}
+            for m in METRICS:
+                vals = np.array([r[m] for r in sub])
+                row[m] = float(vals.mean())
+                row[m + "_std"] = float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
+            row["time_us"] = float(np.median([r["time_us"] for r in sub]))
+            rows.append(row)
+    meta = {"seeds": list(config.seeds), "k": ks, "questions_per_seed": config.traces.questions,
+            "traces": asdict(config.traces), "objective": asdict(config.objective),
+            "seconds": round(time.perf_counter() - t_start, 2)}
+    return {"rows": rows, "per_seed": per_seed, "meta": meta}
+
+
+def trace_table_markdown(result: dict[str, Any]) -> str:
+    """The rows as a Markdown table: selector x k, mean ± std across seeds."""
+    meta = result["meta"]
+    lines = [
+        f"Score traces: seeds {', '.join(map(str, meta['seeds']))}, {meta['questions_per_seed']} questions each, "
+        f"N = {meta['traces']['num_candidates']}. Mean over seeds ± std across seeds.",
+        "",
+        "| selector | k | recall | all events hit | reachable recall | time (µs) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in result["rows"]:
+        lines.append(
+            f"| {r['selector']} | {r['k']} | {r['recall']:.3f} ± {r['recall_std']:.3f} | "
+            f"{r['all_hit']:.3f} ± {r['all_hit_std']:.3f} | {r['reachable_recall']:.3f} ± "
+            f"{r['reachable_recall_std']:.3f} | {r['time_us']:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_trace_report(result: dict[str, Any], out: str | Path) -> dict[str, Path]:
+    """traces.md (the table) and traces.json (rows, per-seed figures, settings) under ``out``."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from exc
+    paths = {"markdown": out / "traces.md", "json": out / "traces.json"}
+    with atomic_file(paths["markdown"]) as tmp:
+        Path(tmp).write_text(trace_table_markdown(result))
+    with atomic_file(paths["json"]) as tmp:
+        Path(tmp).write_text(json.dumps(result, indent=1))
+    return paths
