@@ -300,3 +300,13 @@ def test_the_student_trains_on_the_same_f(tiny_qwen_dir):
         z = (s - s.mean()) / s.std(ddof=1)  # the student standardises with torch's (unbiased) std
         f.append(objective_terms(z, out.indices[b].numpy(), np.arange(24.0), cfg, embeddings=frames[b].numpy(), k=5)["F"])
     assert float(out.losses["F"].detach()) == pytest.approx(np.mean(f), rel=1e-4, abs=1e-4)
+
+
+def test_standardize_is_scale_free_up_to_the_float_limit():
+    from hfs.scoring import standardize
+
+    base = np.array([0.1, 0.5, -0.2, 0.9])
+    expected = standardize(base)
+    for scale in (1e-300, 1.0, 1e154, 1e300):
+        np.testing.assert_allclose(standardize(base * scale), expected, rtol=1e-9)
+    assert np.allclose(standardize(np.full(5, 1e300)), 0.0)

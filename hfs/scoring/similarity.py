@@ -22,6 +22,9 @@ def standardize(scores: np.ndarray) -> np.ndarray:
     """z-scores over one video's candidates, so the objective's lambdas mean the same thing on
     every video and model (SPEC.md). A constant score vector becomes all zeros."""
     scores = np.asarray(scores, dtype=np.float64)
+    scale = np.abs(scores).max() if scores.size else 0.0
+    if np.isfinite(scale) and scale > 0:
+        scores = scores / scale  # z-scores do not depend on scale; near the float limit std overflows
     std = scores.std()
     if not np.isfinite(std) or std < 1e-12:
         return np.zeros_like(scores)
