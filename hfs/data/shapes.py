@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from hfs.atomic import atomic_file
-from hfs.data.synthetic import SyntheticItem, _layout
+from hfs.data.synthetic import SyntheticItem
 from hfs.query.prompt import LETTERS
 from hfs.video.synth import Scene, write_video
 
@@ -51,13 +51,28 @@ def draw_shape(shape: str):
     return draw
 
 
+def _random_spans(rng: np.random.Generator, duration: float, count: int,
+                  length: tuple[float, float]) -> list[tuple[float, float]]:
+    """``count`` non-overlapping intervals placed uniformly at random: the gray gaps between
+    them are a random split of the time left, so no place in the video is favoured (a regular
+    layout would line the evidence up with uniform sampling's grid)."""
+    lengths = rng.uniform(*length, size=count)
+    gaps = rng.dirichlet(np.ones(count + 1)) * (duration - lengths.sum())
+    spans, t = [], 0.0
+    for gap, size in zip(gaps, lengths):
+        start = t + gap
+        spans.append((round(float(start), 2), round(float(start + size), 2)))
+        t = start + size
+    return spans
+
+
 def make_shapes_set(root: str | Path, num_videos: int, seed: int = 0, duration: float = 16.0, fps: float = 4.0,
                     size: tuple[int, int] = (96, 72), screens: int = 4,
                     screen_len: tuple[float, float] = (0.75, 1.25)) -> list[SyntheticItem]:
     """Write ``num_videos`` videos under ``root`` (reused if already there) and return their items.
 
     Each video has ``screens`` coloured screens (distinct colours, distinct shapes) at random
-    places in ``screens`` equal slots of the video; the question asks for one of them.
+    places; the question asks for one of them.
     """
     if not 2 <= screens <= len(SHAPES):
         raise ValueError(f"screens must be 2..{len(SHAPES)}, got {screens}")
@@ -68,7 +83,7 @@ def make_shapes_set(root: str | Path, num_videos: int, seed: int = 0, duration: 
     for n in range(num_videos):
         colors = rng.choice(len(SCREEN_COLORS), size=screens, replace=False)
         shapes = rng.choice(len(SHAPES), size=screens, replace=False)
-        spans = _layout(rng, duration, screens, screen_len)
+        spans = _random_spans(rng, duration, screens, screen_len)
         target = int(rng.integers(screens))
         scenes, t = [], 0.0
         for (start, end), c, s in zip(spans, colors, shapes):

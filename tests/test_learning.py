@@ -1,0 +1,109 @@
+"""HFS learns (issue 12): the shape task, the teacher's pre-training, -F's two forms, and a short
+run of the paper's loss that finds the evidence on held-out videos."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hfs.config import ObjectiveConfig
+from hfs.data.instruct import read_llava_video
+from hfs.data.shapes import SCREEN_COLORS, SHAPES, _shape_mask, make_shapes_set, write_llava_annotations
+from hfs.selection.gumbel import GumbelTopK
+from hfs.training.losses import objective_term
+from hfs.video import open_video
+from hfs.video.synth import COLORS
+
+
+def test_shape_task_answer_is_on_the_asked_screen_only(tmp_path):
+    items = make_shapes_set(tmp_path, 6, seed=3)
+    for item in items:
+        asked = item.question.split(" the ")[1].split(" screen")[0]
+        assert asked in SCREEN_COLORS and item.options == list(SHAPES)
+        (start, end), = item.evidence
+        assert 0 < start < end < item.duration and 0.5 <= end - start <= 1.5
+        video = open_video(tmp_path / item.video)
+        times = [1e-3, start + 0.3 * (end - start)]
+        first, evidence = [f.image.astype(int) for f in video.frames_at(times, unique=False)]
+        # the evidence frame: the asked colour at the border, the answer's shape in white
+        assert np.abs(evidence[2, 2] - COLORS[asked]).max() < 40
+        masks = {s: _shape_mask(s, *evidence.shape[:2]) for s in SHAPES}
+        white = evidence.min(-1) > 200
+        overlap = {s: (white & m).sum() / (white | m).sum() for s, m in masks.items()}
+        assert max(overlap, key=overlap.get) == SHAPES[item.answer]
+        assert np.abs(first[2, 2] - COLORS["gray"]).max() < 40  # the video opens on gray
+    # the screens of one video have distinct colours and shapes: only the asked one answers
+    assert len({i.question for i in items}) > 1
+    questions = read_llava_video(write_llava_annotations(tmp_path / "train.json", items), tmp_path)
+    assert [(q.question, q.options, q.answer) for q in questions] == [(i.question, i.options, i.answer) for i in items]
+
+
+def _mask_form(scores, k=3, tau=0.7):
+    scores = scores.unsqueeze(0)
+    relax = GumbelTopK().eval()
+    hard = relax(scores.detach(), k).hard
+    return objective_term(scores, hard, torch.arange(scores.shape[-1]), ObjectiveConfig(), "mask",
+                          relaxation=relax, hard=hard, k=k, tau=tau)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(-30, 30), min_size=8, max_size=16, unique=True), st.floats(0.2, 20.0))
+def test_mask_form_holds_the_score_scale_fixed(values, scale):
+    """F in mask form is the same for s and c*s + b, and its gradient has no part that rescales s;
+    the literal form grows without bound as the scores are scaled up (what -F then rewards)."""
+    s = torch.tensor(values, dtype=torch.float64) / 10  # distinct by 0.1: no ties in the top-k
+    a = _mask_form(s)["F"]
+    b = _mask_form(scale * s + 1.5)["F"]
+    assert float(a) == pytest.approx(float(b), rel=1e-6, abs=1e-9)
+    leaf = s.clone().requires_grad_(True)
+    _mask_form(leaf)["F"].backward()
+    assert float(leaf.grad @ (s - s.mean())) == pytest.approx(0.0, abs=1e-6)  # d/dc F(c s) = 0
+    assert float(leaf.grad.sum()) == pytest.approx(0.0, abs=1e-6)  # shifting all scores changes nothing
+    hard = GumbelTopK().eval()(s.unsqueeze(0), 3).hard
+    literal = [float(objective_term(c * s.abs().unsqueeze(0) + 1, hard, torch.arange(s.numel()), ObjectiveConfig(), "literal")["F"])
+               for c in (1.0, 10.0)]
+    assert literal[1] > literal[0] + 1.0
+
+
+def test_literal_form_rewards_raising_whatever_is_selected():
+    """The collapse: with the literal form, -F's gradient raises exactly the chosen frames' scores,
+    whatever they are; in mask form the scores' gradient comes only through the soft top-k."""
+    torch.manual_seed(0)
+    s = torch.randn(1, 12, dtype=torch.float64, requires_grad=True)
+    hard = torch.zeros(1, 12, dtype=torch.float64)
+    chosen = [1, 5, 9]  # not the top three: the literal form still pushes them up
+    hard[0, chosen] = 1.0
+    (-objective_term(s, hard, torch.arange(12), ObjectiveConfig(lambda_red=0.0), "literal")["F"]).backward()
+    assert (s.grad[0, chosen] < 0).all() and torch.all(s.grad[0, [i for i in range(12) if i not in chosen]] == 0)
+
+
+def test_pretrained_teacher_and_its_frame_scorer_are_used_by_training(tmp_path, tiny_vlm_dir):
+    """pretrain_teacher saves a loadable model and MLP_t beside it; the training module starts MLP_t
+    from that file; every weight of the teacher changed."""
+    from safetensors.torch import load_file
+
+    from hfs.reasoning import MultimodalAnswerer
+    from hfs.reasoning.pretrain import TEACHER_SCORER_FILE, PretrainConfig, TeacherExample, pretrain_teacher
+    from hfs.student import HFSSelector, StudentConfig, build_tiny_qwen2
+    from hfs.training.module import HFSTrainModule
+
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (56, 56, 3), dtype=np.uint8) for _ in range(6)]
+    example = TeacherExample(frames, np.arange(6.0), [2], "What shape is on the red screen?", list(SHAPES), 1)
+    losses: list[float] = []
+    out = pretrain_teacher(tiny_vlm_dir, tmp_path / "teacher", [example],
+                           PretrainConfig(steps=12, lr=5e-3, min_frames=2, max_frames=3), log=losses)
+    assert len(losses) == 12 and np.mean(losses[-3:]) < np.mean(losses[:3])  # it learns the one answer
+    before = load_file(str(tiny_vlm_dir / "model.safetensors"))
+    after = load_file(str(out / "model.safetensors"))
+    assert before.keys() == after.keys() and all(not torch.equal(before[k], after[k]) for k in before)
+    teacher = MultimodalAnswerer(str(out), lora_rank=8)
+    student = HFSSelector(StudentConfig(base_lm=str(build_tiny_qwen2(tmp_path / "lm")), frame_dim=16))
+    module = HFSTrainModule(student, teacher, teacher.hidden_size)
+    saved = load_file(str(out / TEACHER_SCORER_FILE))
+    assert all(torch.equal(module.teacher_scorer.state_dict()[k], v) for k, v in saved.items())
+    with pytest.raises(ValueError, match="objective_form"):
+        HFSTrainModule(student, teacher, teacher.hidden_size, objective_form="paper")
