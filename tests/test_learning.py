@@ -17,6 +17,8 @@ from hfs.training.losses import objective_term
 from hfs.video import open_video
 from hfs.video.synth import COLORS
 
+TEACHER_STEPS, STUDENT_STEPS = 300, 150  # the end-to-end test: well under a minute each on a free core
+
 
 def test_shape_task_answer_is_on_the_asked_screen_only(tmp_path):
     items = make_shapes_set(tmp_path, 6, seed=3)
@@ -107,3 +109,37 @@ def test_pretrained_teacher_and_its_frame_scorer_are_used_by_training(tmp_path, 
     assert all(torch.equal(module.teacher_scorer.state_dict()[k], v) for k, v in saved.items())
     with pytest.raises(ValueError, match="objective_form"):
         HFSTrainModule(student, teacher, teacher.hidden_size, objective_form="paper")
+
+
+def test_paper_loss_with_F_finds_the_evidence_on_held_out_videos(tmp_path):
+    """The miniature end to end, as bench_learning runs it but shorter: the teacher learns the task,
+    then `hfs train`'s config (CE + KL, -F on, K = 3) trains the student; on held-out videos its
+    top-k frames hold the evidence far more often than uniform sampling's."""
+    import yaml
+
+    from hfs.config import from_dict
+    from hfs.encoders import create_encoder
+    from hfs.eval.learning import CandidateFrames, baseline_indices, prepare_task, student_indices
+    from hfs.eval.metrics import evidence_recall
+    from hfs.student import HFSSelector
+    from hfs.training.config import TrainConfig
+    from hfs.training.trainer import train
+
+    torch.set_num_threads(1)
+    task = prepare_task(tmp_path, train_videos=24, test_videos=16, teacher_steps=TEACHER_STEPS)
+    raw = yaml.safe_load(task.config.read_text())
+    assert raw["supervision"] == "ce+kl" and raw["use_objective"] and raw["student"]["num_queries"] == 3
+    raw.update(max_steps=STUDENT_STEPS, warmup_steps=10)
+    summary = train(from_dict(TrainConfig, raw), progress=False)
+    student = HFSSelector.from_pretrained(summary["student"])
+    encoder = create_encoder(raw["student"]["encoder"])
+    frames = CandidateFrames(task, encoder, raw["data"]["num_candidates"], None)
+    k = raw["k"]
+    learned, uniform = [], []
+    for item in task.test_items:
+        times, embeddings = frames.store.candidates(task.video_dir / item.video)
+        learned.append(evidence_recall(times[student_indices(student, k, embeddings, item)], item.evidence))
+        uniform.append(evidence_recall(times[baseline_indices("uniform@k", k, times, embeddings, encoder, item)],
+                                       item.evidence))
+    print(f"held-out evidence recall at k={k}: HFS {np.mean(learned):.3f}, uniform {np.mean(uniform):.3f}")
+    assert np.mean(learned) >= np.mean(uniform) + 0.2
