@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hfs.config import ObjectiveConfig
+from hfs.errors import HfsError
 from hfs.data.instruct import read_llava_video
 from hfs.data.shapes import SCREEN_COLORS, SHAPES, _shape_mask, make_shapes_set, write_llava_annotations
 from hfs.selection.gumbel import GumbelTopK
@@ -65,7 +66,8 @@ def test_mask_form_holds_the_score_scale_fixed(values, scale):
     assert float(leaf.grad @ (s - s.mean())) == pytest.approx(0.0, abs=1e-6)  # d/dc F(c s) = 0
     assert float(leaf.grad.sum()) == pytest.approx(0.0, abs=1e-6)  # shifting all scores changes nothing
     hard = GumbelTopK().eval()(s.unsqueeze(0), 3).hard
-    literal = [float(objective_term(c * s.abs().unsqueeze(0) + 1, hard, torch.arange(s.numel()), ObjectiveConfig(), "literal")["F"])
+    positions = torch.arange(s.numel())
+    literal = [float(objective_term(c * s.abs().unsqueeze(0) + 1, hard, positions, ObjectiveConfig(), "literal")["F"])
                for c in (1.0, 10.0)]
     assert literal[1] > literal[0] + 1.0
 
@@ -80,6 +82,21 @@ def test_literal_form_rewards_raising_whatever_is_selected():
     hard[0, chosen] = 1.0
     (-objective_term(s, hard, torch.arange(12), ObjectiveConfig(lambda_red=0.0), "literal")["F"]).backward()
     assert (s.grad[0, chosen] < 0).all() and torch.all(s.grad[0, [i for i in range(12) if i not in chosen]] == 0)
+
+
+def test_pretraining_shows_evidence_every_time_and_distractors_half_the_time():
+    from hfs.reasoning.pretrain import TeacherExample, sample_frames
+
+    frames = [np.zeros((4, 4, 3), np.uint8)] * 32
+    example = TeacherExample(frames, np.arange(32.0), [10, 11], "q?", ["a", "b"], 0, distractors=[3, 4, 20, 21, 27])
+    rng = np.random.default_rng(0)
+    shown_distractors = []
+    for count in [1, 2, 4, 8] * 50:
+        idx = sample_frames(example, count, rng)
+        assert len(idx) == count and idx == sorted(set(idx)) and set(idx) & {10, 11}
+        if count > 1:
+            shown_distractors.append(len(set(idx) & set(example.distractors)) / (count - 1))
+    assert 0.4 < np.mean(shown_distractors) < 0.6  # filler alone would give about 5 / 30
 
 
 def test_pretrained_teacher_and_its_frame_scorer_are_used_by_training(tmp_path, tiny_vlm_dir):
@@ -107,7 +124,7 @@ def test_pretrained_teacher_and_its_frame_scorer_are_used_by_training(tmp_path, 
     module = HFSTrainModule(student, teacher, teacher.hidden_size)
     saved = load_file(str(out / TEACHER_SCORER_FILE))
     assert all(torch.equal(module.teacher_scorer.state_dict()[k], v) for k, v in saved.items())
-    with pytest.raises(ValueError, match="objective_form"):
+    with pytest.raises(HfsError, match="objective_form must be one of mask, literal"):
         HFSTrainModule(student, teacher, teacher.hidden_size, objective_form="paper")
 
 

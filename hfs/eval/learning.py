@@ -30,6 +30,7 @@ from hfs.config import ObjectiveConfig
 from hfs.data.shapes import make_shapes_set, read_items, write_items, write_llava_annotations
 from hfs.data.synthetic import SyntheticItem
 from hfs.eval.metrics import evidence_recall
+from hfs.video.synth import COLORS
 
 MINI_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "train_shapes_mini.yaml"
 METHODS = ("uniform@k", "uniform@2k", "topk@k", "greedy@k", "hfs@k")
@@ -133,12 +134,16 @@ def teacher_examples(task: LearningTask, items: Sequence[SyntheticItem], num_can
 
     short_side = MultimodalAnswerer(str(task.work / "models" / "teacher-init"), device="cpu").short_side
     frames = CandidateFrames(task, create_encoder(str(task.work / "models" / "clip")), num_candidates, short_side)
+    gray = np.asarray(COLORS["gray"])
     out = []
     for item in items:
         times, _, decoded = frames(item)
         evidence = [i for i, t in enumerate(times) if any(a <= t < b for a, b in item.evidence)]
+        # the other screens: candidates whose corner is not the gray filler
+        screens = [i for i, f in enumerate(decoded) if np.abs(f[2, 2].astype(int) - gray).max() > 40]
         if evidence:
-            out.append(TeacherExample(decoded, times, evidence, item.question, item.options, item.answer))
+            out.append(TeacherExample(decoded, times, evidence, item.question, item.options, item.answer,
+                                      distractors=[i for i in screens if i not in evidence]))
     return out
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,9 @@ class TeacherExample:
     question: str
     options: list[str]
     answer: int
+    # candidates that look like evidence but are not (e.g. the other screens): shown often, so
+    # that the teacher and MLP_t learn to tell the asked one from them, not just from filler
+    distractors: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -58,13 +61,17 @@ class PretrainConfig:
 
 
 def sample_frames(example: TeacherExample, count: int, rng: np.random.Generator) -> list[int]:
-    """``count`` candidate indices, ascending: one evidence frame and the rest drawn from the others."""
+    """``count`` candidate indices, ascending: one evidence frame and the rest drawn from the others,
+    each of them a distractor with probability one half (while there are distractors left)."""
     if not example.evidence:
         raise InputError(f"question {example.question!r} has no evidence candidate")
     first = int(rng.choice(example.evidence))
     others = np.setdiff1d(np.arange(len(example.frames)), [first])
-    rest = rng.choice(others, size=min(count - 1, len(others)), replace=False).tolist()
-    return sorted([first, *rest])
+    distractors = np.setdiff1d(np.asarray(example.distractors, dtype=np.int64), [first])
+    size = min(count - 1, len(others))
+    hard = rng.choice(distractors, size=min(int(rng.binomial(size, 0.5)), len(distractors)), replace=False)
+    rest = rng.choice(np.setdiff1d(others, hard), size=size - len(hard), replace=False)
+    return sorted([first, *hard.tolist(), *rest.tolist()])
 
 
 def pretrain_teacher(model_dir: str | Path, out_dir: str | Path, examples: Sequence[TeacherExample],

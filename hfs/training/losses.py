@@ -8,6 +8,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from hfs.errors import InputError
+
 
 def answer_ce(letter_logits: torch.Tensor, answers: torch.Tensor) -> torch.Tensor:
     """L_CE: cross-entropy of the teacher's option-letter logits [B, C] against answers [B]."""
@@ -59,7 +61,7 @@ def objective_term(scores: torch.Tensor, mask: torch.Tensor, positions: torch.Te
     from hfs.selection.objective_torch import set_objective
 
     if form not in OBJECTIVE_FORMS:
-        raise ValueError(f"objective form must be one of {', '.join(OBJECTIVE_FORMS)}, got {form!r}")
+        raise InputError(f"objective_form must be one of {', '.join(OBJECTIVE_FORMS)}, got {form!r}")
     if form == "literal":
         terms = set_objective(scores, mask, positions, config)
         return {name: value.mean() for name, value in terms.items()}

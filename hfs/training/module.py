@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from hfs.errors import HfsError
+from hfs.errors import HfsError, InputError
 from hfs.scoring.mlp import FrameScorer
 from hfs.selection.gumbel import GumbelTopK
 from hfs.training.losses import OBJECTIVE_FORMS, answer_ce, mutual_kl, objective_term, pseudo_label_loss
@@ -48,7 +48,7 @@ class HFSTrainModule(nn.Module):
                  objective_form: str = "mask") -> None:
         super().__init__()
         if objective_form not in OBJECTIVE_FORMS:
-            raise ValueError(f"objective_form must be one of {', '.join(OBJECTIVE_FORMS)}, got {objective_form!r}")
+            raise InputError(f"objective_form must be one of {', '.join(OBJECTIVE_FORMS)}, got {objective_form!r}")
         self.objective_form = objective_form
         self.student = student
         self.teacher = teacher
