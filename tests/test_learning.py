@@ -18,7 +18,7 @@ from hfs.training.losses import objective_term
 from hfs.video import open_video
 from hfs.video.synth import COLORS
 
-TEACHER_STEPS, STUDENT_STEPS = 300, 150  # the end-to-end test: well under a minute each on a free core
+TEACHER_STEPS, STUDENT_STEPS = 300, 200  # the end-to-end test: well under a minute each on a free core
 
 
 def test_shape_task_answer_is_on_the_asked_screen_only(tmp_path):
@@ -143,7 +143,7 @@ def test_paper_loss_with_F_finds_the_evidence_on_held_out_videos(tmp_path):
     from hfs.training.trainer import train
 
     torch.set_num_threads(1)
-    task = prepare_task(tmp_path, train_videos=24, test_videos=16, teacher_steps=TEACHER_STEPS)
+    task = prepare_task(tmp_path, train_videos=24, test_videos=32, teacher_steps=TEACHER_STEPS)
     raw = yaml.safe_load(task.config.read_text())
     assert raw["supervision"] == "ce+kl" and raw["use_objective"] and raw["student"]["num_queries"] == 3
     raw.update(max_steps=STUDENT_STEPS, warmup_steps=10)
