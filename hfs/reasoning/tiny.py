@@ -33,8 +33,10 @@ def _tokenizer(specials: list[str]):
     return tokenizer, tok.get_vocab_size(), {name: tok.token_to_id(name) for name in specials}
 
 
-def _text_config(vocab: int, ids: dict[str, int], **extra) -> dict:
-    return dict(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+def _text_config(vocab: int, ids: dict[str, int], hidden: int = 32, layers: int = 2, init: float = 0.02,
+                 **extra) -> dict:
+    return dict(vocab_size=vocab, hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
+                num_attention_heads=4, initializer_range=init,
                 num_key_value_heads=2, max_position_embeddings=32768, bos_token_id=None,
                 eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"], **extra)
 
@@ -48,15 +50,25 @@ def _save(path: str | Path, model, tokenizer, processor) -> Path:
     return path
 
 
-def build_tiny_qwen2_vl(path: str | Path, seed: int = 0) -> Path:
-    """Write a tiny Qwen2VLForConditionalGeneration (random weights), tokenizer and image processor."""
+def build_tiny_qwen2_vl(path: str | Path, seed: int = 0, hidden: int = 32, layers: int = 2,
+                        vision_depth: int = 1, init: float = 0.02) -> Path:
+    """Write a tiny Qwen2VLForConditionalGeneration (random weights), tokenizer and image processor.
+
+    ``hidden`` is the width of both the language model and the vision tower (a multiple of 8);
+    ``init`` the weights' initial standard deviation (larger trains faster from scratch when
+    the model is to learn a task, as in ``hfs.reasoning.pretrain``).
+    """
     from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration, Qwen2VLImageProcessor
 
     tokenizer, vocab, ids = _tokenizer(_SPECIALS)
+    half = hidden // 8  # the rotary half-dimension (head dim = hidden / 4), split t / h / w as 2:1:1
     config = Qwen2VLConfig(
-        text_config=_text_config(vocab, ids, rope_scaling={"type": "mrope", "mrope_section": [2, 1, 1]}),
-        vision_config=dict(depth=1, embed_dim=32, hidden_size=32, num_heads=2, mlp_ratio=2, in_channels=3,
-                           patch_size=14, spatial_merge_size=2, temporal_patch_size=2),
+        text_config=_text_config(vocab, ids, hidden=hidden, layers=layers, init=init,
+                                 rope_scaling={"type": "mrope", "mrope_section": [half // 2, half // 4,
+                                                                                  half - half // 2 - half // 4]}),
+        vision_config=dict(depth=vision_depth, embed_dim=hidden, hidden_size=hidden, num_heads=2, mlp_ratio=2,
+                           in_channels=3,
+                           patch_size=14, spatial_merge_size=2, temporal_patch_size=2, initializer_range=init),
         image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
         vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
     )

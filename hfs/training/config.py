@@ -56,6 +56,9 @@ class TrainConfig(Checked):
     kl_start: float = 0.1  # lambda_KL rises linearly to kl_end over the first epoch
     kl_end: float = 1.0
     use_objective: bool = True  # -F(m) in the loss; each term also has its lambda in student.objective
+    # how -F(m) enters the loss: "mask" (F acts through the mask on fixed-scale scores, /k) or
+    # "literal" (the paper's formula on the raw scores); hfs.training.losses.objective_term
+    objective_form: str = "mask"
     epochs: int = 1
     max_steps: int | None = None
     batch_size: int = 1

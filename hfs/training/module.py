@@ -4,20 +4,23 @@ forward(sample) runs the paper's step for one question:
   student scores N candidates -> Gumbel-TopK picks k (straight-through mask m)
   -> the teacher answers from those k frames, each frame's visual tokens scaled by m_i
   -> L_CE on the option letters, L_KL between the teacher's and student's frame
-     distributions, -F(m) and L_sep from the student.
+     distributions, -F(m) (``hfs.training.losses.objective_term``) and L_sep from the student.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from hfs.errors import HfsError, InputError
 from hfs.scoring.mlp import FrameScorer
-from hfs.training.losses import answer_ce, mutual_kl, pseudo_label_loss
+from hfs.selection.gumbel import GumbelTopK
+from hfs.training.losses import OBJECTIVE_FORMS, answer_ce, mutual_kl, objective_term, pseudo_label_loss
 
 
 @dataclass
@@ -34,13 +37,38 @@ class StepInputs:
 
 
 class HFSTrainModule(nn.Module):
-    """Student M_s, teacher M_t (with its LoRA) and the teacher's frame scorer MLP_t."""
+    """Student M_s, teacher M_t (with its LoRA) and the teacher's frame scorer MLP_t.
 
-    def __init__(self, student: nn.Module, teacher: nn.Module | None, teacher_width: int | None) -> None:
+    ``objective_form`` is how -F(m) enters the loss: "mask" (F judges the selection through
+    the mask, scores' scale held fixed) or "literal" (the paper's formula on the raw scores);
+    see ``hfs.training.losses.objective_term``.
+    """
+
+    def __init__(self, student: nn.Module, teacher: nn.Module | None, teacher_width: int | None,
+                 objective_form: str = "mask") -> None:
         super().__init__()
+        if objective_form not in OBJECTIVE_FORMS:
+            raise InputError(f"objective_form must be one of {', '.join(OBJECTIVE_FORMS)}, got {objective_form!r}")
+        self.objective_form = objective_form
         self.student = student
         self.teacher = teacher
         self.teacher_scorer = FrameScorer(teacher_width) if teacher is not None and teacher_width else None
+        self._load_teacher_scorer(teacher)
+        self.relaxation = GumbelTopK().eval()  # noise-free soft top-k for F's mask (objective_term)
+
+    def _load_teacher_scorer(self, teacher: nn.Module | None) -> None:
+        """Start MLP_t from the teacher's folder when it has one (``hfs.reasoning.pretrain``)."""
+        from hfs.reasoning.pretrain import TEACHER_SCORER_FILE
+
+        path = Path(str(getattr(teacher, "name", ""))) / TEACHER_SCORER_FILE
+        if self.teacher_scorer is None or not path.is_file():
+            return
+        from safetensors.torch import load_file
+
+        try:
+            self.teacher_scorer.load_state_dict(load_file(str(path)))
+        except RuntimeError as exc:
+            raise HfsError(f"{path}: does not fit the teacher's width ({exc.__class__.__name__})") from exc
 
     def forward(self, sample: StepInputs, k: int, weights: dict[str, float], supervision: str,
                 generator: torch.Generator | None = None, tau: float | None = None,
@@ -50,7 +78,14 @@ class HFSTrainModule(nn.Module):
         out = self.student(sample.embeddings.unsqueeze(0).to(device), [sample.question], [sample.options],
                            times=torch.as_tensor(sample.times).unsqueeze(0), k=k, generator=generator, tau=tau)
         chosen = out.indices[0]  # [k] ascending
-        losses: dict[str, torch.Tensor] = {"F": out.losses["F"], "L_sep": out.losses["L_sep"]}
+        objective = self.student.config.objective
+        n = out.scores.shape[-1]
+        positions = (torch.as_tensor(sample.times, dtype=out.scores.dtype, device=device)
+                     if objective.positions == "seconds" else torch.arange(n, device=device))
+        terms = objective_term(out.scores, out.mask, positions, objective, self.objective_form,
+                               relaxation=self.relaxation, hard=out.hard_mask, k=k,
+                               tau=self.student.topk.tau if tau is None else tau)
+        losses: dict[str, torch.Tensor] = {"F": terms["F"], "L_sep": out.losses["L_sep"]}
         zero = out.scores.new_zeros(())
         if supervision == "pseudo":
             losses["L_pseudo"] = pseudo_label_loss(out.scores, sample.targets.unsqueeze(0).to(device))

@@ -130,7 +130,8 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
     if needs_teacher and teacher is None:
         teacher = _build_teacher(config)
     module = HFSTrainModule(student, teacher if needs_teacher else None,
-                            getattr(teacher, "hidden_size", None) if needs_teacher else None)
+                            getattr(teacher, "hidden_size", None) if needs_teacher else None,
+                            objective_form=config.objective_form)
     params = [p for p in module.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
 

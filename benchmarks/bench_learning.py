@@ -1,0 +1,238 @@
+"""Does HFS learn as the paper says? A miniature reproduction on the synthetic shape task (issue 12).
+
+    python benchmarks/bench_learning.py [--quick] [--json OUT] [--plot OUT.png] [--work DIR]
+
+Prepares the task once (hfs.eval.learning: data, tiny models, the teacher pre-trained on the
+task), then trains the student with the paper's loss (CE + KL, -F on, K = 3) through
+hfs.training.trainer.train on the config it wrote (configs/train_shapes_mini.yaml), and scores
+on held-out videos the teacher's accuracy and the evidence recall of: uniform at k and 2k,
+training-free top-k and greedy at k (cosine of the image-text model), and trained HFS at k.
+Without --quick it adds the ablations (supervision pseudo / ce / ce+kl; F terms none / rel /
+rel+cov / rel+cov+red; K = 0..4; F in the paper's literal form), each over 3 seeds, mean +- std.
+--quick: the headline with one seed (under 10 minutes on 2 CPU cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hfs.config import from_dict  # noqa: E402
+from hfs.eval.learning import (METHODS, CandidateFrames, baseline_indices, evaluate, prepare_task,  # noqa: E402
+                               student_indices)
+
+# name -> changes to the headline config (dotted keys)
+ABLATIONS: dict[str, dict[str, dict]] = {
+    "supervision": {"pseudo": {"supervision": "pseudo"}, "ce": {"supervision": "ce"}, "ce+kl": {}},
+    "F": {"none": {"use_objective": False},
+          "rel": {"student.objective.lambda_cov": 0.0, "student.objective.lambda_red": 0.0},
+          "rel+cov": {"student.objective.lambda_red": 0.0},
+          "rel+cov+red": {}},
+    "K": {str(k): {"student.num_queries": k} if k != 3 else {} for k in range(5)},  # the headline has K = 3
+    "F form": {"literal": {"objective_form": "literal"}, "mask": {}},
+}
+PAPER = {  # what the paper reports, for the README table beside ours
+    "supervision": "ce+kl > ce > pseudo (Table 7)",
+    "F": "rel+cov+red > rel+cov > rel > none (Table 5)",
+    "K": "K = 3 best among 0..4 (Table 4)",
+}
+
+
+def _override(raw: dict, changes: dict) -> dict:
+    raw = copy.deepcopy(raw)
+    for key, value in changes.items():
+        node, *path = raw, *key.split(".")
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+    return raw
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    return {"mean": float(np.mean(values)), "std": float(np.std(values))}
+
+
+_WORKER: dict = {}
+
+
+def _scorer(work: Path) -> dict:
+    """Per process: the task, the downstream teacher (no LoRA) and the candidate frames, loaded once."""
+    if not _WORKER:
+        import torch
+
+        from hfs.encoders import create_encoder
+        from hfs.eval.learning import load_task
+        from hfs.reasoning import MultimodalAnswerer
+
+        torch.set_num_threads(1)
+        task = load_task(work)
+        raw = yaml.safe_load(task.config.read_text())
+        encoder = create_encoder(raw["student"]["encoder"])
+        teacher = MultimodalAnswerer(str(task.teacher), device="cpu")
+        frames = CandidateFrames(task, encoder, raw["data"]["num_candidates"], teacher.short_side)
+        _WORKER.update(task=task, raw=raw, encoder=encoder, teacher=teacher, frames=frames)
+    return _WORKER
+
+
+def train_and_score(work: Path, changes: dict, name: str, seed: int) -> dict[str, float]:
+    """Train one student (headline config + ``changes`` + seed) through the trainer; score it held out."""
+    from hfs.student import HFSSelector
+    from hfs.training.config import TrainConfig
+    from hfs.training.trainer import train
+
+    w = _scorer(work)
+    raw = _override(w["raw"], {**changes, "seed": seed,
+                               "output_dir": str(w["task"].work / "runs" / f"{name}-seed{seed}")})
+    config = from_dict(TrainConfig, raw)
+    start = time.perf_counter()
+    summary = train(config, progress=False)
+    student = HFSSelector.from_pretrained(summary["student"])
+    result = evaluate(lambda item, times, emb: student_indices(student, config.k, emb, item), w["task"].test_items,
+                      w["frames"], w["teacher"])
+    print(f"  {name} seed {seed}: accuracy {result['accuracy']:.3f}, recall {result['recall']:.3f} "
+          f"({time.perf_counter() - start:.0f} s)", flush=True)
+    return result
+
+
+def run(work: Path, quick: bool, seeds: list[int], jobs: int = 1, log=print) -> dict:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from hfs.config import ObjectiveConfig
+
+    work = work.resolve()
+    prepare_task(work, train_videos=64, test_videos=48, teacher_steps=1500, log=log)
+    w = _scorer(work)
+    raw, task, encoder = w["raw"], w["task"], w["encoder"]
+    k = raw["k"]
+    objective = ObjectiveConfig(**raw["student"]["objective"])
+    report: dict = {"k": k, "num_candidates": raw["data"]["num_candidates"], "supervision": raw["supervision"],
+                    "use_F": raw["use_objective"], "objective_form": raw["objective_form"], "seeds": seeds,
+                    "test_videos": len(task.test_items), "accuracy": {}, "recall": {}}
+    for method in METHODS[:4]:  # deterministic: one evaluation serves every seed (std 0)
+        result = evaluate(lambda item, times, emb: baseline_indices(method, k, times, emb, encoder, item, objective),
+                          task.test_items, w["frames"], w["teacher"])
+        for metric in ("accuracy", "recall"):
+            report[metric][method] = {"mean": result[metric], "std": 0.0}
+        log(f"{method}: accuracy {result['accuracy']:.3f}, recall {result['recall']:.3f}")
+    runs = {("headline", seed): {} for seed in seeds}
+    if not quick:
+        for group, variants in ABLATIONS.items():
+            for variant, changes in variants.items():
+                if changes:
+                    runs.update({(f"{group}-{variant}".replace(" ", "_"), seed): changes for seed in seeds})
+    import multiprocessing
+
+    spawn = multiprocessing.get_context("spawn")  # fresh processes: no forked torch thread pools
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) if jobs > 1 else _Serial() as pool:
+        futures = {key: pool.submit(train_and_score, work, changes, *key) for key, changes in runs.items()}
+        results = {key: future.result() for key, future in futures.items()}
+    headline = [results[("headline", seed)] for seed in seeds]
+    for metric in ("accuracy", "recall"):
+        report[metric]["hfs@k"] = _stats([r[metric] for r in headline])
+    if not quick:
+        report["ablations"] = {}
+        for group, variants in ABLATIONS.items():
+            rows = {}
+            for variant, changes in variants.items():
+                name = f"{group}-{variant}".replace(" ", "_") if changes else "headline"
+                found = [results[(name, seed)] for seed in seeds]
+                rows[variant] = {metric: _stats([r[metric] for r in found]) for metric in ("accuracy", "recall")}
+            report["ablations"][group] = rows
+        report["paper"] = PAPER
+    return report
+
+
+class _Serial:
+    """``submit`` that runs at once, for --jobs 1 (a ProcessPoolExecutor's interface)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    @staticmethod
+    def submit(fn, *args):
+        from concurrent.futures import Future
+
+        future: Future = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+def markdown(report: dict) -> str:
+    """README-ready tables: the methods, then each ablation."""
+    def cell(stat):
+        return f"{stat['mean']:.3f} ± {stat['std']:.3f}"
+
+    lines = [f"k = {report['k']} of N = {report['num_candidates']}, {report['test_videos']} held-out videos, "
+             f"seeds {report['seeds']}", "", "| frames | teacher accuracy | evidence recall |", "|---|---|---|"]
+    for method in METHODS:
+        lines.append(f"| {method} | {cell(report['accuracy'][method])} | {cell(report['recall'][method])} |")
+    for group, rows in report.get("ablations", {}).items():
+        lines += ["", f"| {group} | accuracy | recall |", "|---|---|---|"]
+        for variant, row in rows.items():
+            lines.append(f"| {variant} | {cell(row['accuracy'])} | {cell(row['recall'])} |")
+    return "\n".join(lines)
+
+
+def plot(report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from hfs.report.figure import save_figure
+
+    groups = [("methods", {m: {x: report[x][m] for x in ("accuracy", "recall")} for m in METHODS})]
+    groups += list(report.get("ablations", {}).items())
+    fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups), 3.6), squeeze=False)
+    for ax, (title, rows) in zip(axes[0], groups):
+        names = list(rows)
+        x = np.arange(len(names))
+        for offset, metric in ((-0.2, "accuracy"), (0.2, "recall")):
+            ax.bar(x + offset, [rows[n][metric]["mean"] for n in names], 0.4,
+                   yerr=[rows[n][metric]["std"] for n in names], label=metric, capsize=2)
+        ax.set_xticks(x, names, rotation=30, ha="right")
+        ax.set_ylim(0, 1)
+        ax.set_title(title)
+    axes[0][0].legend(loc="upper left")
+    save_figure(fig, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the headline with one seed (< 10 min on 2 cores)")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--plot", type=Path, help="write a bar chart here (default: beside --json)")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "hfs-bench-learning",
+                        help="data, models and runs, reused between calls (default: TMPDIR/hfs-bench-learning)")
+    parser.add_argument("--seeds", type=int, nargs="+", help="training seeds (default 0 1 2; --quick: 0)")
+    parser.add_argument("--jobs", type=int, default=1, help="training runs in parallel processes (default 1)")
+    args = parser.parse_args(argv)
+    seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
+    start = time.perf_counter()
+    report = run(args.work, args.quick, seeds, args.jobs)
+    report["seconds"] = round(time.perf_counter() - start, 1)
+    print(markdown(report))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2))
+    plot_path = args.plot or (args.json.with_suffix(".png") if args.json else None)
+    if plot_path:
+        plot(report, plot_path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

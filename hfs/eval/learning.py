@@ -1,0 +1,182 @@
+"""The miniature reproduction of the paper's learning claims (issue 12), as reusable steps.
+
+1. ``prepare_task`` generates the shape task (``hfs.data.shapes``): training videos written as
+   a LLaVA-Video annotation file, held-out videos with their evidence; builds the tiny models
+   (student LM, image-text encoder, multimodal teacher) and pre-trains the teacher on frames
+   that hold the evidence (``hfs.reasoning.pretrain``), playing the part of a pretrained MLLM;
+   and writes a training config (from ``configs/train_shapes_mini.yaml``) that ``hfs train``
+   runs as it is.
+2. ``hfs.training.trainer.train`` trains the student with the paper's loss.
+3. ``evaluate`` scores frame choices on the held-out videos: the pretrained teacher's accuracy
+   (no LoRA: the downstream model, as at inference) and the evidence recall.
+
+The image-text encoder is a tiny random CLIP: its image embeddings tell the screens apart but
+its text side knows nothing of them, so training-free top-k and greedy selection on its
+cosine scores stand for a similarity model that does not understand the question; the trained
+student must learn from the teacher where the evidence is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from hfs.config import ObjectiveConfig
+from hfs.data.shapes import make_shapes_set, read_items, write_items, write_llava_annotations
+from hfs.data.synthetic import SyntheticItem
+from hfs.eval.metrics import evidence_recall
+from hfs.video.synth import COLORS
+
+MINI_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "train_shapes_mini.yaml"
+METHODS = ("uniform@k", "uniform@2k", "topk@k", "greedy@k", "hfs@k")
+
+
+@dataclass
+class LearningTask:
+    """Where everything of the miniature lives (all under ``work``)."""
+
+    work: Path
+    train_items: list[SyntheticItem]
+    test_items: list[SyntheticItem]
+    config: Path  # the training config, paths filled in
+
+    @property
+    def video_dir(self) -> Path:
+        return self.work / "data" / "videos"
+
+    @property
+    def teacher(self) -> Path:
+        return self.work / "models" / "teacher"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.work / "cache"
+
+
+def load_mini_config(path: str | Path = MINI_CONFIG) -> dict[str, Any]:
+    """The miniature training config as a mapping (paths relative to the work folder)."""
+    return yaml.safe_load(Path(path).read_text())
+
+
+def prepare_task(work: str | Path, train_videos: int = 64, test_videos: int = 32, teacher_steps: int = 1500,
+                 seed: int = 0, base_config: str | Path = MINI_CONFIG,
+                 log: Callable[[str], None] = lambda message: None) -> LearningTask:
+    """Generate the data, build the tiny models, pre-train the teacher, write the config.
+
+    Reuses what an earlier call left in ``work`` (the pre-trained teacher included).
+    """
+    from hfs.encoders import build_tiny_clip
+    from hfs.reasoning.pretrain import PretrainConfig, pretrain_teacher
+    from hfs.reasoning.tiny import build_tiny_qwen2_vl
+    from hfs.student import build_tiny_qwen2
+
+    work = Path(work).resolve()
+    raw = load_mini_config(base_config)
+    videos = work / "data" / "videos"
+    train_items = make_shapes_set(videos, train_videos, seed=seed)
+    test_items = make_shapes_set(videos, test_videos, seed=seed + 1000)
+    write_llava_annotations(work / "data" / "train.json", train_items)
+    write_items(work / "data" / "test_items.json", test_items)
+    models = work / "models"
+    if not (models / "student-lm").exists():
+        build_tiny_qwen2(models / "student-lm", seed=seed)
+    if not (models / "clip").exists():
+        build_tiny_clip(models / "clip", seed=seed)
+    if not (models / "teacher-init").exists():
+        # weights drawn wider than the default 0.02, so the teacher learns the task in minutes
+        build_tiny_qwen2_vl(models / "teacher-init", seed=seed, init=0.15)
+    task = LearningTask(work, train_items, test_items, work / "train.yaml")
+    raw.update(output_dir=str(work / "runs" / "hfs"), teacher=str(task.teacher))
+    raw["student"].update(base_lm=str(models / "student-lm"), encoder=str(models / "clip"))
+    raw["data"].update(files=[str(work / "data" / "train.json")], root=str(videos), cache_dir=str(task.cache_dir))
+    task.config.write_text(yaml.safe_dump(raw, sort_keys=False))
+    if not task.teacher.exists():
+        log(f"pre-training the teacher ({teacher_steps} steps)")
+        examples = teacher_examples(task, train_items, raw["data"]["num_candidates"])
+        pretrain_teacher(models / "teacher-init", task.teacher, examples,
+                         PretrainConfig(steps=teacher_steps, max_frames=2 * raw["k"], seed=seed))
+    return task
+
+
+def load_task(work: str | Path) -> LearningTask:
+    """A task ``prepare_task`` wrote earlier (test items from their JSON)."""
+    work = Path(work).resolve()
+    return LearningTask(work, [], read_items(work / "data" / "test_items.json"), work / "train.yaml")
+
+
+class CandidateFrames:
+    """Per video: candidate times and embeddings (disk cache), and the decoded candidates at the
+    teacher's resolution: the trainer's own ``CandidateStore``, so evaluation sees what training saw."""
+
+    def __init__(self, task: LearningTask, encoder, num_candidates: int, short_side: int | None) -> None:
+        from hfs.training.trainer import CandidateStore
+
+        self.task = task
+        self.store = CandidateStore(encoder, num_candidates, str(task.cache_dir), short_side,
+                                    max_videos_in_memory=4096)
+
+    def __call__(self, item: SyntheticItem) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        video = self.task.video_dir / item.video
+        times, embeddings = self.store.candidates(video)
+        return times, embeddings, self.store.decoded(video, times)
+
+
+def teacher_examples(task: LearningTask, items: Sequence[SyntheticItem], num_candidates: int):
+    """``TeacherExample``s for pre-training: the candidates at the teacher's resolution."""
+    from hfs.encoders import create_encoder
+    from hfs.reasoning.answerer import MultimodalAnswerer
+    from hfs.reasoning.pretrain import TeacherExample
+
+    short_side = MultimodalAnswerer(str(task.work / "models" / "teacher-init"), device="cpu").short_side
+    frames = CandidateFrames(task, create_encoder(str(task.work / "models" / "clip")), num_candidates, short_side)
+    gray = np.asarray(COLORS["gray"])
+    out = []
+    for item in items:
+        times, _, decoded = frames(item)
+        evidence = [i for i, t in enumerate(times) if any(a <= t < b for a, b in item.evidence)]
+        # the other screens: candidates whose corner is not the gray filler
+        screens = [i for i, f in enumerate(decoded) if np.abs(f[2, 2].astype(int) - gray).max() > 40]
+        if evidence:
+            out.append(TeacherExample(decoded, times, evidence, item.question, item.options, item.answer,
+                                      distractors=[i for i in screens if i not in evidence]))
+    return out
+
+
+def baseline_indices(method: str, k: int, times: np.ndarray, embeddings: np.ndarray, encoder, item: SyntheticItem,
+                     objective: ObjectiveConfig | None = None) -> np.ndarray:
+    """Training-free choices: uniform@k, uniform@2k, topk@k, greedy@k (cosine z-scores)."""
+    from hfs.scoring import query_scores, standardize
+    from hfs.selection import create_selector, uniform_indices
+
+    n = len(times)
+    if method == "uniform@k":
+        return uniform_indices(n, k)
+    if method == "uniform@2k":
+        return uniform_indices(n, min(2 * k, n))
+    name = {"topk@k": "topk", "greedy@k": "greedy"}[method]
+    scores = standardize(query_scores(encoder, embeddings, item.question, item.options))
+    return create_selector(name, objective=objective).select(scores, k, times=times).indices
+
+
+def student_indices(student, k: int, embeddings: np.ndarray, item: SyntheticItem) -> np.ndarray:
+    """The trained student's choice at inference: hard top-k of its scores, ascending."""
+    scores = student.score_frames(embeddings, item.question, item.options).float().cpu().numpy()
+    return np.sort(np.argsort(-scores, kind="stable")[:k])
+
+
+def evaluate(choose: Callable[[SyntheticItem, np.ndarray, np.ndarray], np.ndarray], items: Sequence[SyntheticItem],
+             frames: CandidateFrames, teacher) -> dict[str, float]:
+    """Mean teacher accuracy and evidence recall of ``choose(item, times, embeddings) -> indices``."""
+    correct, recall = [], []
+    for item in items:
+        times, embeddings, decoded = frames(item)
+        idx = [int(i) for i in choose(item, times, embeddings)]
+        recall.append(evidence_recall(times[idx], item.evidence))
+        answer = teacher.answer([decoded[i] for i in idx], [float(times[i]) for i in idx], item.question, item.options)
+        correct.append(answer.answer == item.answer)
+    return {"accuracy": float(np.mean(correct)), "recall": float(np.mean(recall))}
