@@ -75,7 +75,8 @@ class TrainConfig(Checked):
 
     RULES = {
         "r_teacher": at_least(0, 1024),  # 0: no LoRA adapter on the teacher
-        "k": at_least(1), "supervision": one_of(*SUPERVISION), "lambda_sep": at_least(0, 1e6),
+        "k": at_least(1), "supervision": one_of(*SUPERVISION), "objective_form": one_of("mask", "literal"),
+        "lambda_sep": at_least(0, 1e6),
         "kl_temperature": at_least(1e-3, 1e6), "kl_start": at_least(0, 1e6), "kl_end": at_least(0, 1e6),
         "epochs": at_least(1), "max_steps": at_least(1), "batch_size": at_least(1, 4096),
         "grad_accumulation": at_least(1), "lr": above(0, 10), "weight_decay": at_least(0, 1e3),
