@@ -124,7 +124,7 @@ def test_image_folder_frame_rate_is_part_of_the_key(tmp_path, color_encoder):
     folder.mkdir()
     for i, colour in enumerate(["red"] * 5 + ["blue"] * 2 + ["green"] * 3):
         Image.new("RGB", (32, 24), colour).save(folder / f"{i:02d}.png")
-    kwargs = dict(k=2, num_candidates=16, encoder=color_encoder, cache_dir=tmp_path / "cache")
+    kwargs = dict(k=2, num_candidates=16, encoder=color_encoder, cache_dir=tmp_path / "cache", selector="topk")
     fast = hfs.select(folder, "blue", image_fps=10.0, **kwargs)
     slow = hfs.select(folder, "blue", image_fps=1.0, **kwargs)
     assert fast.times.tolist() == pytest.approx([0.5, 0.6])

@@ -152,10 +152,12 @@ def test_select_objective_flag(three_scene_video, capsys):
         main(["select", str(three_scene_video), "-q", "x", "--objective", "nope"])
 
 
-def test_standardize_rows_equals_per_row_standardize():
-    from hfs.eval.traces import standardize_rows
+def test_standardize_of_many_videos_equals_standardize_of_each():
     from hfs.scoring import standardize
 
     x = np.random.default_rng(0).normal(size=(4, 9))
     x[2] = 1.5  # a flat row becomes zeros
-    assert np.allclose(standardize_rows(x), np.stack([standardize(r) for r in x]))
+    x[3] *= 1e300  # and a huge one is the same as its unscaled self
+    rows = np.stack([standardize(r) for r in x])
+    assert np.allclose(standardize(x), rows) and np.allclose(rows[2], 0.0)
+    np.testing.assert_allclose(rows[3], standardize(x[3] / 1e300), rtol=1e-9)

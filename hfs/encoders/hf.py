@@ -63,8 +63,8 @@ class HFImageTextEncoder(ImageTextEncoder):
             raise invalid_weights(name_or_path, "image-text model", exc) from exc
         except (OSError, ValueError) as exc:
             hint = missing_hint or (
-                f"pass a folder with config.json, weights, tokenizer and preprocessor_config.json, "
-                f"or a hub name with network access"
+                "pass a folder with config.json, weights, tokenizer and preprocessor_config.json, "
+                "or a hub name with network access"
             )
             raise EncoderNotAvailableError(f"image-text model {self.name!r} cannot be loaded: {hint}") from exc
         if not (hasattr(self.model, "get_image_features") and hasattr(self.model, "get_text_features")):

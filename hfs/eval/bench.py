@@ -24,7 +24,7 @@ from hfs.eval.metrics import evidence_recall, redundancy, temporal_coverage
 from hfs.pipeline import cached_candidates
 from hfs.progress import progress_bar
 from hfs.scoring import query_scores, standardize
-from hfs.selection import create_selector, list_selectors
+from hfs.selection import create_selector, resolve_selectors
 from hfs.validation import SEED, Checked, Rule, above, at_least
 from hfs.video import open_video
 
@@ -75,11 +75,7 @@ class BenchConfig(Checked):
                              "a shorter duration or a lower fps")
 
     def resolved_selectors(self) -> list[str]:
-        names = self.selectors or list_selectors()
-        unknown = [n for n in names if n not in list_selectors()]
-        if unknown:
-            raise InputError(f"unknown selector(s) {', '.join(unknown)}; choose from {', '.join(list_selectors())}")
-        return list(names)
+        return resolve_selectors(self.selectors)
 
     def set_dir(self) -> Path:
         if self.data_dir:

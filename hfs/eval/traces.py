@@ -22,7 +22,8 @@ from hfs.atomic import atomic_file
 from hfs.config import ObjectiveConfig
 from hfs.data.traces import REPORT_SEEDS, TraceConfig, TraceSet, make_traces
 from hfs.errors import InputError
-from hfs.selection import create_selector, list_selectors
+from hfs.scoring import standardize
+from hfs.selection import create_selector, resolve_selectors
 
 METRICS = ("recall", "all_hit", "reachable_recall")
 
@@ -38,19 +39,7 @@ class TraceBenchConfig:
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
 
     def resolved_selectors(self) -> list[str]:
-        names = self.selectors or list_selectors()
-        unknown = [n for n in names if n not in list_selectors()]
-        if unknown:
-            raise InputError(f"unknown selector(s) {', '.join(unknown)}; choose from {', '.join(list_selectors())}")
-        return list(names)
-
-
-def standardize_rows(scores: np.ndarray) -> np.ndarray:
-    """Per-row z-scores of [Q, N] scores (``hfs.scoring.standardize`` on each row, vectorised)."""
-    mean = scores.mean(axis=1, keepdims=True)
-    std = scores.std(axis=1, keepdims=True)
-    flat = ~np.isfinite(std) | (std < 1e-12)
-    return np.where(flat, 0.0, (scores - mean) / np.where(flat, 1.0, std))
+        return resolve_selectors(self.selectors)
 
 
 def hits(selected_times: np.ndarray, events: np.ndarray) -> np.ndarray:
@@ -63,7 +52,7 @@ def score_selector(traces: TraceSet, selector, k: int) -> dict[str, float]:
     """Mean recall, all-hit rate and reachable recall of one selector at one k on one trace set,
     and its median selection time (µs) per question."""
     recall, all_hit, reach_recall, elapsed = [], [], [], []
-    zs = standardize_rows(traces.scores)
+    zs = standardize(traces.scores)  # [Q, N], per row
     for i in range(len(traces)):
         z = zs[i]
         t0 = time.perf_counter()

@@ -19,16 +19,18 @@ def cosine_scores(frame_embeddings: np.ndarray, query: np.ndarray) -> np.ndarray
 
 
 def standardize(scores: np.ndarray) -> np.ndarray:
-    """z-scores over one video's candidates, so the objective's lambdas mean the same thing on
-    every video and model (SPEC.md). A constant score vector becomes all zeros."""
+    """z-scores over one video's candidates (the last axis: [N], or [Q, N] for Q videos at once),
+    so the objective's lambdas mean the same thing on every video and model (SPEC.md). A
+    constant score vector becomes all zeros."""
     scores = np.asarray(scores, dtype=np.float64)
-    scale = np.abs(scores).max() if scores.size else 0.0
-    if np.isfinite(scale) and scale > 0:
-        scores = scores / scale  # z-scores do not depend on scale; near the float limit std overflows
-    std = scores.std()
-    if not np.isfinite(std) or std < 1e-12:
-        return np.zeros_like(scores)
-    return (scores - scores.mean()) / std
+    if scores.shape[-1:] == (0,):
+        return scores.copy()
+    scale = np.abs(scores).max(axis=-1, keepdims=True)
+    # z-scores do not depend on scale, and near the float limit std would overflow
+    scores = scores / np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    std = scores.std(axis=-1, keepdims=True)
+    flat = ~np.isfinite(std) | (std < 1e-12)
+    return np.where(flat, 0.0, (scores - scores.mean(axis=-1, keepdims=True)) / np.where(flat, 1.0, std))
 
 
 def query_scores(encoder: ImageTextEncoder, frame_embeddings: np.ndarray, question: str,

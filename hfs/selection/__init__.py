@@ -40,6 +40,16 @@ def list_selectors() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def resolve_selectors(names: list[str] | None) -> list[str]:
+    """``names`` checked against the registry; empty or None means every registered selector."""
+    known = list_selectors()
+    names = list(names or known)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise InputError(f"unknown selector(s) {', '.join(unknown)}; choose from {', '.join(known)}")
+    return names
+
+
 def create_selector(name: str = DEFAULT_SELECTOR, objective: ObjectiveConfig | None = None, **params) -> Selector:
     """The selector called ``name``, configured by ``objective`` and its own ``params``."""
     if name not in _REGISTRY:
@@ -53,5 +63,5 @@ def create_selector(name: str = DEFAULT_SELECTOR, objective: ObjectiveConfig | N
 __all__ = [
     "AKSSelector", "BoltSelector", "MDP3Selector", "MMRSelector", "QFrameSelector", "DEFAULT_SELECTOR", "GreedySelector", "ObjectiveConfig", "Selection", "Selector", "TopKSelector",
     "UniformSelector", "create_selector", "kernel", "list_selectors", "objective_terms", "positions_for",
-    "register_selector", "uniform_indices",
+    "register_selector", "resolve_selectors", "uniform_indices",
 ]
