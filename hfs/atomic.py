@@ -130,3 +130,10 @@ def atomic_directory(path: str | Path) -> Iterator[Path]:
             os.replace(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through ``atomic_file``: readers see the old file or the new one."""
+    with atomic_file(path) as tmp:
+        tmp.write_text(text)
+    return Path(path)

@@ -27,7 +27,7 @@ def _decode_jpeg(b64: str) -> np.ndarray:
 def selection(three_scene_video, color_encoder):
     # red 0-4 s, blue 4-8 s, green 8-12 s at 10 fps
     return hfs.select(three_scene_video, "a blue screen", options=["red", "blue"], k=3, num_candidates=24,
-                      encoder=color_encoder, use_cache=False)
+                      selector="topk", encoder=color_encoder, use_cache=False)
 
 
 def test_openai_content_validates_against_the_openai_schema(selection):
@@ -76,7 +76,7 @@ def test_frame_indices_stay_inside_the_video():
 
 def test_cli_format_openai_and_vllm(three_scene_video, capsys):
     args = ["select", str(three_scene_video), "-q", "a green screen", "-k", "2", "-n", "12",
-            "--encoder", "color-names", "--no-cache"]
+            "--encoder", "color-names", "--selector", "topk", "--no-cache"]
     assert main([*args, "--format", "openai"]) == 0
     parts = json.loads(capsys.readouterr().out)
     assert [p["type"] for p in parts] == ["text", "image_url", "text", "image_url", "text"]

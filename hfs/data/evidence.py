@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hfs.atomic import atomic_file
+from hfs.atomic import atomic_file, write_text_atomic
 from hfs.cache import content_hash
 from hfs.errors import HfsError, InputError
 from hfs.video.synth import Scene, draw_square, write_video
@@ -162,8 +162,7 @@ def make_evidence_set(
         items.append(EvidenceItem(f"evidence-{seed}-{n}", name, duration, kind, color, question, options, answer,
                                   evidence))
     try:
-        with atomic_file(root / "items.json") as tmp:
-            tmp.write_text(json.dumps([asdict(i) for i in items], indent=1))
+        write_text_atomic(root / "items.json", json.dumps([asdict(i) for i in items], indent=1))
         with atomic_file(root / MANIFEST) as tmp:  # last: it vouches for the videos written above
             tmp.write_text(json.dumps({"params": params, "videos": {**known, **hashes}}, indent=1))
     except OSError as exc:

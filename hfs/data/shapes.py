@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hfs.atomic import atomic_file
+from hfs.atomic import atomic_file, write_text_atomic
 from hfs.data.synthetic import SyntheticItem
 from hfs.query.prompt import LETTERS
 from hfs.video.synth import Scene, write_video
@@ -108,8 +108,7 @@ def write_llava_annotations(path: str | Path, items: Sequence[SyntheticItem]) ->
         {"from": "gpt", "value": f"{LETTERS[item.answer]}."}]} for item in items]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_file(path) as tmp:
-        tmp.write_text(json.dumps(records, indent=1))
+    write_text_atomic(path, json.dumps(records, indent=1))
     return path
 
 
@@ -118,8 +117,7 @@ def write_items(path: str | Path, items: Sequence[SyntheticItem]) -> Path:
     from dataclasses import asdict
 
     path = Path(path)
-    with atomic_file(path) as tmp:
-        tmp.write_text(json.dumps([asdict(i) for i in items], indent=1))
+    write_text_atomic(path, json.dumps([asdict(i) for i in items], indent=1))
     return path
 
 

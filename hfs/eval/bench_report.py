@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hfs.atomic import atomic_file
+from hfs.atomic import write_text_atomic
 from hfs.eval.bench import BenchResult
 
 
@@ -68,9 +68,7 @@ def write_bench_report(result: BenchResult, out_dir: str | Path) -> dict[str, Pa
     header = (f"Synthetic evidence benchmark: {meta['videos']} videos ({meta['questions']['single']} single-event, "
               f"{meta['questions']['multi']} multi-event questions), encoder `{meta['encoder']}`, "
               f"{meta['candidates_per_video']} candidates per video.\n\n")
-    with atomic_file(paths["markdown"]) as tmp:
-        tmp.write_text(header + markdown_table(result) + "\n")
-    with atomic_file(paths["json"]) as tmp:
-        tmp.write_text(json.dumps({"meta": meta, "rows": result.rows, "records": result.records}, indent=1))
+    write_text_atomic(paths["markdown"], header + markdown_table(result) + "\n")
+    write_text_atomic(paths["json"], json.dumps({"meta": meta, "rows": result.rows, "records": result.records}, indent=1))
     save_plot(result, paths["plot"])
     return paths

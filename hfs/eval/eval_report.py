@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from hfs.atomic import atomic_file
+from hfs.atomic import write_text_atomic
 from hfs.eval.accuracy import accuracy_table
 
 
@@ -72,9 +72,7 @@ def save_plot(report: dict[str, Any], path: Path) -> Path:
 def write_eval_report(report: dict[str, Any], out_dir: str | Path) -> dict[str, Path]:
     out = Path(out_dir)
     paths = {"markdown": out / "report.md", "json": out / "report.json", "plot": out / "accuracy.png"}
-    with atomic_file(paths["markdown"]) as tmp:
-        tmp.write_text(markdown(report))
-    with atomic_file(paths["json"]) as tmp:
-        tmp.write_text(json.dumps(report, indent=1))
+    write_text_atomic(paths["markdown"], markdown(report))
+    write_text_atomic(paths["json"], json.dumps(report, indent=1))
     save_plot(report, paths["plot"])
     return paths

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from hfs.atomic import atomic_file
+from hfs.atomic import write_text_atomic
 from hfs.data.benchmarks.kfs import read_kfs_annotations
 from hfs.errors import InputError, VideoError
 from hfs.eval.kfs import METRICS, KfsScores, aggregate, kfs_scores
@@ -119,12 +119,9 @@ def write_kfs_report(report: dict[str, Any], records: list[dict[str, Any]], out_
     out = Path(out_dir)
     paths = {"records": out / RECORDS, "markdown": out / "report.md", "json": out / "report.json",
              "plot": out / "kfs.png"}
-    with atomic_file(paths["records"]) as tmp:
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
-    with atomic_file(paths["markdown"]) as tmp:
-        tmp.write_text(markdown(report))
-    with atomic_file(paths["json"]) as tmp:
-        tmp.write_text(json.dumps(report, indent=1))
+    write_text_atomic(paths["records"], "".join(json.dumps(r) + "\n" for r in records))
+    write_text_atomic(paths["markdown"], markdown(report))
+    write_text_atomic(paths["json"], json.dumps(report, indent=1))
     save_plot(report, paths["plot"])
     return paths
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from hfs.atomic import atomic_file
+from hfs.atomic import write_text_atomic
 
 RESULTS = "results.jsonl"
 SHARDS = "shards"
@@ -79,8 +79,7 @@ def repair(out_dir: Path) -> dict[str, int]:
     for path in _files(out_dir):
         records, damaged = read_records(path)
         if damaged:
-            with atomic_file(path) as tmp:
-                tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
+            write_text_atomic(path, "".join(json.dumps(r) + "\n" for r in records))
             dropped[path.relative_to(out_dir).as_posix()] = damaged
     return dropped
 
@@ -120,6 +119,5 @@ def merge(out_dir: Path, order: Iterable[str], selectors: list[str], ks: list[in
         if key[0] in rank and key[1] in sel_rank and key[2] in wanted:
             unique.setdefault(key, record)
     records = sorted(unique.values(), key=lambda r: (rank[str(r["id"])], sel_rank[r["selector"]], int(r["k"])))
-    with atomic_file(out_dir / RESULTS) as tmp:
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
+    write_text_atomic(out_dir / RESULTS, "".join(json.dumps(r) + "\n" for r in records))
     return records

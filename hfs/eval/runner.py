@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from hfs.atomic import atomic_file, clean_stale
+from hfs.atomic import clean_stale, write_text_atomic
 from hfs.cache import EmbeddingCache
 from hfs.config import ObjectiveConfig
 from hfs.data.benchmarks import BenchmarkQuestion, read_benchmark
@@ -224,8 +224,7 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
     questions, skipped = load_questions(config) if state.is_main_process else (None, None)
     state.wait_for_everyone()
     if state.is_main_process:
-        with atomic_file(out / MANIFEST) as tmp:
-            tmp.write_text(json.dumps(manifest, indent=1))
+        write_text_atomic(out / MANIFEST, json.dumps(manifest, indent=1))
     if not state.is_main_process:
         questions, skipped = load_questions(config)  # after the main process generated what was missing
     ks = config.k  # sorted and unique (validate)

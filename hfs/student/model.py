@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from hfs.atomic import atomic_file
+from hfs.atomic import atomic_file, write_text_atomic
 from hfs.errors import HfsError, InputError
 from hfs.weights import check_model_folder, check_safetensors, invalid_weights, load_errors
 from hfs.query.aggregator import aggregator_inputs
@@ -212,8 +212,7 @@ class HFSSelector(nn.Module):
         meta = {"format": "hfs-student", "version": 1, "config": self.config.to_dict()}
         with atomic_file(directory / WEIGHTS_FILE) as tmp:
             save_file(self.trainable_state_dict(), str(tmp), metadata={"format": "pt"})
-        with atomic_file(directory / CONFIG_FILE) as tmp:
-            tmp.write_text(json.dumps(meta, indent=2))
+        write_text_atomic(directory / CONFIG_FILE, json.dumps(meta, indent=2))
         return directory
 
     @classmethod

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from hfs.atomic import atomic_file, clean_stale
+from hfs.atomic import atomic_file, clean_stale, write_text_atomic
 from hfs.errors import InputError
 
 CONFIG_FILE = "config.json"
@@ -95,8 +95,7 @@ def prepare_output_dir(config: Any, out_dir: Path, start_step: int) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     clean_stale(out_dir)  # killed writes of files and of checkpoint folders
     clean_stale(out_dir / "student")
-    with atomic_file(out_dir / CONFIG_FILE) as tmp:
-        tmp.write_text(json.dumps(config_json(config), indent=2))
+    write_text_atomic(out_dir / CONFIG_FILE, json.dumps(config_json(config), indent=2))
     return truncate_log(out_dir / LOG_FILE, start_step)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from hfs.atomic import atomic_file
+from hfs.atomic import write_text_atomic
 from hfs.cache import EmbeddingCache
 from hfs.encoders import create_encoder
 from hfs.errors import InputError
@@ -205,8 +205,7 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
     if accelerator.is_main_process:
         raw.student.config.encoder = raw.student.config.encoder or encoder.name
         raw.student.save_pretrained(student_dir)
-        with atomic_file(out_dir / "summary.json") as tmp:
-            tmp.write_text(json.dumps(summary, indent=2))
+        write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2))
     accelerator.wait_for_everyone()
     logger.close()
     return summary
