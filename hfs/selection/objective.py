@@ -62,16 +62,15 @@ def kernel(a: np.ndarray, b: np.ndarray, gamma: float) -> np.ndarray:
     return np.exp(-(d * d) / (2.0 * gamma * gamma))
 
 
-def unit_rows(embeddings: np.ndarray) -> np.ndarray:
-    """Embeddings scaled to unit length, float64 [N, D]."""
-    e = np.asarray(embeddings, dtype=np.float64)
-    return e / np.maximum(np.linalg.norm(e, axis=-1, keepdims=True), 1e-12)
-
-
 def neighbour_links(embeddings: np.ndarray) -> np.ndarray:
     """[N - 1] cosine of each candidate with the next one (embeddings [N, D], time order)."""
-    e = unit_rows(embeddings)
-    return np.einsum("ij,ij->i", e[:-1], e[1:])
+    e = np.asarray(embeddings)
+    if e.dtype not in (np.float32, np.float64):
+        e = e.astype(np.float64)
+    # dot products and norms of the rows as they are: no normalised copy of [N, D]
+    dots = np.einsum("ij,ij->i", e[:-1], e[1:]).astype(np.float64)
+    norms = np.maximum(np.sqrt(np.einsum("ij,ij->i", e, e).astype(np.float64)), 1e-12)
+    return dots / (norms[:-1] * norms[1:])
 
 
 def chain_similarity(links: np.ndarray, j: int) -> np.ndarray:
