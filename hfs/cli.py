@@ -149,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", metavar="DIR", help="embedding cache folder (default ~/.cache/hfs/embeddings)")
     p.add_argument("--image-fps", type=_float_in(*IMAGE_FPS), default=1.0,
                    help="frame rate of an image folder (default 1)")
-    p.add_argument("--allow-download", action="store_true", help="let a named model alias download its weights")
+    p.add_argument("--offline", action="store_true", help="never download: use only models already in the Hugging "
+                   "Face cache (as HF_HUB_OFFLINE=1); by default a missing model is fetched on first use")
+    p.add_argument("--allow-download", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for old scripts
     p.add_argument("--seed", type=_seed, default=None, help="seed for random selectors (default 0)")
     p.add_argument("--objective", choices=sorted(ObjectiveConfig.PRESETS), default=None,
                    help="constants of greedy's objective F (default calibrated; paper: the paper's)")
@@ -181,7 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--traces: report seeds, comma-separated (default 100,101,102,103,104)")
     p.add_argument("--objective", choices=sorted(ObjectiveConfig.PRESETS), default="calibrated",
                    help="constants of greedy's objective F (default calibrated)")
-    p.add_argument("--allow-download", action="store_true", help="let a named model alias download its weights")
+    p.add_argument("--offline", action="store_true", help="never download: use only models already in the Hugging "
+                   "Face cache (as HF_HUB_OFFLINE=1); by default a missing model is fetched on first use")
+    p.add_argument("--allow-download", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for old scripts
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("answer", help="answer a multiple-choice question about a video from the selected frames",
@@ -199,7 +203,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image-fps", type=_float_in(*IMAGE_FPS), default=1.0,
                    help="frame rate of an image folder (default 1)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--allow-download", action="store_true", help="let hub names download their weights")
+    p.add_argument("--allow-download", action="store_true",
+                   help="let the answering model's hub name download its weights (the image-text model is fetched "
+                        "on first use anyway)")
+    p.add_argument("--offline", action="store_true", help="never download (as HF_HUB_OFFLINE=1)")
     p.set_defaults(func=cmd_answer)
 
     p = sub.add_parser("eval", help="accuracy of a video LLM with each selector's frames on a benchmark",
@@ -225,7 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--synthetic-videos", type=_int_in(1, MAX_GENERATED_VIDEOS), default=12,
                    help="videos to generate for --benchmark synthetic when DIR has none (default 12)")
     p.add_argument("--seed", type=_seed, default=0)
-    p.add_argument("--allow-download", action="store_true", help="let hub names download their weights")
+    p.add_argument("--allow-download", action="store_true",
+                   help="let the answering model's hub name download its weights (the image-text model is fetched "
+                        "on first use anyway)")
+    p.add_argument("--offline", action="store_true", help="never download (as HF_HUB_OFFLINE=1)")
     p.set_defaults(func=cmd_eval)
 
     # `hfs train ...` is handed whole to hfs.train (see main), the module accelerate launches.
@@ -464,6 +474,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return train_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "offline", False):
+        os.environ["HF_HUB_OFFLINE"] = "1"  # Hugging Face's own switch: hfs and transformers both obey it
     _quiet_libraries()
     try:
         return args.func(args)

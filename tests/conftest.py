@@ -14,8 +14,10 @@ from hfs.video.synth import Scene, write_video
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
-    """No test reads or writes the user's ~/.cache/hfs."""
+    """No test reads or writes the user's ~/.cache/hfs, or downloads anything."""
     monkeypatch.setenv("HFS_CACHE_DIR", str(tmp_path_factory.mktemp("hfs-cache")))
+    # and none reaches the Hugging Face Hub: a model not in the local cache is an error, not a download
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
 """Image-text encoders chosen by name.
 
 ``create_encoder(None)`` gives the default: open_clip's ViT-B-32 trained on LAION-2B
-(``laion/CLIP-ViT-B-32-laion2B-s34B-b79K``), loaded through transformers from the local
-Hugging Face cache, with no network. Any other transformers image-text model is used by hub
-name or local folder. ``HFS_ENCODER`` in the environment changes the default.
+(``laion/CLIP-ViT-B-32-laion2B-s34B-b79K``), loaded through transformers from the Hugging Face
+cache and fetched into it on first use (``hfs.encoders.fetch``; ``HF_HUB_OFFLINE=1`` turns
+that off). Any other transformers image-text model is used by hub name or local folder.
+``HFS_ENCODER`` in the environment changes the default.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hfs.encoders.base import ImageTextEncoder, l2_normalize
+from hfs.encoders.fetch import fetch_hint, fetch_model
 from hfs.encoders.hf import HFImageTextEncoder
 from hfs.encoders.tiny import build_tiny_clip
 from hfs.errors import EncoderNotAvailableError, InputError
 
 DEFAULT_ENCODER = "clip-vit-b-32"
 
-# Short names for well-known checkpoints; these load offline-only unless downloads are allowed.
+# Short names for well-known checkpoints, fetched into the Hugging Face cache on first use.
 ALIASES: dict[str, str] = {
     "clip-vit-b-32": "laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
     "openai-clip-vit-b-32": "openai/clip-vit-base-patch32",
@@ -29,7 +31,7 @@ ALIASES: dict[str, str] = {
 }
 
 _REGISTRY: dict[str, Callable[..., ImageTextEncoder]] = {}
-_LOADED: dict[tuple[str, bool], ImageTextEncoder] = {}
+_LOADED: dict[str, ImageTextEncoder] = {}
 
 
 def register_encoder(name: str) -> Callable[[Callable[..., ImageTextEncoder]], Callable[..., ImageTextEncoder]]:
@@ -50,39 +52,33 @@ def default_encoder_name() -> str:
     return os.environ.get("HFS_ENCODER") or DEFAULT_ENCODER
 
 
-def _hub_hint(repo: str) -> str:
-    return (
-        f"its weights ({repo}) are not on this machine; fetch them once with "
-        f"`hf download {repo}` (or run with --allow-download), or pass --encoder /path/to/model"
-    )
-
-
-def create_encoder(name: str | None = None, allow_download: bool = False, **kwargs) -> ImageTextEncoder:
+def create_encoder(name: str | None = None, allow_download: bool = True, **kwargs) -> ImageTextEncoder:
     """Build (or reuse, within this process) the encoder called ``name``.
 
     ``name``: a registered name, an alias from ``ALIASES``, a local model folder, or a hub
-    name ("org/model"). Only a hub name typed by the user, or ``allow_download``, may use
-    the network.
+    name ("org/model"). A model not in the Hugging Face cache is fetched on first use, unless
+    ``HF_HUB_OFFLINE=1``; without a network that fails in one line within seconds.
+    ``allow_download`` is accepted for older callers and changes nothing.
     """
+    del allow_download  # fetching on first use is the default now, as in Hugging Face libraries
     name = name or default_encoder_name()
-    key = (name, allow_download)
-    if key in _LOADED and not kwargs:
-        return _LOADED[key]
+    if name in _LOADED and not kwargs:
+        return _LOADED[name]
     if name in _REGISTRY:
         encoder = _REGISTRY[name](**kwargs)
     elif name in ALIASES:
         repo = ALIASES[name]
-        encoder = HFImageTextEncoder(
-            repo, local_files_only=not allow_download, display_name=name, missing_hint=_hub_hint(repo), **kwargs
-        )
+        encoder = HFImageTextEncoder(fetch_model(repo), local_files_only=True, display_name=name,
+                                     missing_hint=f"the cached copy of {repo} is incomplete; {fetch_hint(repo)}",
+                                     **kwargs)
     elif Path(name).expanduser().exists():
         encoder = HFImageTextEncoder(str(Path(name).expanduser()), local_files_only=True, **kwargs)
     elif "/" in name:
-        encoder = HFImageTextEncoder(name, local_files_only=False, **kwargs)
+        encoder = HFImageTextEncoder(fetch_model(name), local_files_only=True, display_name=name, **kwargs)
     else:
         raise InputError(f"unknown encoder {name!r}; choose one of {', '.join(list_encoders())}, a folder or a hub name")
     if not kwargs:
-        _LOADED[key] = encoder
+        _LOADED[name] = encoder
     return encoder
 
 
