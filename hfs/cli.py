@@ -238,6 +238,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offline", action="store_true", help="never download (as HF_HUB_OFFLINE=1)")
     p.set_defaults(func=cmd_eval)
 
+    p = sub.add_parser("embed", help="embed the candidate frames of every video in a manifest into the cache",
+                       description="Decode (in worker processes) and embed the N candidates of every video listed "
+                                   "in MANIFEST (.jsonl, .csv or one path a line) into the embedding cache, so that "
+                                   "`hfs select`/`hfs eval`/training on them later skip decoding. Videos already "
+                                   "cached are skipped (an interrupted run resumes); unreadable ones are reported.")
+    p.add_argument("manifest", metavar="MANIFEST", help="the videos: .jsonl ('video' field), .csv ('video' column) "
+                   "or one path a line; relative paths are taken from the manifest's folder")
+    p.add_argument("--out", metavar="DIR", default=None, help="cache folder to fill (default the hfs cache, as "
+                   "`hfs select` reads it); embed_report.json is written there")
+    p.add_argument("--encoder", default=None, help=f"image-text model (default {DEFAULT_ENCODER})")
+    p.add_argument("-n", "--num-candidates", type=_candidates, default=128, help="candidates per video (default 128)")
+    p.add_argument("--workers", type=_int_in(1, 256), default=max(1, (os.cpu_count() or 2) - 1),
+                   help="decoding processes (default: the cores less one)")
+    p.add_argument("--batch-size", type=_int_in(1, 4096), default=32, help="frames per encoder batch (default 32)")
+    p.add_argument("--image-fps", type=_float_in(*IMAGE_FPS), default=1.0, help="frame rate of image folders (default 1)")
+    p.add_argument("--offline", action="store_true", help="never download (as HF_HUB_OFFLINE=1)")
+    p.set_defaults(func=cmd_embed)
+
     # `hfs train ...` is handed whole to hfs.train (see main), the module accelerate launches.
     sub.add_parser("train", help="train the HFS student end to end (also: accelerate launch -m hfs.train)")
     return parser
@@ -363,6 +381,28 @@ def _bench_traces(args: argparse.Namespace, selectors: list[str]) -> int:
     console = Console()
     console.print(table)
     console.print(f"{meta['seconds']:.1f} s; wrote {', '.join(str(p) for p in paths.values())}")
+    return 0
+
+
+def cmd_embed(args: argparse.Namespace) -> int:
+    from hfs.atomic import write_text_atomic
+    from hfs.cache import EmbeddingCache
+    from hfs.embed import embed_corpus, read_manifest
+    from hfs.encoders import create_encoder
+    from hfs.report.jsonout import dumps_finite
+
+    videos = read_manifest(args.manifest)
+    out = _usable_dir(args.out, "--out") if args.out else None
+    encoder = create_encoder(args.encoder)
+    cache = EmbeddingCache(out)
+    report = embed_corpus(videos, encoder, args.num_candidates, cache, workers=args.workers,
+                          batch_size=args.batch_size, image_fps=args.image_fps)
+    path = write_text_atomic(cache.root / "embed_report.json", dumps_finite(report.to_dict(), what="the report"))
+    print(f"{len(videos)} videos: {len(report.embedded)} embedded, {len(report.cached)} already cached, "
+          f"{len(report.bad)} skipped as unreadable; {report.videos_per_minute:.1f} videos/minute "
+          f"({report.seconds:.1f} s, {args.workers} decoding processes); wrote {path}")
+    for video, reason in report.bad.items():
+        print(f"  skipped {video}: {reason}", file=sys.stderr)
     return 0
 
 

@@ -1,0 +1,80 @@
+"""`hfs embed`: a manifest of videos into the embedding cache, decoded in worker processes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hfs
+from hfs.cache import EmbeddingCache
+from hfs.cli import main
+from hfs.embed import embed_corpus, read_manifest
+from hfs.encoders.color import ColorNamesEncoder
+from hfs.errors import InputError
+from hfs.pipeline import embed_candidates
+from hfs.video import open_video
+from hfs.video.synth import Scene, write_video
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    videos = []
+    for i, colours in enumerate([("red", "blue"), ("green", "yellow"), ("blue", "red", "green")]):
+        videos.append(write_video(root / f"v{i}.mp4", [Scene(c, 1.0) for c in colours], fps=8, size=(48, 32)))
+    (root / "broken.mp4").write_bytes(b"not a video at all")
+    return root, videos
+
+
+def test_manifest_formats_and_bad_lines(tmp_path):
+    (tmp_path / "m.jsonl").write_text('{"video": "a.mp4"}\n\n"sub/b.mp4"\n{"path": "/abs/c.mp4"}\n')
+    assert read_manifest(tmp_path / "m.jsonl") == [tmp_path / "a.mp4", tmp_path / "sub/b.mp4", Path("/abs/c.mp4")]
+    (tmp_path / "m.csv").write_text("id,video\n1,a.mp4\n2,b.mp4\n")
+    assert read_manifest(tmp_path / "m.csv") == [tmp_path / "a.mp4", tmp_path / "b.mp4"]
+    (tmp_path / "m.txt").write_text("# videos\na.mp4\n")
+    assert read_manifest(tmp_path / "m.txt") == [tmp_path / "a.mp4"]
+    (tmp_path / "bad.jsonl").write_text('{"video": "a.mp4"}\n{"name": 3}\n')
+    with pytest.raises(InputError, match=r"bad.jsonl:2: expected a string or an object"):
+        read_manifest(tmp_path / "bad.jsonl")
+    (tmp_path / "bad.csv").write_text("id,file\n1,a.mp4\n")
+    with pytest.raises(InputError, match="needs a 'video' or 'path' column"):
+        read_manifest(tmp_path / "bad.csv")
+    (tmp_path / "empty.txt").write_text("\n# nothing\n")
+    with pytest.raises(InputError, match="lists no videos"):
+        read_manifest(tmp_path / "empty.txt")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_embeds_every_video_skips_bad_ones_and_resumes(corpus, tmp_path, workers):
+    root, videos = corpus
+    encoder = ColorNamesEncoder()
+    cache = EmbeddingCache(tmp_path / "cache")
+    listed = [videos[0], root / "broken.mp4", videos[1], videos[2]]
+    report = embed_corpus(listed, encoder, num_candidates=8, cache=cache, workers=workers, progress=False)
+    assert report.embedded == [str(v) for v in videos] and report.cached == []
+    assert list(report.bad) == [str(root / "broken.mp4")] and report.videos_per_minute > 0
+    # the entries are exactly what hfs.select would have computed, under the key it looks up
+    for video in videos:
+        expected, _, _ = embed_candidates(open_video(video), encoder, 8)
+        sel = hfs.select(video, "a red screen", k=2, num_candidates=8, encoder=encoder, cache_dir=cache.root)
+        assert sel.cached
+        np.testing.assert_array_equal(sel.candidate_times, expected.times)
+    again = embed_corpus(listed, encoder, num_candidates=8, cache=cache, workers=workers, progress=False)
+    assert again.embedded == [] and again.cached == [str(v) for v in videos] and len(again.bad) == 1
+
+
+def test_cli_embed(corpus, tmp_path, capsys):
+    root, videos = corpus
+    manifest = tmp_path / "videos.jsonl"
+    manifest.write_text("".join(json.dumps({"video": str(v)}) + "\n" for v in [*videos, root / "broken.mp4"]))
+    code = main(["embed", str(manifest), "--encoder", "color-names", "-n", "8", "--workers", "1",
+                 "--out", str(tmp_path / "cache")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "4 videos: 3 embedded, 0 already cached, 1 skipped as unreadable" in out and "videos/minute" in out
+    assert "broken.mp4" in err
+    report = json.loads((tmp_path / "cache" / "embed_report.json").read_text())
+    assert len(report["embedded"]) == 3 and list(report["bad"]) == [str(root / "broken.mp4")]
