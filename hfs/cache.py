@@ -48,6 +48,14 @@ def content_hash(path: str | Path, chunk: int = 1 << 22) -> str:
     return h.hexdigest()
 
 
+def candidates_key(source: Any, num_candidates: int, encoder_fingerprint: str, short_side: int) -> str:
+    """The entry name of ``source``'s (a ``hfs.video`` source) N candidates: its content, N, the
+    encoder and, for an image folder, the frame rate that sets its images' times."""
+    rate = source.info.fps if source.info.kind == "folder" else None
+    return EmbeddingCache.key(content_hash(source.path), num_candidates, encoder_fingerprint, short_side,
+                              frame_rate=rate)
+
+
 @dataclass
 class CachedEmbeddings:
     """What a cache hit returns: enough to select without touching the video."""

@@ -24,6 +24,7 @@ from PIL import Image
 from hfs.errors import InputError
 from hfs.query.prompt import question_block
 from hfs.report.timefmt import format_time
+from hfs.report.writer import selected_frames
 from hfs.selection import Selection
 
 FORMATS = ("openai", "vllm")
@@ -36,15 +37,6 @@ def _jpeg_base64(image: np.ndarray, quality: int) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _frames(selection: Selection, short_side: int, image_fps: float) -> list[np.ndarray]:
-    from hfs.video import open_video
-
-    if selection.video is None:
-        raise InputError("the selection does not say which video it came from")
-    source = open_video(selection.video, image_fps=image_fps)
-    return [f.image for f in source.frames_at(selection.times, short_side=short_side, unique=False)]
-
-
 def _prompt(selection: Selection) -> str:
     return question_block(selection.question or "", selection.options).rstrip("\n")
 
@@ -53,7 +45,7 @@ def openai_content(selection: Selection, *, short_side: int = DEFAULT_SHORT_SIDE
                    image_fps: float = 1.0, include_question: bool = True) -> list[dict[str, Any]]:
     """A chat message's ``content``: "Frame i at mm:ss.s" + the frame as an image, per frame."""
     parts: list[dict[str, Any]] = []
-    images = _frames(selection, short_side, image_fps)
+    images = selected_frames(selection, short_side, image_fps)
     for i, (image, t) in enumerate(zip(images, selection.times.tolist())):
         parts.append({"type": "text", "text": f"Frame {i + 1} at {format_time(t)}:"})
         parts.append({"type": "image_url",
@@ -77,7 +69,7 @@ def video_metadata(selection: Selection) -> dict[str, Any]:
 def vllm_request(selection: Selection, *, short_side: int = DEFAULT_SHORT_SIDE, quality: int = 85,
                  image_fps: float = 1.0) -> dict[str, Any]:
     """A vLLM chat-completions body: the frames as one JPEG-sequence video plus their metadata."""
-    images = _frames(selection, short_side, image_fps)
+    images = selected_frames(selection, short_side, image_fps)
     video = ",".join(_jpeg_base64(image, quality) for image in images)
     meta = video_metadata(selection)
     # the rate at which the k frames were, on average, taken: what Qwen-style processors use

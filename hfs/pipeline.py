@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hfs.cache import CachedEmbeddings, EmbeddingCache, content_hash
+from hfs.cache import CachedEmbeddings, EmbeddingCache, candidates_key
 from hfs.config import ObjectiveConfig, SelectConfig
 from hfs.encoders import ImageTextEncoder, create_encoder
 from hfs.errors import InputError
@@ -81,9 +81,7 @@ def cached_candidates(
     t0 = time.perf_counter()
     key = ""
     if cache is not None:
-        rate = source.info.fps if source.info.kind == "folder" else None
-        key = EmbeddingCache.key(content_hash(source.path), num_candidates, encoder.fingerprint,
-                                 encoder.short_side, frame_rate=rate)
+        key = candidates_key(source, num_candidates, encoder.fingerprint, encoder.short_side)
     t_hash = time.perf_counter() - t0
     entry = cache.load(key, dim=encoder.dim, max_rows=num_candidates) if cache is not None else None
     if entry is not None:

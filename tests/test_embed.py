@@ -42,6 +42,8 @@ def test_manifest_formats_and_bad_lines(tmp_path):
     (tmp_path / "bad.csv").write_text("id,file\n1,a.mp4\n")
     with pytest.raises(InputError, match="needs a 'video' or 'path' column"):
         read_manifest(tmp_path / "bad.csv")
+    with pytest.raises(InputError, match="missing.jsonl: manifest not found"):
+        read_manifest(tmp_path / "missing.jsonl")
     (tmp_path / "empty.txt").write_text("\n# nothing\n")
     with pytest.raises(InputError, match="lists no videos"):
         read_manifest(tmp_path / "empty.txt")

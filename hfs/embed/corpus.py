@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from hfs.cache import CachedEmbeddings, EmbeddingCache, content_hash
+from hfs.cache import CachedEmbeddings, EmbeddingCache, candidates_key
 from hfs.encoders import ImageTextEncoder
 from hfs.errors import HfsError
 from hfs.progress import progress_bar
@@ -57,16 +57,11 @@ class _Job:
     image_fps: float
 
 
-def _key(job: _Job, video_hash: str, source) -> str:
-    rate = source.info.fps if source.info.kind == "folder" else None
-    return EmbeddingCache.key(video_hash, job.num_candidates, job.fingerprint, job.short_side, frame_rate=rate)
-
-
 def decode_job(job: _Job) -> dict[str, Any]:
     """In a worker: hash the video, stop if its entry is cached, else decode its candidates."""
     try:
         source = open_video(job.video, image_fps=job.image_fps)
-        key = _key(job, content_hash(source.path), source)
+        key = candidates_key(source, job.num_candidates, job.fingerprint, job.short_side)
         if EmbeddingCache(job.cache_root).load(key, dim=job.dim, max_rows=job.num_candidates) is not None:
             return {"video": job.video, "status": "cached"}
         targets = candidate_times(source.info.duration, job.num_candidates)

@@ -20,6 +20,8 @@ def read_manifest(path: str | Path) -> list[Path]:
     lines starting with '#' are skipped; a bad line is one error naming file and line.
     """
     path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: manifest not found" if not path.exists() else f"{path}: the manifest is not a file")
     require_text_file(path)
     text = path.read_text(encoding="utf-8")
     entries: list[tuple[int, str]] = []

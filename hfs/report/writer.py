@@ -28,6 +28,16 @@ def frame_filename(index: int, time: float) -> str:
     return f"frame_{index:04d}_t{format_time(time).replace(':', '-')}.jpg"
 
 
+def selected_frames(selection: Selection, short_side: int, image_fps: float = 1.0) -> list:
+    """The chosen frames of ``selection`` as RGB arrays (short side ``short_side``), decoded once."""
+    from hfs.errors import InputError
+
+    if selection.video is None:
+        raise InputError("the selection does not say which video it came from")
+    source = open_video(selection.video, image_fps=image_fps)
+    return [f.image for f in source.frames_at(selection.times, short_side=short_side, unique=False)]
+
+
 def write_outputs(selection: Selection, out_dir: str | Path, image_fps: float = 1.0) -> dict[str, Path]:
     """Write every output file of one selection to ``out_dir``; returns their paths.
 
@@ -57,8 +67,7 @@ def _write(selection: Selection, out: Path, image_fps: float) -> dict[str, Path]
         if FRAME_FILE.fullmatch(old.name) and old.is_file():
             old.unlink()
 
-    source = open_video(selection.video, image_fps=image_fps)
-    images = [f.image for f in source.frames_at(selection.times, short_side=PICTURE_SHORT_SIDE, unique=False)]
+    images = selected_frames(selection, PICTURE_SHORT_SIDE, image_fps)
     for image, idx, t in zip(images, selection.indices.tolist(), selection.times.tolist()):
         Image.fromarray(image).save(frames_dir / frame_filename(idx, t), quality=90)
     paths["frames"] = frames_dir
