@@ -7,9 +7,7 @@ skip. One Ray session serves the module (starting Ray takes seconds).
 from __future__ import annotations
 
 import json
-import os
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,7 +18,7 @@ from hfs.cli import main
 from hfs.embed import embed_corpus, embed_corpus_ray
 from hfs.embed.output import ParquetOutput
 from hfs.embed.parquet import embeddings_of, read_shards
-from hfs.embed.ray_engine import import_ray
+from hfs.embed.ray_engine import import_ray, init_ray
 from hfs.encoders.color import ColorNamesEncoder
 from hfs.errors import HfsError
 from hfs.video.synth import Scene, write_video
@@ -34,10 +32,10 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def ray_session(tmp_path_factory):
     import ray
 
-    root = str(Path(hfs.__file__).resolve().parents[1])  # this checkout, importable in Ray's workers
-    env = {"HF_HUB_OFFLINE": "1", "HFS_CACHE_DIR": str(tmp_path_factory.mktemp("ray-hfs-cache")),
-           "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": env})
+    with pytest.MonkeyPatch.context() as env:  # what Ray's workers inherit: an isolated cache, no hub
+        env.setenv("HFS_CACHE_DIR", str(tmp_path_factory.mktemp("ray-hfs-cache")))
+        env.setenv("HF_HUB_OFFLINE", "1")
+        init_ray(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
 
@@ -58,7 +56,8 @@ def test_ray_fills_the_cache_as_the_local_engine_does(ray_session, corpus, tmp_p
     embed_corpus(listed, encoder, N, local, workers=1, progress=False)
     report = embed_corpus_ray(listed, encoder, N, ray_cache, progress=False, videos_per_batch=2)
     assert report.embedded == [str(v) for v in videos] and report.cached == []
-    assert list(report.bad) == [str(root / "broken.mp4")] and "not a readable video" in report.bad[str(root / "broken.mp4")]
+    broken = str(root / "broken.mp4")
+    assert list(report.bad) == [broken] and "not a readable video" in report.bad[broken]
     entries = sorted(p.name for p in ray_cache.root.glob("*.npz"))
     assert entries == sorted(p.name for p in local.root.glob("*.npz")) and len(entries) == 3
     for name in entries:
@@ -68,7 +67,8 @@ def test_ray_fills_the_cache_as_the_local_engine_does(ray_session, corpus, tmp_p
         np.testing.assert_allclose(a.embeddings, b.embeddings, atol=1e-6)
         assert a.info == b.info
     # hfs select afterwards reads Ray's entries: a cache hit
-    assert hfs.select(videos[2], "a red screen", k=2, num_candidates=N, encoder=encoder, cache_dir=ray_cache.root).cached
+    sel = hfs.select(videos[2], "a red screen", k=2, num_candidates=N, encoder=encoder, cache_dir=ray_cache.root)
+    assert sel.cached
 
 
 def test_cli_ray_parquet_shards_resume_schema_and_contents(ray_session, corpus, tmp_path, capsys):

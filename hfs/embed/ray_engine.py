@@ -4,14 +4,17 @@ The manifest becomes a Dataset of (index, video) rows; ``decode_job`` runs on ea
 (``Dataset.map``, ``num_cpus=1``); ``embed_decoded`` runs in a pool of actors (``map_batches``
 with a callable class, ``num_gpus`` each when asked) that build the encoder once, embed a batch
 of videos and write it to the output (cache entries, or one parquet shard per batch). Ray Data
-schedules, streams and backs off; nothing here schedules anything. On a cluster, hfs must be
-installed on every node and the output folder must be shared storage; ``ray.init()`` joins the
+schedules, streams and backs off; nothing here schedules anything. Without GPUs (and without
+a cap on decoding tasks) Ray Data's optimiser fuses the two stages into the actors, each then
+decoding and embedding its own videos: give it as many actors as cores. On a cluster, hfs must be
+installed on every node and the output folder must be shared storage; ``init_ray`` joins the
 cluster named by ``RAY_ADDRESS`` (or started with ``ray start``), else starts a local one.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +28,7 @@ from hfs.embed.output import CacheOutput, Output
 from hfs.encoders import ImageTextEncoder
 from hfs.errors import HfsError
 
+ENV = ("HFS_CACHE_DIR", "HFS_ENCODER", "HF_HUB_OFFLINE", "HF_HOME", "XDG_CACHE_HOME")  # passed to Ray's workers
 MAX_BLOCKS = 20_000  # input blocks: one video each for corpora up to this size (even decoding across workers)
 
 
@@ -36,6 +40,20 @@ def import_ray() -> tuple[Any, Any]:
     except ImportError:
         raise HfsError('the Ray engine needs Ray Data, which is not installed: pip install "hfs[ray]"') from None
     return ray, ray.data
+
+
+def init_ray(**kwargs: Any) -> None:
+    """Join the Ray cluster ``RAY_ADDRESS`` names (or a local one started by ``ray start``), else
+    start one here, unless Ray is running already. Its workers see this process's hfs settings
+    (cache folder, offline mode, default encoder) and can import this copy of hfs, installed or
+    not. ``kwargs`` go to ``ray.init`` (``num_cpus=2``, ``include_dashboard=False``...)."""
+    ray, _ = import_ray()
+    if ray.is_initialized():
+        return
+    env = {k: os.environ[k] for k in ENV if k in os.environ}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path(__file__).resolve().parents[2]),
+                                                    os.environ.get("PYTHONPATH")) if p)
+    ray.init(runtime_env={"env_vars": env}, **kwargs)
 
 
 def decode_row(row: dict[str, Any], job: DecodeJob) -> dict[str, Any]:
@@ -94,7 +112,8 @@ class Embedder:
             except Exception as exc:  # noqa: BLE001 - frames the encoder refuses: that video is bad
                 status[i], reason[i] = "bad", failure(exc)
         self.output.write(records)
-        return {"index": batch["index"], "video": batch["video"], "status": np.array(status), "reason": np.array(reason)}
+        return {"index": batch["index"], "video": batch["video"], "status": np.array(status),
+                "reason": np.array(reason)}
 
 
 def embed_corpus_ray(videos: Sequence[str | Path], encoder: ImageTextEncoder, num_candidates: int = 128,
@@ -112,8 +131,9 @@ def embed_corpus_ray(videos: Sequence[str | Path], encoder: ImageTextEncoder, nu
     if output is None:
         output = CacheOutput(str((cache or EmbeddingCache()).root), encoder.dim, num_candidates, encoder.name)
     jobs = decode_jobs(videos, encoder, num_candidates, output, decode_mode, image_fps)
-    if not ray.is_initialized():
-        ray.init()
+    if not jobs:
+        return EmbedReport()
+    init_ray()
     context = data.DataContext.get_current()
     shown = context.enable_progress_bars
     context.enable_progress_bars = progress
@@ -121,10 +141,12 @@ def embed_corpus_ray(videos: Sequence[str | Path], encoder: ImageTextEncoder, nu
     try:
         items = [{"index": i, "video": job.video} for i, job in enumerate(jobs)]
         ds = data.from_items(items, override_num_blocks=min(len(items), MAX_BLOCKS))
-        ds = ds.map(decode_row, fn_kwargs={"job": jobs[0]}, num_cpus=1, concurrency=decode_tasks)
-        ds = ds.map_batches(Embedder, fn_constructor_kwargs={"encoder": encoder.name, "fingerprint": encoder.fingerprint,
-                                                              "output": output, "batch_size": batch_size},
-                            batch_size=videos_per_batch, batch_format="numpy", compute=data.ActorPoolStrategy(size=actors),
+        ds = ds.map(decode_row, fn_kwargs={"job": jobs[0]}, num_cpus=1,
+                    compute=data.TaskPoolStrategy(size=decode_tasks))
+        embedder = {"encoder": encoder.name, "fingerprint": encoder.fingerprint, "output": output,
+                    "batch_size": batch_size}
+        ds = ds.map_batches(Embedder, fn_constructor_kwargs=embedder, batch_size=videos_per_batch,
+                            batch_format="numpy", compute=data.ActorPoolStrategy(size=actors),
                             num_gpus=gpus_per_actor or None)
         rows = sorted(ds.iter_rows(), key=lambda row: int(row["index"]))
     except Exception as exc:
