@@ -1,21 +1,24 @@
-"""Videos per minute of `hfs embed` (decoding in a process pool) against one `hfs.select` per video.
+"""Videos per minute of `hfs embed` (local process pool, Ray Data in local mode) against one `hfs.select` per video.
 
-    python benchmarks/bench_embed.py                 # 12 one-minute 640x360 videos, N = 128
-    python benchmarks/bench_embed.py --videos 24 --encoder clip-vit-b-32
+    PYTHONPATH=. python benchmarks/bench_embed.py                 # 12 one-minute 640x360 videos, N = 128
+    PYTHONPATH=. python benchmarks/bench_embed.py --videos 24 --encoder clip-vit-b-32 --ray-actors 1,2
 
-Every variant starts from an empty cache, so each decodes and embeds every video once.
+Every variant starts from an empty cache, so each decodes and embeds every video once. Ray is
+started before its timings (as a cluster would be); its times include starting the actors.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
 
 import hfs
 from hfs.cache import EmbeddingCache
-from hfs.embed import embed_corpus
+from hfs.embed import embed_corpus, embed_corpus_ray
+from hfs.embed.ray_engine import init_ray
 from hfs.encoders import create_encoder
 from hfs.video.synth import Scene, write_video
 
@@ -29,6 +32,8 @@ def main() -> None:
     parser.add_argument("-n", "--num-candidates", type=int, default=128)
     parser.add_argument("--encoder", default="tiny-random-clip")
     parser.add_argument("--workers", default="1,2", help="decoding processes to try, comma-separated")
+    parser.add_argument("--ray-actors", default="1,2",
+                        help="Ray embedding actors to try, comma-separated ('' for none)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="hfs-bench-embed-"))
     scene = args.seconds / len(COLOURS)
@@ -47,6 +52,14 @@ def main() -> None:
                               workers=workers, progress=False)
         rate = report.videos_per_minute
         print(f"  hfs embed, {workers} decoding process(es): {rate:.1f} videos/min ({rate / base:.2f}x)")
+    actors = [int(a) for a in args.ray_actors.split(",") if a]
+    if actors:
+        init_ray(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
+    for n in actors:
+        report = embed_corpus_ray(videos, encoder, args.num_candidates, EmbeddingCache(root / f"ray-{n}"), actors=n,
+                                  progress=False)
+        rate = report.videos_per_minute
+        print(f"  hfs embed --engine ray (local), {n} actor(s): {rate:.1f} videos/min ({rate / base:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -239,19 +239,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("embed", help="embed the candidate frames of every video in a manifest into the cache",
-                       description="Decode (in worker processes) and embed the N candidates of every video listed "
-                                   "in MANIFEST (.jsonl, .csv or one path a line) into the embedding cache, so that "
-                                   "`hfs select`/`hfs eval`/training on them later skip decoding. Videos already "
-                                   "cached are skipped (an interrupted run resumes); unreadable ones are reported.")
+                       description="Decode and embed the N candidates of every video listed in MANIFEST (.jsonl, "
+                                   ".csv or one path a line) into the embedding cache (so that `hfs select`/`hfs "
+                                   "eval`/training on them later skip decoding) or into parquet shards. Videos "
+                                   "already done are skipped (an interrupted run resumes); unreadable ones are "
+                                   "reported. --engine local: worker processes decode, this one embeds; --engine "
+                                   "ray: the same functions on Ray Data (pip install \"hfs[ray]\").")
     p.add_argument("manifest", metavar="MANIFEST", help="the videos: .jsonl ('video' field), .csv ('video' column) "
                    "or one path a line; relative paths are taken from the manifest's folder")
     p.add_argument("--out", metavar="DIR", default=None, help="cache folder to fill (default the hfs cache, as "
-                   "`hfs select` reads it); embed_report.json is written there")
+                   "`hfs select` reads it), or the folder of parquet shards; embed_report.json is written there")
+    p.add_argument("--format", choices=["cache", "parquet"], default="cache", dest="output_format",
+                   help="cache entries (default) or parquet shards, one row per video (needs --out)")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local: a process pool on this machine (default); ray: Ray Data, on the cluster "
+                        "RAY_ADDRESS names or a local one")
     p.add_argument("--encoder", default=None, help=f"image-text model (default {DEFAULT_ENCODER})")
     p.add_argument("-n", "--num-candidates", type=_candidates, default=128, help="candidates per video (default 128)")
-    p.add_argument("--workers", type=_int_in(1, 256), default=max(1, (os.cpu_count() or 2) - 1),
-                   help="decoding processes (default: the cores less one)")
+    p.add_argument("--workers", type=_int_in(1, 100_000), default=None,
+                   help="local: decoding processes (default: the cores less one); ray: most decoding tasks at "
+                        "once (default: every CPU Ray has)")
     p.add_argument("--batch-size", type=_int_in(1, 4096), default=32, help="frames per encoder batch (default 32)")
+    p.add_argument("--actors", type=_int_in(1, 10_000), default=1, help="ray: embedding actors (default 1)")
+    p.add_argument("--gpus-per-worker", type=_float_in(0.0, 64.0), default=0.0,
+                   help="ray: GPUs each embedding actor asks for (default 0: CPU)")
+    p.add_argument("--videos-per-batch", type=_int_in(1, 4096), default=8,
+                   help="ray: videos per actor call and per parquet shard (default 8)")
     p.add_argument("--image-fps", type=_float_in(*IMAGE_FPS), default=1.0, help="frame rate of image folders (default 1)")
     p.add_argument("--offline", action="store_true", help="never download (as HF_HUB_OFFLINE=1)")
     p.set_defaults(func=cmd_embed)
@@ -387,20 +400,27 @@ def _bench_traces(args: argparse.Namespace, selectors: list[str]) -> int:
 def cmd_embed(args: argparse.Namespace) -> int:
     from hfs.atomic import write_text_atomic
     from hfs.cache import EmbeddingCache
-    from hfs.embed import embed_corpus, read_manifest
+    from hfs.embed import ENGINES, create_output, read_manifest
     from hfs.encoders import create_encoder
     from hfs.report.jsonout import dumps_finite
 
+    if args.output_format == "parquet" and not args.out:
+        raise InputError("--format parquet: name the folder of shards with --out DIR")
     videos = read_manifest(args.manifest)
-    out = _usable_dir(args.out, "--out") if args.out else None
+    out = _usable_dir(args.out, "--out") if args.out else EmbeddingCache().root
     encoder = create_encoder(args.encoder)
-    cache = EmbeddingCache(out)
-    report = embed_corpus(videos, encoder, args.num_candidates, cache, workers=args.workers,
-                          batch_size=args.batch_size, image_fps=args.image_fps)
-    path = write_text_atomic(cache.root / "embed_report.json", dumps_finite(report.to_dict(), what="the report"))
-    print(f"{len(videos)} videos: {len(report.embedded)} embedded, {len(report.cached)} already cached, "
+    output = create_output(args.output_format, out, encoder.dim, args.num_candidates, encoder.name)
+    options = {"local": {"workers": args.workers or max(1, (os.cpu_count() or 2) - 1)},
+               "ray": {"decode_tasks": args.workers, "actors": args.actors, "gpus_per_actor": args.gpus_per_worker,
+                       "videos_per_batch": args.videos_per_batch}}[args.engine]
+    report = ENGINES[args.engine](videos, encoder, args.num_candidates, batch_size=args.batch_size,
+                                  image_fps=args.image_fps, output=output, **options)
+    path = write_text_atomic(Path(out) / "embed_report.json", dumps_finite(report.to_dict(), what="the report"))
+    how = (f"{options['workers']} decoding processes" if args.engine == "local"
+           else f"Ray, {args.actors} embedding actor(s)")
+    print(f"{len(videos)} videos: {len(report.embedded)} embedded, {len(report.cached)} already {output.done_as}, "
           f"{len(report.bad)} skipped as unreadable; {report.videos_per_minute:.1f} videos/minute "
-          f"({report.seconds:.1f} s, {args.workers} decoding processes); wrote {path}")
+          f"({report.seconds:.1f} s, {how}); wrote {path}")
     for video, reason in report.bad.items():
         print(f"  skipped {video}: {reason}", file=sys.stderr)
     return 0

@@ -80,3 +80,25 @@ def test_cli_embed(corpus, tmp_path, capsys):
     assert "broken.mp4" in err
     report = json.loads((tmp_path / "cache" / "embed_report.json").read_text())
     assert len(report["embedded"]) == 3 and list(report["bad"]) == [str(root / "broken.mp4")]
+
+
+def test_local_engine_writes_parquet_shards_and_resumes_from_them(corpus, tmp_path):
+    from hfs.embed import ParquetOutput
+    from hfs.embed.parquet import embeddings_of, read_shards, shard_paths
+
+    root, videos = corpus
+    encoder = ColorNamesEncoder()
+    output = ParquetOutput(str(tmp_path / "shards"), encoder.dim, 8, encoder.name, videos_per_write=2)
+    listed = [videos[0], root / "broken.mp4", videos[1], videos[2], videos[0]]  # listed twice: done once
+    report = embed_corpus(listed, encoder, num_candidates=8, workers=1, progress=False, output=output)
+    assert report.embedded == [str(v) for v in videos] and list(report.bad) == [str(root / "broken.mp4")]
+    assert len(shard_paths(output.root)) == 2  # 2 videos, then the last one
+    assert sorted(p.name for p in output.folder.iterdir()) == sorted(p.name for p in shard_paths(output.root))
+    table = read_shards(output.root)
+    assert table.column("video").to_pylist() == [str(v) for v in videos]
+    expected, _, _ = embed_candidates(open_video(videos[2]), encoder, 8)
+    np.testing.assert_array_equal(np.array(table.column("times")[2].as_py()), expected.times)
+    np.testing.assert_allclose(embeddings_of(table, 2), expected.embeddings, atol=1e-6)
+    again = embed_corpus(listed, encoder, num_candidates=8, workers=1, progress=False, output=output)
+    assert again.embedded == [] and again.cached == [str(v) for v in videos]
+    assert len(shard_paths(output.root)) == 2

@@ -1,10 +1,11 @@
-"""Embed the candidates of many videos into the embedding cache, decoding in a process pool.
+"""Embed the candidates of many videos, decoding in a process pool (the local engine).
 
 Worker processes open, hash and decode the videos (the CPU-bound part); this process embeds
-the decoded frames in batches (the part a GPU does) and writes each video's cache entry under
-the key ``hfs select`` looks up, so later questions about any of these videos cost only the
-text encoding. A video already in the cache is skipped (so an interrupted run resumes by
-video); a video that cannot be read is reported and skipped, never stopping the run.
+the decoded frames in batches (the part a GPU does) and hands them to an output
+(``hfs.embed.output``): the embedding cache, under the key ``hfs select`` looks up, or parquet
+shards. A video the output already holds is skipped (so an interrupted run resumes by video); a
+video that cannot be read is reported and skipped, never stopping the run. ``decode_job`` and
+``embed_decoded`` are also what the Ray engine (``hfs.embed.ray_engine``) runs.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from hfs.cache import CachedEmbeddings, EmbeddingCache, candidates_key
+from hfs.cache import EmbeddingCache, candidates_key
+from hfs.embed.output import CacheOutput, Output
+from hfs.embed.parquet import EmbeddedVideo
 from hfs.encoders import ImageTextEncoder
 from hfs.errors import HfsError
 from hfs.progress import progress_bar
@@ -46,36 +49,58 @@ class EmbedReport:
 
 
 @dataclass
-class _Job:
+class DecodeJob:
+    """One video to decode: everything a worker needs, small enough to pickle per video."""
+
     video: str
     num_candidates: int
     short_side: int
     fingerprint: str
-    dim: int
-    cache_root: str
+    output: Output  # asked whether the video is done before it is decoded
     decode_mode: str
     image_fps: float
 
 
-def decode_job(job: _Job) -> dict[str, Any]:
-    """In a worker: hash the video, stop if its entry is cached, else decode its candidates."""
+def decode_job(job: DecodeJob) -> dict[str, Any]:
+    """In a worker: hash the video, stop if the output has it, else decode its candidates.
+
+    Returns {"video", "status": "decoded" | "cached" | "bad"} and, when decoded, "key", "info",
+    "times" [M] and "images" (M arrays [H, W, 3] uint8); when bad, "reason".
+    """
     try:
         source = open_video(job.video, image_fps=job.image_fps)
         key = candidates_key(source, job.num_candidates, job.fingerprint, job.short_side)
-        if EmbeddingCache(job.cache_root).load(key, dim=job.dim, max_rows=job.num_candidates) is not None:
+        if job.output.done(key):
             return {"video": job.video, "status": "cached"}
         targets = candidate_times(source.info.duration, job.num_candidates)
         frames = list(source.frames_at(targets, short_side=job.short_side, mode=job.decode_mode))
         return {"video": job.video, "status": "decoded", "key": key, "info": source.info.to_dict(),
                 "times": np.array([f.time for f in frames], dtype=np.float64),
                 "images": [f.image for f in frames]}
-    except HfsError as exc:
-        return {"video": job.video, "status": "bad", "reason": str(exc)}
     except Exception as exc:  # noqa: BLE001 - one bad video never stops a corpus run
-        return {"video": job.video, "status": "bad", "reason": f"{type(exc).__name__}: {exc}"}
+        return {"video": job.video, "status": "bad", "reason": failure(exc)}
 
 
-def _results(jobs: Sequence[_Job], workers: int) -> Iterator[dict[str, Any]]:
+def failure(exc: Exception) -> str:
+    """Why a video was skipped, in one line: an HfsError's own message, else the exception's type too."""
+    return str(exc) if isinstance(exc, HfsError) else f"{type(exc).__name__}: {exc}"
+
+
+def embed_decoded(decoded: dict[str, Any], encoder: ImageTextEncoder, batch_size: int) -> EmbeddedVideo:
+    """A decoded video (``decode_job``'s result) with its frames embedded -> [M, D]."""
+    return EmbeddedVideo(video=decoded["video"], key=decoded["key"], times=decoded["times"], info=decoded["info"],
+                         embeddings=encoder.encode_images(decoded["images"], batch_size=batch_size))
+
+
+def decode_jobs(videos: Sequence[str | Path], encoder: ImageTextEncoder, num_candidates: int, output: Output,
+                decode_mode: str, image_fps: float) -> list[DecodeJob]:
+    """One ``DecodeJob`` per distinct video, in manifest order."""
+    unique = dict.fromkeys(str(v) for v in videos)
+    return [DecodeJob(v, num_candidates, encoder.short_side, encoder.fingerprint, output, decode_mode, image_fps)
+            for v in unique]
+
+
+def _results(jobs: Sequence[DecodeJob], workers: int) -> Iterator[dict[str, Any]]:
     """Decoded videos in manifest order, at most ``2 * workers`` in flight (bounded memory)."""
     if workers <= 1:
         yield from map(decode_job, jobs)
@@ -93,12 +118,18 @@ def _results(jobs: Sequence[_Job], workers: int) -> Iterator[dict[str, Any]]:
 
 def embed_corpus(videos: Sequence[str | Path], encoder: ImageTextEncoder, num_candidates: int = 128,
                  cache: EmbeddingCache | None = None, workers: int = 2, batch_size: int = 32,
-                 decode_mode: str = "auto", image_fps: float = 1.0, progress: bool = True) -> EmbedReport:
-    """Put every video's candidate embeddings into ``cache`` (default: the hfs cache)."""
-    cache = cache or EmbeddingCache()
-    jobs = [_Job(str(v), num_candidates, encoder.short_side, encoder.fingerprint, encoder.dim, str(cache.root),
-                 decode_mode, image_fps) for v in videos]
+                 decode_mode: str = "auto", image_fps: float = 1.0, progress: bool = True,
+                 output: Output | None = None) -> EmbedReport:
+    """Embed every video's candidates into ``output`` (default: ``cache``, default the hfs cache).
+
+    The local engine: ``workers`` spawned processes decode, this process embeds, in batches of
+    ``batch_size`` frames. A video listed twice is done once.
+    """
+    if output is None:
+        output = CacheOutput(str((cache or EmbeddingCache()).root), encoder.dim, num_candidates, encoder.name)
+    jobs = decode_jobs(videos, encoder, num_candidates, output, decode_mode, image_fps)
     report = EmbedReport()
+    pending: list[EmbeddedVideo] = []
     t0 = time.perf_counter()
     with progress_bar(len(jobs), "embed videos", progress) as bar:
         for result in _results(jobs, workers):
@@ -108,10 +139,15 @@ def embed_corpus(videos: Sequence[str | Path], encoder: ImageTextEncoder, num_ca
             elif result["status"] == "cached":
                 report.cached.append(video)
             else:
-                entry = CachedEmbeddings(times=result["times"], info=result["info"],
-                                         embeddings=encoder.encode_images(result["images"], batch_size=batch_size))
-                cache.save(result["key"], entry)
-                report.embedded.append(video)
+                try:
+                    pending.append(embed_decoded(result, encoder, batch_size))
+                    report.embedded.append(video)
+                except Exception as exc:  # noqa: BLE001 - frames the encoder refuses: that video is bad
+                    report.bad[video] = failure(exc)
+                if len(pending) >= output.videos_per_write:
+                    output.write(pending)
+                    pending = []
             bar.advance()
+    output.write(pending)
     report.seconds = time.perf_counter() - t0
     return report

@@ -1,0 +1,137 @@
+"""Parquet shards of candidate embeddings: one row per video, written and read with pyarrow.
+
+Schema (``SCHEMA`` with D the encoder's embedding size, M <= N the candidates decoded):
+
+======================  ==========================================  ==================================
+column                  type                                        meaning
+======================  ==========================================  ==================================
+video                   string                                      the path as the manifest resolved it
+key                     string                                      ``hfs.cache.candidates_key``: content
+                                                                    hash, N, encoder, frame size, rate
+encoder                 string                                      the encoder's name
+num_candidates          int32                                       N asked for
+times                   list<float64>                               [M] seconds of the candidates
+embeddings              list<fixed_size_list<float32, D>>           [M, D] unit vectors
+info                    string                                      JSON of the source's ``VideoInfo``
+======================  ==========================================  ==================================
+
+Shards are ``part-*.parquet`` files written whole to a temporary name and renamed into place,
+so an interrupted run leaves only complete shards; the keys they hold are what a resumed run
+skips.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hfs.atomic import atomic_file
+
+SHARD_GLOB = "part-*.parquet"
+
+
+@dataclass
+class EmbeddedVideo:
+    """One video's candidates, embedded: what an output stores."""
+
+    video: str
+    key: str
+    times: np.ndarray  # [M] float64 seconds
+    embeddings: np.ndarray  # [M, D] float32 unit vectors
+    info: dict[str, Any]  # VideoInfo.to_dict()
+
+
+def schema(dim: int) -> Any:
+    """The shards' pyarrow schema for embeddings of size ``dim``."""
+    import pyarrow as pa
+
+    return pa.schema([
+        ("video", pa.string()), ("key", pa.string()), ("encoder", pa.string()), ("num_candidates", pa.int32()),
+        ("times", pa.list_(pa.float64())), ("embeddings", pa.list_(pa.list_(pa.float32(), dim))),
+        ("info", pa.string()),
+    ])
+
+
+def to_table(records: Sequence[EmbeddedVideo], encoder: str, num_candidates: int, dim: int) -> Any:
+    """``records`` as one pyarrow table of ``schema(dim)``."""
+    import pyarrow as pa
+
+    def embeddings(e: np.ndarray) -> Any:  # [M, D] -> list<fixed_size_list<D>> without a Python loop
+        flat = pa.array(np.ascontiguousarray(e, dtype=np.float32).reshape(-1))
+        return pa.FixedSizeListArray.from_arrays(flat, dim)
+
+    rows = pa.array([r.embeddings.shape[0] for r in records], pa.int32())
+    offsets = pa.array(np.concatenate([[0], np.cumsum(rows.to_numpy())]).astype(np.int32))
+    flat = (pa.concat_arrays([embeddings(r.embeddings) for r in records]) if records
+            else pa.FixedSizeListArray.from_arrays(pa.array([], pa.float32()), dim))
+    return pa.table({
+        "video": pa.array([r.video for r in records], pa.string()),
+        "key": pa.array([r.key for r in records], pa.string()),
+        "encoder": pa.array([encoder] * len(records), pa.string()),
+        "num_candidates": pa.array([num_candidates] * len(records), pa.int32()),
+        "times": pa.array([np.asarray(r.times, np.float64) for r in records], pa.list_(pa.float64())),
+        "embeddings": pa.ListArray.from_arrays(offsets, flat),
+        "info": pa.array([json.dumps(r.info) for r in records], pa.string()),
+    }, schema=schema(dim))
+
+
+def write_shard(folder: str | Path, records: Sequence[EmbeddedVideo], encoder: str, num_candidates: int,
+                dim: int) -> Path | None:
+    """Write ``records`` as a new shard in ``folder`` (atomically); None when there are none."""
+    import pyarrow.parquet as pq
+
+    if not records:
+        return None
+    name = f"part-{time.strftime('%Y%m%dT%H%M%S')}-{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}"
+    path = Path(folder) / f"{name}.parquet"
+    with atomic_file(path) as tmp:
+        pq.write_table(to_table(records, encoder, num_candidates, dim), tmp)
+    return path
+
+
+def read_shards(folder: str | Path, columns: Sequence[str] | None = None) -> Any:
+    """Every shard in ``folder`` as one pyarrow table (``columns`` only, when given)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables = [pq.read_table(p, columns=list(columns) if columns else None) for p in shard_paths(folder)]
+    return pa.concat_tables(tables) if tables else None
+
+
+def shard_paths(folder: str | Path) -> list[Path]:
+    return sorted(Path(folder).glob(SHARD_GLOB))
+
+
+def embeddings_of(table: Any, row: int) -> np.ndarray:
+    """Row ``row``'s embeddings as a [M, D] float32 array."""
+    cell = table.column("embeddings")[row].values  # FixedSizeListArray of M rows
+    return cell.flatten().to_numpy().reshape(len(cell), cell.type.list_size)
+
+
+# Keys already in each shard, by folder then shard name: every process reads each shard's key column
+# once, and only shards it has not seen (a resumed run's workers check one video at a time).
+_KEYS: dict[str, dict[str, frozenset[str]]] = {}
+
+
+def has_key(folder: str | Path, key: str) -> bool:
+    """Whether ``folder``'s shards already hold the video whose key is ``key``."""
+    import pyarrow.parquet as pq
+
+    seen = _KEYS.setdefault(str(folder), {})
+    names = set()
+    for path in shard_paths(folder):
+        names.add(path.name)
+        if path.name not in seen:
+            seen[path.name] = frozenset(pq.read_table(path, columns=["key"]).column("key").to_pylist())
+    for gone in set(seen) - names:
+        del seen[gone]
+    return any(key in keys for keys in seen.values())
