@@ -139,7 +139,7 @@ def test_a_worker_error_is_one_line_in_the_training_process(tmp_path, videos):
 
 def _config(tmp_path, name, tiny_qwen_dir, tiny_vlm_dir, num_workers):
     return TrainConfig(
-        output_dir=str(tmp_path / name), k=3, supervision="ce+kl", teacher=str(tiny_vlm_dir), max_steps=3,
+        output_dir=str(tmp_path / name), k=3, supervision="ce+kl", teacher=str(tiny_vlm_dir), max_steps=2,
         batch_size=2, checkpoint_every=0, warmup_steps=1, lr=1e-2, seed=3,
         student=StudentConfig(base_lm=str(tiny_qwen_dir), frame_dim=3, encoder="color-names"),
         data=DataConfig(num_candidates=16, cache_dir=str(tmp_path / f"cache-{name}"), num_workers=num_workers),
@@ -167,7 +167,7 @@ def test_two_workers_train_exactly_as_in_process(tmp_path, videos, tiny_qwen_dir
         assert encoder.frames > 0  # a cold cache: every video embedded once, here
         assert all(r["data_wait_s"] >= 0 for r in log)
     (log_a, weights_a), (log_b, weights_b) = runs["in-process"], runs["workers"]
-    assert [r["step"] for r in log_a] == [1, 2, 3]
+    assert [r["step"] for r in log_a] == [1, 2]
     for key in ("loss", "L_CE", "L_KL", "F", "L_sep"):
         assert [r[key] for r in log_a] == [r[key] for r in log_b], key
     assert weights_a.keys() == weights_b.keys() and any(k.startswith("teacher.") for k in weights_a)
