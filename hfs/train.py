@@ -16,6 +16,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-steps", type=int, help="override max_steps")
     parser.add_argument("--stop-at", type=int, help="end this run at that step (schedules still span max_steps)")
     parser.add_argument("--output-dir", help="override output_dir")
+    parser.add_argument("--num-workers", type=int, help="override data.num_workers (0: read videos in this process)")
     args = parser.parse_args(argv)
     from hfs.training.config import TrainConfig
     from hfs.training.trainer import train
@@ -26,6 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             config.max_steps = args.max_steps
         if args.output_dir:
             config.output_dir = args.output_dir
+        if args.num_workers is not None:
+            config.data.num_workers = args.num_workers
         summary = train(config, resume=args.resume, stop_at=args.stop_at)
     except HfsError as exc:
         print(f"hfs: error: {exc}", file=sys.stderr)

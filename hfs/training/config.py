@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,11 +33,26 @@ class DataConfig(Checked):
     synthetic_seed: int = 0
     num_candidates: int = 128  # N
     cache_dir: str | None = None  # frame-embedding cache (decode + embed each video once)
+    # DataLoader worker processes reading (hashing, decoding) the coming steps' videos; 0: in the
+    # training process, between steps; null: 0 without a GPU, else min(4, CPU cores / 2).
+    # Any number gives the same run (hfs.training.data_pipeline).
+    num_workers: int | None = None
+    prefetch_factor: int = 2  # steps each worker reads ahead (num_workers > 0)
+
+    def workers(self) -> int:
+        """``num_workers``, or its automatic value: workers pay off when a GPU trains, while
+        without one they would take CPU cores from the training itself."""
+        if self.num_workers is not None:
+            return self.num_workers
+        import torch
+
+        return min(4, (os.cpu_count() or 1) // 2) if torch.cuda.is_available() else 0
 
     RULES = {
         "format": one_of(lookup=_data_formats), "files": Rule(allow_empty=True),
         "synthetic_videos": at_least(1, 100_000), "synthetic_seed": SEED,
         "num_candidates": at_least(1, MAX_CANDIDATES),
+        "num_workers": at_least(0, 256), "prefetch_factor": at_least(1, 64),
     }
 
 

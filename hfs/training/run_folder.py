@@ -21,7 +21,8 @@ from hfs.errors import InputError
 CONFIG_FILE = "config.json"
 LOG_FILE = "log.jsonl"
 # Bookkeeping that may differ between a run and its resumption without changing the run.
-FREE_FIELDS = ("output_dir", "checkpoint_every", "log_every", "data.cache_dir")
+FREE_FIELDS = ("output_dir", "checkpoint_every", "log_every", "data.cache_dir", "data.num_workers",
+               "data.prefetch_factor")
 
 
 def config_json(config: Any) -> dict[str, Any]:

@@ -33,7 +33,8 @@ from hfs.scoring import cosine_scores, standardize
 from hfs.selection.gumbel import TauSchedule
 from hfs.training.checkpoint import latest_checkpoint, load_latest_checkpoint, save_checkpoint, set_rng_state
 from hfs.training.config import TrainConfig
-from hfs.training.module import HFSTrainModule, StepInputs
+from hfs.training.data_pipeline import epoch_order, train_inputs
+from hfs.training.module import HFSTrainModule
 from hfs.training.run_folder import LOG_FILE, check_output_dir, prepare_output_dir
 from hfs.video import open_video
 
@@ -72,24 +73,6 @@ class CandidateStore:
             self.text[question] = self.encoder.encode_text(question)
         z = standardize(cosine_scores(embeddings, self.text[question]))
         return torch.softmax(torch.as_tensor(z / temperature, dtype=torch.float32), dim=0)
-
-
-def _inputs(store: CandidateStore, question, config: TrainConfig, need_frames: bool) -> StepInputs:
-    times, embeddings = store.candidates(question.video)
-    if len(times) < config.k:
-        raise InputError(f"{question.video}: only {len(times)} distinct frames, fewer than k={config.k}")
-    return StepInputs(
-        embeddings=torch.as_tensor(embeddings, dtype=torch.float32), times=times,
-        frames=store.decoded(question.video, times) if need_frames else [],
-        question=question.question, options=question.options, answer=int(question.answer),
-        targets=store.pseudo_targets(embeddings, question.question) if config.supervision == "pseudo" else None,
-    )
-
-
-def epoch_order(num: int, epoch: int, seed: int, rank: int, world: int) -> list[int]:
-    """This process's share of a seeded shuffle of the questions for one epoch."""
-    order = np.random.default_rng(seed + epoch).permutation(num)
-    return order[rank::world].tolist()
 
 
 def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = None, student=None, teacher=None,
@@ -162,6 +145,10 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
     if accelerator.is_main_process:
         prepare_output_dir(config, out_dir, step)  # config.json, leftovers gone, log.jsonl cut back to `step`
     logger = _Logger(out_dir, accelerator.is_main_process, config, step)
+    # questions read ahead in DataLoader workers (hfs.training.data_pipeline), in this loop's order
+    inputs = train_inputs(questions, encoder, config, getattr(teacher, "short_side", None), needs_teacher, rank, world,
+                          epoch, index, min(total_steps, stop_at or total_steps) - step,
+                          store.pseudo_targets if config.supervision == "pseudo" else None)
     last: dict[str, float] = {}
     module.train()
     with progress_bar(total_steps, "training", progress and accelerator.is_main_process) as bar:
@@ -176,8 +163,8 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
                        "use_F": 1.0 if config.use_objective else 0.0}
             tau = tau_schedule(step)
             sums: dict[str, float] = {}
-            for i in batch:
-                losses = module(_inputs(store, questions[i], config, needs_teacher), k=config.k, weights=weights,
+            for sample in inputs.next_step(batch):
+                losses = module(sample, k=config.k, weights=weights,
                                 supervision=config.supervision, generator=generator, tau=tau,
                                 kl_temperature=config.kl_temperature)
                 accelerator.backward(losses["loss"] / len(batch))
@@ -189,11 +176,13 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             step, index = step + 1, index + len(batch)
-            last = {**sums, "lambda_kl": weights["lambda_kl"], "tau": tau, "lr": scheduler.get_last_lr()[0]}
+            last = {**sums, "lambda_kl": weights["lambda_kl"], "tau": tau, "lr": scheduler.get_last_lr()[0],
+                    "data_wait_s": inputs.wait_s}
             logger.log(step, epoch, last)
             bar.advance()
             if config.checkpoint_every and step % config.checkpoint_every == 0 and step < total_steps:
                 _checkpoint(accelerator, raw, optimizer, scheduler, generator, out_dir, step, epoch, index)
+    inputs.close()
     _checkpoint(accelerator, raw, optimizer, scheduler, generator, out_dir, step, epoch, index)
     # Every process's copy of the trained weights should be identical (DDP averages gradients);
     # record one checksum per process so a run can be checked afterwards.
