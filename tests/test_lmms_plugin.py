@@ -17,6 +17,9 @@ from hfs.errors import InputError
 from hfs.integrations.lmms.indices import choice_from_record, read_choices
 from hfs.video.synth import Scene, read_counter, write_video
 
+# lmms-eval's Qwen class passes min/max_pixels to the processor call, which transformers deprecates
+pytestmark = pytest.mark.filterwarnings("ignore:Passing `min_pixels` and `max_pixels`:FutureWarning")
+
 TASK, SPLIT = "tiny_video_qa", "test"
 QUESTION = "When is the screen green?"
 
@@ -99,8 +102,9 @@ class Recorder:
         return getattr(self.processor, name)
 
     def __call__(self, *args, **kwargs):
-        self.calls.append(kwargs)
-        return self.processor(*args, **kwargs)
+        out = self.processor(*args, **kwargs)
+        self.calls.append({**kwargs, "output": out})
+        return out
 
 
 def run_one(model, video: Path):
@@ -113,8 +117,8 @@ def run_one(model, video: Path):
 
     request = Instance(request_type="generate_until", idx=0, metadata={"task": TASK, "doc_id": 0, "repeats": 1},
                        arguments=("", doc_to_messages, {"max_new_tokens": 3}, 0, TASK, SPLIT))
-    recorder = Recorder(model.processor)
-    model.processor = recorder
+    recorder = Recorder(model.processor.inner)  # what the Hugging Face processor itself is given
+    model.processor.inner = recorder
     out = model.generate_until([request])
     return request, out, recorder.calls
 
@@ -153,6 +157,8 @@ def test_qwen_is_shown_the_frames_hfs_selects_with_their_times(tiny_qwen25_dir, 
     (meta,) = call["video_metadata"]
     assert meta["frames_indices"] == indices and meta["fps"] == pytest.approx(10.0)
     assert meta["total_num_frames"] == 120
+    # Qwen2.5-VL places the frames in time from them: 4 frames over 12 s, 2 frames a temporal patch
+    assert [float(s) for s in call["output"]["second_per_grid_ts"]] == [pytest.approx(2 / (4 / 12))]
     # the pictures decoded are the frames at those indices (each carries its index) ...
     (chosen,) = model.hfs_last
     assert [read_counter(image) for image in chosen.images] == indices

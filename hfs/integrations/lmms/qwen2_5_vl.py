@@ -20,15 +20,15 @@ class _RealMetadata:
     at the video's fps) instead of the made-up one qwen_vl_utils gives a list of frames."""
 
     def __init__(self, processor: Any, model: HfsQwen2_5_VL) -> None:
-        self._processor, self._model = processor, model
+        self.inner, self._model = processor, model  # inner: the Hugging Face processor
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._processor, name)
+        return getattr(self.inner, name)
 
     def __call__(self, *args: Any, videos: Any = None, video_metadata: Any = None, **kwargs: Any) -> Any:
         if videos is not None and self._model.hfs_last:
             video_metadata = [qwen_metadata(chosen) for chosen in self._model.hfs_last]
-        return self._processor(*args, videos=videos, video_metadata=video_metadata, **kwargs)
+        return self.inner(*args, videos=videos, video_metadata=video_metadata, **kwargs)
 
 
 def qwen_metadata(chosen: ChosenFrames) -> dict[str, Any]:
@@ -49,6 +49,9 @@ class HfsQwen2_5_VL(HfsFrameSelection, Qwen2_5_VL):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**self._hfs_setup(kwargs))
         self.processor = _RealMetadata(self.processor, self)
+        # not None: lmms-eval then skips probing the file for a uniform frame count, moot here
+        # (qwen_vl_utils ignores the rate for a list of frames; the real one is in the metadata)
+        self.fps = 1.0
 
     def _hfs_messages(self, request) -> list[dict]:
         _, doc_to_messages, _, doc_id, task, split = request.args
