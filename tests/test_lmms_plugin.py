@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from hfs.errors import InputError
-from hfs.integrations.lmms.indices import choice_from_record, read_choices
+from hfs.integrations.lmms.indices import read_choices
 from hfs.video.synth import Scene, read_counter, write_video
 
 # lmms-eval's Qwen class passes min/max_pixels to the processor call, which transformers deprecates
@@ -36,8 +36,13 @@ _TEMPLATE = (
 
 def build_tiny_qwen2_5_vl(path: Path) -> Path:
     """A tiny random Qwen2.5-VL with a real tokenizer, image and video processor and chat template."""
-    from transformers import (Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor,
-                              Qwen2VLImageProcessor, Qwen2VLVideoProcessor)
+    from transformers import (
+        Qwen2_5_VLConfig,
+        Qwen2_5_VLForConditionalGeneration,
+        Qwen2_5_VLProcessor,
+        Qwen2VLImageProcessor,
+        Qwen2VLVideoProcessor,
+    )
 
     from hfs.reasoning.tiny import _SPECIALS, _text_config, _tokenizer
 
@@ -197,14 +202,38 @@ def test_odd_frame_counts_are_padded_for_qwen(tiny_qwen25_dir, video, tmp_path):
     assert frame_means(calls[0]["videos"][0]).shape[0] == 4
 
 
-def test_hfs_select_json_objects_are_read_as_selections(video, color_encoder):
+def test_hfs_select_json_lines_are_an_indices_file(tiny_qwen25_dir, video, tmp_path, capsys):
+    """`hfs select VIDEO -q Q --json >> FILE` writes records the model reuses (matched by video
+    name and question)."""
+    from hfs.cli import main
+
+    assert main(["select", str(video), "-q", QUESTION, "-k", "4", "-n", "16", "--encoder", "color-names",
+                 "--json"]) == 0
+    line = capsys.readouterr().out.strip()
+    (choice,) = read_choices(_write(tmp_path / "sel.jsonl", line + "\n"))
+    expected = [round(frame["time"], 4) for frame in json.loads(line)["frames"]]
+    assert choice.times == expected and choice.fps == pytest.approx(10.0)
+    assert choice.frame_indices == [round(t * 10) for t in expected]
+    model = make_model(tiny_qwen25_dir, tmp_path / "log.jsonl", hfs_indices=tmp_path / "sel.jsonl")
+    _, _, calls = run_one(model, video)
+    assert calls[0]["video_metadata"][0]["frames_indices"] == choice.frame_indices
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_choice_records_round_trip(video, color_encoder, tmp_path):
     import hfs
+    from hfs.integrations.lmms.indices import append_choice, choice_from_selection
 
     sel = hfs.select(video, QUESTION, k=3, num_candidates=12, encoder=color_encoder)
-    choice = choice_from_record(sel.to_dict(), "test")
-    assert choice.times == [round(float(t), 4) for t in sel.times]
-    assert choice.fps == pytest.approx(10.0)
-    assert choice.frame_indices == [int(round(t * 10)) for t in choice.times]
+    append_choice(tmp_path / "out" / "sel.jsonl", choice_from_selection(sel, "videomme", 7))
+    (back,) = read_choices(tmp_path / "out" / "sel.jsonl")
+    assert (back.task, back.doc_id, back.question) == ("videomme", 7, QUESTION)
+    assert back.times == [round(float(t), 4) for t in sel.times]
+    assert back.extra == {"selector": "greedy", "encoder": "color-names", "k": 3}
 
 
 @pytest.mark.parametrize("args, named", [

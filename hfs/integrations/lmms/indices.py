@@ -61,6 +61,18 @@ class FrameChoice:
         return out
 
 
+def choice_from_selection(selection, task: str | None = None, doc_id: int | None = None) -> FrameChoice:
+    """The record of an ``hfs.select`` result, for sample ``task``/``doc_id`` (for writing an
+    indices file from Python: ``append_choice(path, choice_from_selection(sel, "videomme", 12))``)."""
+    from hfs.export import video_metadata
+
+    meta = video_metadata(selection)
+    return FrameChoice(video=str(selection.video), times=[float(t) for t in selection.times.tolist()],
+                       frame_indices=meta["frame_indices"], fps=meta["fps"], total_num_frames=meta["total_num_frames"],
+                       duration=meta["duration"], question=selection.question, task=task, doc_id=doc_id,
+                       extra={"selector": selection.selector, "encoder": selection.encoder, "k": selection.k})
+
+
 def frame_indices_at(times: list[float], fps: float, total_num_frames: int) -> list[int]:
     """The index of the frame shown at each time (its position when fps is unknown)."""
     if fps <= 0:

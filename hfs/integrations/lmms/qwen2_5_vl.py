@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PIL import Image
 from lmms_eval.models.chat.qwen2_5_vl import Qwen2_5_VL
+from PIL import Image
 
 from hfs.integrations.lmms.selection import ChosenFrames, HfsFrameSelection
 

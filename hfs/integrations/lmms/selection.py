@@ -16,9 +16,14 @@ from typing import Any
 import numpy as np
 
 from hfs.errors import InputError, warn
-from hfs.export import video_metadata
 from hfs.integrations.lmms.args import ModelArgs, split_model_args
-from hfs.integrations.lmms.indices import ChoiceIndex, FrameChoice, append_choice, frame_indices_at
+from hfs.integrations.lmms.indices import (
+    ChoiceIndex,
+    FrameChoice,
+    append_choice,
+    choice_from_selection,
+    frame_indices_at,
+)
 from hfs.video import open_video
 
 
@@ -127,9 +132,4 @@ class HfsFrameSelection:
         a: ModelArgs = self.hfs_args
         selection = hfs.select(path, question, k=a.hfs_k, num_candidates=a.hfs_candidates, selector=a.hfs_selector,
                                encoder=a.hfs_encoder, checkpoint=a.hfs_checkpoint, cache_dir=a.hfs_cache_dir)
-        meta = video_metadata(selection)
-        return FrameChoice(video=path, times=[float(t) for t in selection.times.tolist()],
-                           frame_indices=meta["frame_indices"], fps=meta["fps"],
-                           total_num_frames=meta["total_num_frames"], duration=meta["duration"],
-                           question=question, task=task, doc_id=doc_id,
-                           extra={"selector": selection.selector, "encoder": selection.encoder, "k": selection.k})
+        return choice_from_selection(selection, task, doc_id)
