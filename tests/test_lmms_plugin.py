@@ -256,3 +256,21 @@ def test_missing_or_broken_indices_file_names_it(tmp_path):
     bad.write_text('{"doc_id": 1, "video": "a.mp4", "times": [1.0]}\n{"doc_id": 2, "video": "a.mp4"}\n')
     with pytest.raises(InputError, match=r"bad.jsonl:2: needs 'times'"):
         read_choices(bad)
+
+
+def test_llava_onevision_load_video_gives_the_chosen_frames(video, tmp_path):
+    """LLaVA-OneVision reads frames through ``load_video``; lmms-eval's ``__init__`` needs the
+    LLaVA-NeXT package and weights, so only the hfs part of the set-up runs here."""
+    import hfs
+    from lmms_eval.models import get_model
+
+    cls = get_model("hfs_llava_onevision")
+    model = cls.__new__(cls)
+    rest = model._hfs_setup({"hfs_k": 4, "hfs_candidates": 16, "hfs_encoder": "color-names",
+                             "hfs_log": str(tmp_path / "log.jsonl"), "conv_template": "qwen_1_5"})
+    assert rest == {"conv_template": "qwen_1_5"}  # what lmms-eval's class gets
+    model._hfs_sample = (TASK, 3, QUESTION)
+    frames = model.load_video([str(video)], 32)
+    expected = hfs.select(video, QUESTION, k=4, num_candidates=16, encoder="color-names")
+    assert frames.shape == (4, 80, 128, 3) and frames.dtype == np.uint8
+    assert [read_counter(f) for f in frames] == [round(t * 10) for t in expected.times]

@@ -133,3 +133,13 @@ class HfsFrameSelection:
         selection = hfs.select(path, question, k=a.hfs_k, num_candidates=a.hfs_candidates, selector=a.hfs_selector,
                                encoder=a.hfs_encoder, checkpoint=a.hfs_checkpoint, cache_dir=a.hfs_cache_dir)
         return choice_from_selection(selection, task, doc_id)
+
+
+class HfsVideoLoader(HfsFrameSelection):
+    """For lmms-eval classes that read a video through their ``load_video`` method (on their
+    decord path): the hfs args taken off, that path always taken; the subclass's
+    ``load_video`` returns ``hfs_choose``'s frames."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**self._hfs_setup(kwargs))
+        self.video_decode_backend = "decord"  # the path that calls load_video (hfs decodes with PyAV)
