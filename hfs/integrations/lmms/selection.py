@@ -75,6 +75,10 @@ class HfsFrameSelection:
 
     def generate_until(self, requests: list) -> list:
         """lmms-eval's ``generate_until``, one request at a time with that request's frames."""
+        return self._hfs_one_by_one(requests, super().generate_until)  # type: ignore[misc]
+
+    def _hfs_one_by_one(self, requests: list, run) -> list:
+        """``run`` (the wrapped class's method) on each request alone, its frames logged."""
         out = []
         for request in requests:
             # a request repeated (lmms-eval's repeats) already carries the record added below
@@ -82,7 +86,7 @@ class HfsFrameSelection:
             own = dataclasses.replace(request, arguments=args)
             self.hfs_last = []
             self._hfs_sample = (own.metadata.get("task"), own.metadata.get("doc_id"), self._hfs_question(own))
-            out.extend(super().generate_until([self._hfs_prepare(own)]))  # type: ignore[misc]
+            out.extend(run([self._hfs_prepare(own)]))
             for chosen in self.hfs_last:
                 append_choice(self.hfs_args.hfs_log, chosen.choice)
             if self.hfs_last:  # lmms-eval's --log_samples shows a request's plain arguments
@@ -143,3 +147,7 @@ class HfsVideoLoader(HfsFrameSelection):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**self._hfs_setup(kwargs))
         self.video_decode_backend = "decord"  # the path that calls load_video (hfs decodes with PyAV)
+
+    def loglikelihood(self, requests: list) -> list:
+        """lmms-eval's ``loglikelihood`` (multiple-choice scoring), each request with its own frames."""
+        return self._hfs_one_by_one(requests, super().loglikelihood)  # type: ignore[misc]
