@@ -1,0 +1,51 @@
+"""The ``hfs_*`` model args every hfs lmms-eval model takes, checked like any hfs config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from hfs.config import MAX_CANDIDATES, _selectors
+from hfs.errors import InputError
+from hfs.validation import Checked, at_least, one_of
+
+
+@dataclass
+class ModelArgs(Checked):
+    """``--model_args ...,hfs_k=16,...``: how each question's frames are chosen.
+
+    Without ``hfs_indices`` frames are selected with ``hfs.select``; with it they are read
+    from that JSONL file of precomputed selections (see ``hfs.integrations.lmms.indices``).
+    """
+
+    hfs_k: int = 16  # frames per question
+    hfs_candidates: int = 128  # candidate frames scored per video
+    hfs_selector: str | None = None  # None: greedy, or topk with hfs_checkpoint
+    hfs_encoder: str | None = None  # None: the default encoder (or the checkpoint's)
+    hfs_checkpoint: str | None = None  # a trained HFS student's folder
+    hfs_indices: str | None = None  # JSONL of precomputed selections to reuse instead of selecting
+    hfs_log: str = "hfs_selections.jsonl"  # where each sample's chosen frames are appended (JSONL)
+    hfs_cache_dir: str | None = None  # the embedding cache (default: hfs's)
+
+    RULES = {
+        "hfs_k": at_least(1), "hfs_candidates": at_least(1, MAX_CANDIDATES),
+        "hfs_selector": one_of(lookup=_selectors),
+    }
+
+    def check(self) -> None:
+        if self.hfs_indices is None and self.hfs_k > self.hfs_candidates:
+            raise InputError(f"ModelArgs.hfs_k: {self.hfs_k} is larger than hfs_candidates ({self.hfs_candidates})")
+
+
+def split_model_args(kwargs: dict[str, Any]) -> tuple[ModelArgs, dict[str, Any]]:
+    """(the checked ``hfs_*`` args, the other args for lmms-eval's own class).
+
+    An unknown ``hfs_*`` name is one InputError listing the known ones.
+    """
+    known = {f.name for f in fields(ModelArgs)}
+    ours = {name: value for name, value in kwargs.items() if name.startswith("hfs_")}
+    unknown = sorted(set(ours) - known)
+    if unknown:
+        raise InputError(f"unknown model arg {unknown[0]}; the hfs args are {', '.join(sorted(known))}")
+    rest = {name: value for name, value in kwargs.items() if name not in ours}
+    return ModelArgs(**ours), rest

@@ -1,0 +1,276 @@
+"""The lmms-eval plug-in (``hfs[lmms]``): hfs models found through lmms-eval's own registry, run
+on a generated video with a tiny random Qwen2.5-VL, shown the frames hfs chose with their times.
+
+CI installs the ``lmms`` extra, so lmms-eval missing is a failure here, never a skip.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from hfs.errors import InputError
+from hfs.integrations.lmms.indices import read_choices
+from hfs.video.synth import Scene, read_counter, write_video
+
+# lmms-eval's Qwen class passes min/max_pixels to the processor call, which transformers deprecates
+pytestmark = pytest.mark.filterwarnings("ignore:Passing `min_pixels` and `max_pixels`:FutureWarning")
+
+TASK, SPLIT = "tiny_video_qa", "test"
+QUESTION = "When is the screen green?"
+
+_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
+    "{% for part in message['content'] %}"
+    "{% if part['type'] == 'video' %}<|vision_start|><|video_pad|><|vision_end|>"
+    "{% elif part['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
+    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def build_tiny_qwen2_5_vl(path: Path) -> Path:
+    """A tiny random Qwen2.5-VL with a real tokenizer, image and video processor and chat template."""
+    from transformers import (
+        Qwen2_5_VLConfig,
+        Qwen2_5_VLForConditionalGeneration,
+        Qwen2_5_VLProcessor,
+        Qwen2VLImageProcessor,
+        Qwen2VLVideoProcessor,
+    )
+
+    from hfs.reasoning.tiny import _SPECIALS, _text_config, _tokenizer
+
+    tokenizer, vocab, ids = _tokenizer(_SPECIALS)
+    hidden = 32
+    half = hidden // 8
+    config = Qwen2_5_VLConfig(
+        text_config=_text_config(vocab, ids, hidden=hidden, rope_scaling={
+            "type": "mrope", "mrope_section": [half // 2, half // 4, half - half // 2 - half // 4]}),
+        vision_config=dict(depth=1, hidden_size=hidden, intermediate_size=2 * hidden, num_heads=2,
+                           out_hidden_size=hidden, patch_size=14, spatial_merge_size=2, temporal_patch_size=2,
+                           window_size=56, fullatt_block_indexes=[0]),
+        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
+    )
+    torch.manual_seed(0)
+    model = Qwen2_5_VLForConditionalGeneration(config).eval()
+    pixels = dict(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16, patch_size=14, merge_size=2, temporal_patch_size=2)
+    processor = Qwen2_5_VLProcessor(image_processor=Qwen2VLImageProcessor(**pixels), tokenizer=tokenizer,
+                                    video_processor=Qwen2VLVideoProcessor(**pixels), chat_template=_TEMPLATE)
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    processor.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_qwen25_dir(tmp_path_factory) -> Path:
+    return build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("models") / "tiny-qwen2.5-vl")
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory) -> Path:
+    """12 s at 10 fps, red / blue / green 4 s each, every frame's index drawn in it."""
+    return write_video(tmp_path_factory.mktemp("videos") / "rgb.mp4",
+                       [Scene("red", 4), Scene("blue", 4), Scene("green", 4)], fps=10, size=(128, 80),
+                       frame_counter=True)
+
+
+def model_class():
+    """``hfs_qwen2_5_vl`` as lmms-eval's CLI finds it: its registry, filled from the entry point."""
+    from lmms_eval.models import get_model
+
+    return get_model("hfs_qwen2_5_vl")
+
+
+def make_model(model_dir: Path, log: Path, **hfs_args):
+    extra = ",".join(f"{k}={v}" for k, v in hfs_args.items())
+    model = model_class().create_from_arg_string(
+        f"pretrained={model_dir},device=cpu,device_map=cpu,max_num_frames=8,hfs_log={log},{extra}")
+    model.task_dict = {TASK: {SPLIT: [{"video": None, "question": QUESTION}]}}
+    return model
+
+
+class Recorder:
+    """The model's processor, keeping what each call was given."""
+
+    def __init__(self, processor) -> None:
+        self.processor, self.calls = processor, []
+
+    def __getattr__(self, name):
+        return getattr(self.processor, name)
+
+    def __call__(self, *args, **kwargs):
+        out = self.processor(*args, **kwargs)
+        self.calls.append({**kwargs, "output": out})
+        return out
+
+
+def run_one(model, video: Path):
+    """generate_until on one request built as lmms-eval builds a chat task's requests."""
+    from lmms_eval.api.instance import Instance
+
+    def doc_to_messages(doc):
+        return [{"role": "user", "content": [{"type": "video", "url": str(video)},
+                                             {"type": "text", "text": doc["question"]}]}]
+
+    request = Instance(request_type="generate_until", idx=0, metadata={"task": TASK, "doc_id": 0, "repeats": 1},
+                       arguments=("", doc_to_messages, {"max_new_tokens": 3}, 0, TASK, SPLIT))
+    recorder = Recorder(model.processor.inner)  # what the Hugging Face processor itself is given
+    model.processor.inner = recorder
+    out = model.generate_until([request])
+    return request, out, recorder.calls
+
+
+def frame_means(video_tensor) -> np.ndarray:
+    """[T, 3] mean colour of each frame the processor got ([T, 3, H, W] floats 0-255)."""
+    return np.asarray(video_tensor, dtype=np.float64).mean(axis=(2, 3))
+
+
+def test_plugin_is_registered_for_all_three_models():
+    from lmms_eval.models import MODEL_REGISTRY_V2
+
+    paths = {name: MODEL_REGISTRY_V2.resolve(name) for name in ("hfs_qwen2_5_vl", "hfs_llava_onevision",
+                                                                  "hfs_llava_vid")}
+    assert paths["hfs_qwen2_5_vl"].model_type == "chat"
+    assert paths["hfs_qwen2_5_vl"].class_path == "hfs.integrations.lmms.qwen2_5_vl.HfsQwen2_5_VL"
+    assert paths["hfs_llava_onevision"].class_path == "hfs.integrations.lmms.llava_onevision.HfsLlavaOneVision"
+    assert paths["hfs_llava_vid"].class_path == "hfs.integrations.lmms.llava_vid.HfsLlavaVid"
+    from lmms_eval.models.chat.qwen2_5_vl import Qwen2_5_VL
+
+    assert issubclass(model_class(), Qwen2_5_VL)
+
+
+def test_qwen_is_shown_the_frames_hfs_selects_with_their_times(tiny_qwen25_dir, video, tmp_path):
+    import hfs
+
+    log = tmp_path / "hfs_selections.jsonl"
+    model = make_model(tiny_qwen25_dir, log, hfs_k=4, hfs_candidates=24, hfs_encoder="color-names")
+    request, out, calls = run_one(model, video)
+
+    expected = hfs.select(video, QUESTION, k=4, num_candidates=24, encoder="color-names")
+    times = [round(float(t), 4) for t in expected.times]
+    indices = [int(round(t * 10)) for t in expected.times]
+    assert len(out) == 1 and isinstance(out[0].text, str)
+    (call,) = calls
+    (meta,) = call["video_metadata"]
+    assert meta["frames_indices"] == indices and meta["fps"] == pytest.approx(10.0)
+    assert meta["total_num_frames"] == 120
+    # Qwen2.5-VL places the frames in time from them: 4 frames over 12 s, 2 frames a temporal patch
+    assert [float(s) for s in call["output"]["second_per_grid_ts"]] == [pytest.approx(2 / (4 / 12))]
+    # the pictures decoded are the frames at those indices (each carries its index) ...
+    (chosen,) = model.hfs_last
+    assert [read_counter(image) for image in chosen.images] == indices
+    # ... and they are what the processor got, in order
+    shown = frame_means(call["videos"][0])
+    assert shown.shape == (4, 3)
+    decoded = np.array([image.reshape(-1, 3).mean(axis=0) for image in chosen.images])
+    assert np.abs(shown - decoded).max() < 12
+    # logged with the sample: the hfs_log and the request's arguments (lmms-eval's --log_samples)
+    (record,) = [json.loads(line) for line in log.read_text().splitlines()]
+    assert record["times"] == times and record["frame_indices"] == indices
+    assert (record["task"], record["doc_id"], record["question"]) == (TASK, 0, QUESTION)
+    assert request.args[-1]["hfs"][0]["times"] == times
+
+
+def test_indices_file_reuses_precomputed_selections(tiny_qwen25_dir, video, tmp_path):
+    indices_file = tmp_path / "chosen.jsonl"
+    indices_file.write_text(json.dumps({"task": TASK, "doc_id": 0, "video": str(video),
+                                        "times": [0.5, 2.5, 6.5, 10.5]}) + "\n")
+    model = make_model(tiny_qwen25_dir, tmp_path / "log.jsonl", hfs_indices=indices_file)
+    _, _, calls = run_one(model, video)
+    (meta,) = calls[0]["video_metadata"]
+    assert meta["frames_indices"] == [5, 25, 65, 105]
+    assert [read_counter(image) for image in model.hfs_last[0].images] == [5, 25, 65, 105]
+    # the run's own log is an indices file that replays it
+    assert read_choices(tmp_path / "log.jsonl")[0].times == [0.5, 2.5, 6.5, 10.5]
+
+
+def test_odd_frame_counts_are_padded_for_qwen(tiny_qwen25_dir, video, tmp_path):
+    indices_file = tmp_path / "chosen.jsonl"
+    indices_file.write_text(json.dumps({"doc_id": 0, "video": "elsewhere/rgb.mp4", "times": [1.0, 5.0, 9.0]}))
+    model = make_model(tiny_qwen25_dir, tmp_path / "log.jsonl", hfs_indices=indices_file)
+    _, _, calls = run_one(model, video)
+    (meta,) = calls[0]["video_metadata"]
+    assert meta["frames_indices"] == [10, 50, 90, 90]
+    assert frame_means(calls[0]["videos"][0]).shape[0] == 4
+
+
+def test_hfs_select_json_lines_are_an_indices_file(tiny_qwen25_dir, video, tmp_path, capsys):
+    """`hfs select VIDEO -q Q --json >> FILE` writes records the model reuses (matched by video
+    name and question)."""
+    from hfs.cli import main
+
+    assert main(["select", str(video), "-q", QUESTION, "-k", "4", "-n", "16", "--encoder", "color-names",
+                 "--json"]) == 0
+    line = capsys.readouterr().out.strip()
+    (choice,) = read_choices(_write(tmp_path / "sel.jsonl", line + "\n"))
+    expected = [round(frame["time"], 4) for frame in json.loads(line)["frames"]]
+    assert choice.times == expected and choice.fps == pytest.approx(10.0)
+    assert choice.frame_indices == [round(t * 10) for t in expected]
+    model = make_model(tiny_qwen25_dir, tmp_path / "log.jsonl", hfs_indices=tmp_path / "sel.jsonl")
+    _, _, calls = run_one(model, video)
+    assert calls[0]["video_metadata"][0]["frames_indices"] == choice.frame_indices
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_choice_records_round_trip(video, color_encoder, tmp_path):
+    import hfs
+    from hfs.integrations.lmms.indices import append_choice, choice_from_selection
+
+    sel = hfs.select(video, QUESTION, k=3, num_candidates=12, encoder=color_encoder)
+    append_choice(tmp_path / "out" / "sel.jsonl", choice_from_selection(sel, "videomme", 7))
+    (back,) = read_choices(tmp_path / "out" / "sel.jsonl")
+    assert (back.task, back.doc_id, back.question) == ("videomme", 7, QUESTION)
+    assert back.times == [round(float(t), 4) for t in sel.times]
+    assert back.extra == {"selector": "greedy", "encoder": "color-names", "k": 3}
+
+
+@pytest.mark.parametrize("args, named", [
+    ("hfs_k=0", "hfs_k"),
+    ("hfs_selector=nope", "hfs_selector"),
+    ("hfs_kk=3", "hfs_kk"),
+    ("hfs_k=200,hfs_candidates=100", "hfs_k"),
+])
+def test_bad_args_are_one_line_naming_the_arg(args, named, tmp_path):
+    with pytest.raises(InputError) as err:
+        model_class().create_from_arg_string(f"pretrained={tmp_path},device=cpu,{args}")
+    message = str(err.value)
+    assert named in message and "\n" not in message
+
+
+def test_missing_or_broken_indices_file_names_it(tmp_path):
+    with pytest.raises(InputError, match="hfs_indices: .*missing.jsonl: no such file"):
+        model_class().create_from_arg_string(f"pretrained={tmp_path},hfs_indices={tmp_path / 'missing.jsonl'}")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"doc_id": 1, "video": "a.mp4", "times": [1.0]}\n{"doc_id": 2, "video": "a.mp4"}\n')
+    with pytest.raises(InputError, match=r"bad.jsonl:2: needs 'times'"):
+        read_choices(bad)
+
+
+def test_llava_onevision_load_video_gives_the_chosen_frames(video, tmp_path):
+    """LLaVA-OneVision reads frames through ``load_video``; lmms-eval's ``__init__`` needs the
+    LLaVA-NeXT package and weights, so only the hfs part of the set-up runs here."""
+    import hfs
+    from lmms_eval.models import get_model
+
+    cls = get_model("hfs_llava_onevision")
+    model = cls.__new__(cls)
+    rest = model._hfs_setup({"hfs_k": 4, "hfs_candidates": 16, "hfs_encoder": "color-names",
+                             "hfs_log": str(tmp_path / "log.jsonl"), "conv_template": "qwen_1_5"})
+    assert rest == {"conv_template": "qwen_1_5"}  # what lmms-eval's class gets
+    model._hfs_sample = (TASK, 3, QUESTION)
+    frames = model.load_video([str(video)], 32)
+    expected = hfs.select(video, QUESTION, k=4, num_candidates=16, encoder="color-names")
+    assert frames.shape == (4, 80, 128, 3) and frames.dtype == np.uint8
+    assert [read_counter(f) for f in frames] == [round(t * 10) for t in expected.times]
