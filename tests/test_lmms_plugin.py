@@ -1,7 +1,9 @@
 """The lmms-eval plug-in (``hfs[lmms]``): hfs models found through lmms-eval's own registry, run
 on a generated video with a tiny random Qwen2.5-VL, shown the frames hfs chose with their times.
 
-CI installs the ``lmms`` extra, so lmms-eval missing is a failure here, never a skip.
+Marked ``lmms``: they need the ``lmms`` extra, whose torchvision is a CUDA build of torch (it runs
+on a CPU), so README's plain test command leaves them out and ``python -m pytest -q -m lmms`` runs
+them after installing it; CI does both. lmms-eval missing is a failure here, never a skip.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from hfs.integrations.lmms.indices import read_choices
 from hfs.video.synth import Scene, read_counter, write_video
 
 # lmms-eval's Qwen class passes min/max_pixels to the processor call, which transformers deprecates
-pytestmark = pytest.mark.filterwarnings("ignore:Passing `min_pixels` and `max_pixels`:FutureWarning")
+pytestmark = [pytest.mark.lmms,
+              pytest.mark.filterwarnings("ignore:Passing `min_pixels` and `max_pixels`:FutureWarning")]
 
 TASK, SPLIT = "tiny_video_qa", "test"
 QUESTION = "When is the screen green?"
