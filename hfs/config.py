@@ -179,7 +179,9 @@ class SelectConfig(Checked):
     """Everything ``hfs.select`` needs besides the video and the question."""
 
     k: int = 16
-    num_candidates: int = 128
+    # "auto": adaptive coarse-to-fine candidates (hfs.candidates); an int N: the paper's N midpoints.
+    # Typed object: check() accepts a positive int <= MAX_CANDIDATES or "auto", with one message for both.
+    num_candidates: object = "auto"
     selector: str | None = None  # None: "greedy", or "topk" with a student checkpoint
     encoder: str | None = None  # None: the default encoder (see hfs.encoders)
     checkpoint: str | None = None  # a trained HFS student (hfs.student) scores the frames
@@ -191,11 +193,15 @@ class SelectConfig(Checked):
     seed: int = 0
 
     RULES = {
-        "k": at_least(1), "num_candidates": at_least(1, MAX_CANDIDATES), "selector": one_of(lookup=_selectors),
+        "k": at_least(1), "selector": one_of(lookup=_selectors),
         "batch_size": at_least(1, 4096), "decode_mode": one_of(lookup=_decode_modes), "seed": SEED,
     }
 
     def check(self) -> None:
-        if self.k > self.num_candidates:
+        from hfs.candidates.policy import check_num_candidates, is_auto
+
+        object.__setattr__(self, "num_candidates",
+                           check_num_candidates(self.num_candidates, "SelectConfig.num_candidates", MAX_CANDIDATES))
+        if not is_auto(self.num_candidates) and self.k > self.num_candidates:
             raise InputError(f"SelectConfig: k={self.k} is larger than the number of candidate frames "
                              f"({self.num_candidates})")

@@ -2,7 +2,7 @@
 
 Worker processes open, hash and decode the videos (the CPU-bound part); this process embeds
 the decoded frames in batches (the part a GPU does) and writes each video's cache entry under
-the key ``hfs select`` looks up, so later questions about any of these videos cost only the
+the key ``hfs select`` looks up (``hfs.cache.frames_key``), so later questions about any of these videos cost only the
 text encoding. A video already in the cache is skipped (so an interrupted run resumes by
 video); a video that cannot be read is reported and skipped, never stopping the run.
 """
@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from hfs.cache import CachedEmbeddings, EmbeddingCache, candidates_key
+from hfs.cache import EmbeddingCache, frames_key
 from hfs.encoders import ImageTextEncoder
 from hfs.errors import HfsError
+from hfs.frame_cache import load_store, save_store
 from hfs.progress import progress_bar
 from hfs.video import candidate_times, open_video
 
@@ -58,14 +59,17 @@ class _Job:
 
 
 def decode_job(job: _Job) -> dict[str, Any]:
-    """In a worker: hash the video, stop if its entry is cached, else decode its candidates."""
+    """In a worker: hash the video, stop if its cached frames cover the candidates, else decode
+    the candidates they do not cover."""
     try:
         source = open_video(job.video, image_fps=job.image_fps)
-        key = candidates_key(source, job.num_candidates, job.fingerprint, job.short_side)
-        if EmbeddingCache(job.cache_root).load(key, dim=job.dim, max_rows=job.num_candidates) is not None:
+        key = frames_key(source, job.fingerprint, job.short_side)
+        store = load_store(EmbeddingCache(job.cache_root), key, job.dim, source.info.to_dict())
+        targets = store.missing(candidate_times(source.info.duration, job.num_candidates))
+        if len(targets) == 0:
             return {"video": job.video, "status": "cached"}
-        targets = candidate_times(source.info.duration, job.num_candidates)
-        frames = list(source.frames_at(targets, short_side=job.short_side, mode=job.decode_mode))
+        frames = [f for f in source.frames_at(targets, short_side=job.short_side, mode=job.decode_mode)
+                  if not store.has_time(f.time)]
         return {"video": job.video, "status": "decoded", "key": key, "info": source.info.to_dict(),
                 "times": np.array([f.time for f in frames], dtype=np.float64),
                 "images": [f.image for f in frames]}
@@ -108,9 +112,10 @@ def embed_corpus(videos: Sequence[str | Path], encoder: ImageTextEncoder, num_ca
             elif result["status"] == "cached":
                 report.cached.append(video)
             else:
-                entry = CachedEmbeddings(times=result["times"], info=result["info"],
-                                         embeddings=encoder.encode_images(result["images"], batch_size=batch_size))
-                cache.save(result["key"], entry)
+                store = load_store(cache, result["key"], encoder.dim, result["info"])
+                if result["images"]:
+                    store.add(result["times"], encoder.encode_images(result["images"], batch_size=batch_size))
+                save_store(cache, result["key"], store)
                 report.embedded.append(video)
             bar.advance()
     report.seconds = time.perf_counter() - t0
