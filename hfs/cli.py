@@ -50,7 +50,12 @@ _candidates = _int_in(1, MAX_CANDIDATES)
 
 def _candidates_or_auto(text: str) -> int | str:
     """An argparse type: a number of candidates, or "auto" (adaptive candidates)."""
-    return "auto" if text.strip().lower() == "auto" else _candidates(text)
+    from hfs.candidates import check_num_candidates
+
+    try:
+        return check_num_candidates(text, "", MAX_CANDIDATES)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix(": ")) from None
 
 
 def _float_in(low: float, high: float) -> Callable[[str], float]:

@@ -3,7 +3,9 @@
 A ``FrameStore`` holds the decoded frames' true times (ascending, unique) and their embeddings.
 A requested target time is *covered* when a stored frame is the frame a decoder returns for it:
 the frame nearest the target, which in a constant-rate video is the one within half a frame
-interval (ties go to the earlier frame, as the decoders do). So another N, the coarse and the
+interval (ties go to the earlier frame, as the decoders do). A target whose frame lies farther
+(past the last frame of a video, between the frames of a variable-rate one) is remembered as an
+alias: the target and the true time of the frame it got. So another N, the coarse and the
 refining passes of the adaptive candidates, and later questions decode and embed only what is
 not covered, and a decoded frame whose true time is already stored is never embedded again.
 
@@ -14,7 +16,7 @@ saved, so two runs filling the same video keep each other's frames.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -33,6 +35,8 @@ class FrameStore:
     times: np.ndarray
     embeddings: np.ndarray
     info: dict[str, Any]
+    alias_targets: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))  # [A] ascending
+    alias_times: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))  # [A] their frames' times
 
     @classmethod
     def empty(cls, dim: int, info: dict[str, Any]) -> "FrameStore":
@@ -57,7 +61,21 @@ class FrameStore:
         gap = self.times[rows] - targets  # > 0: the stored frame lies after the target
         half = self.interval / 2
         covered = np.where(gap > 0, gap < half, -gap <= half) | (np.abs(gap) <= _SAME_TIME)
-        return np.where(covered, rows, -1)
+        rows = np.where(covered, rows, -1)
+        if len(self.alias_targets) and np.any(rows < 0):
+            at = np.clip(np.searchsorted(self.alias_targets, targets), 0, len(self.alias_targets) - 1)
+            hit = (rows < 0) & (np.abs(self.alias_targets[at] - targets) <= _SAME_TIME)
+            frame_rows = np.clip(np.searchsorted(self.times, self.alias_times[at] - _SAME_TIME), 0, len(self.times) - 1)
+            hit &= np.abs(self.times[frame_rows] - self.alias_times[at]) <= _SAME_TIME
+            rows = np.where(hit, frame_rows, rows)
+        return rows
+
+    def add_aliases(self, targets: np.ndarray, frame_times: np.ndarray) -> None:
+        """Remember that each target [A] got the frame at the matching true time [A]."""
+        all_t = np.concatenate([self.alias_targets, np.asarray(targets, np.float64)])
+        all_f = np.concatenate([self.alias_times, np.asarray(frame_times, np.float64)])
+        all_t, first = np.unique(all_t, return_index=True)
+        self.alias_targets, self.alias_times = all_t, all_f[first]
 
     def missing(self, targets: np.ndarray) -> np.ndarray:
         """The targets [T'] no stored frame covers, in order."""
@@ -91,12 +109,23 @@ class FrameStore:
         return CachedEmbeddings(times=self.times[rows], embeddings=self.embeddings[rows], info=self.info)
 
 
+_ALIASES = "frame_aliases"  # key of the [[target, frame time], ...] list in a saved entry's info
+
+
+def _from_entry(entry: CachedEmbeddings, info: dict[str, Any]) -> FrameStore:
+    store = FrameStore(entry.times, entry.embeddings, dict(info))
+    pairs = np.asarray(entry.info.get(_ALIASES) or np.zeros((0, 2)), np.float64).reshape(-1, 2)
+    if np.all(np.isfinite(pairs)):  # an entry damaged here only loses its aliases
+        store.add_aliases(pairs[:, 0], pairs[:, 1])
+    return store
+
+
 def load_store(cache: EmbeddingCache | None, key: str, dim: int, info: dict[str, Any]) -> FrameStore:
     """The store saved under ``key``, or an empty one (no cache, absent, or not valid)."""
     entry = cache.load(key, dim=dim) if cache is not None else None
     if entry is None:
         return FrameStore.empty(dim, info)
-    return FrameStore(entry.times, entry.embeddings, dict(info))
+    return _from_entry(entry, info)
 
 
 def save_store(cache: EmbeddingCache | None, key: str, store: FrameStore) -> None:
@@ -105,7 +134,9 @@ def save_store(cache: EmbeddingCache | None, key: str, store: FrameStore) -> Non
         return
     on_disk = cache.load(key, dim=store.embeddings.shape[1])
     if on_disk is not None:
-        merged = FrameStore(on_disk.times, on_disk.embeddings, store.info)
+        merged = _from_entry(on_disk, store.info)
         merged.add(store.times, store.embeddings)
+        merged.add_aliases(store.alias_targets, store.alias_times)
         store = merged
-    cache.save(key, CachedEmbeddings(times=store.times, embeddings=store.embeddings, info=store.info))
+    info = {**store.info, _ALIASES: np.stack([store.alias_targets, store.alias_times], axis=1).tolist()}
+    cache.save(key, CachedEmbeddings(times=store.times, embeddings=store.embeddings, info=info))

@@ -23,6 +23,7 @@ def embed_targets(source: Any, encoder: ImageTextEncoder, store: FrameStore, tar
     """
     missing = store.missing(targets)
     times: list[float] = []
+    got = np.full(len(missing), np.nan)  # [T'] true time of the frame each missing target got
     parts: list[np.ndarray] = []
     batch: list[np.ndarray] = []
     t_decode = t_encode = 0.0
@@ -35,6 +36,7 @@ def embed_targets(source: Any, encoder: ImageTextEncoder, store: FrameStore, tar
             frame = next(frames, None)
             t_decode += time.perf_counter() - t0
             if frame is not None:
+                got[frame.index] = frame.time
                 bar.advance()
                 if not store.has_time(frame.time):  # e.g. a keyframe another target already got
                     times.append(frame.time)
@@ -48,4 +50,15 @@ def embed_targets(source: Any, encoder: ImageTextEncoder, store: FrameStore, tar
                 break
     if times:
         store.add(np.asarray(times, np.float64), np.concatenate(parts, axis=0))
+    # a target skipped as a repeat of the frame before it got that frame (frames_at's ``unique``)
+    got = _fill_forward(got)
+    far = store.rows_for(missing) < 0
+    store.add_aliases(missing[far], got[far])
     return t_decode, t_encode, len(times)
+
+
+def _fill_forward(values: np.ndarray) -> np.ndarray:
+    """Each NaN replaced by the last value before it (a leading NaN stays)."""
+    idx = np.where(np.isnan(values), 0, np.arange(len(values)))
+    np.maximum.accumulate(idx, out=idx)
+    return values[idx]
