@@ -129,21 +129,29 @@ def table(totals: dict[str, dict[str, float]], base: str = "N = 128", ref: str =
     return "\n".join(lines)
 
 
+def args_grid(text: str) -> list[tuple[float, float, float, int]]:
+    """Every (coarse per second, refine fraction, explore share, rounds) of 'a,b:c,d:e:f'."""
+    import itertools
+
+    axes = [[float(v) for v in part.split(",")] for part in text.split(":")]
+    return [(a, b, c, int(d)) for a, b, c, d in itertools.product(*axes)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tune", action="store_true", help="run the policy grid on the tuning seeds 0-2")
+    parser.add_argument("--grid", default="0.1,0.2,0.3:0.25,0.5,1:0.5,1:2",
+                        help="--tune's grid: candidates/s : refine fractions : explore shares : rounds")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="hfs-bench-long-"))
     fixed = {"N = 128": {"num_candidates": 128}, "1 per second": {"num_candidates": "per-second"}}
     if args.tune:
         grid = {}
-        for per_second in (0.1, 0.2, 0.3):
-            for refine in (0.25, 0.5, 1.0):
-                for explore in (0.5, 1.0):
-                    policy = dataclasses.replace(DEFAULT_POLICY, coarse_per_second=per_second,
-                                                 refine_fraction=refine, explore_share=explore)
-                    grid[f"auto {per_second}/s +{refine:.0%} explore {explore:.0%}"] = {
-                        "num_candidates": "auto", "policy": policy}
+        for per_second, refine, explore, rounds in args_grid(args.grid):
+            policy = dataclasses.replace(DEFAULT_POLICY, coarse_per_second=per_second, refine_fraction=refine,
+                                         explore_share=explore, refine_rounds=rounds)
+            grid[f"auto {per_second}/s +{refine:.0%} explore {explore:.0%} x{rounds}"] = {
+                "num_candidates": "auto", "policy": policy}
         seeds, methods = TUNE_SEEDS, {**fixed, **grid}
     else:
         seeds, methods = REPORT_SEEDS, {"N = 128": fixed["N = 128"], "auto (default)": {"num_candidates": "auto"},
