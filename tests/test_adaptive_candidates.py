@@ -43,8 +43,8 @@ def _short_event_outside_the_128_grid(duration: float, length: float) -> float:
 
 @pytest.fixture(scope="module")
 def long_video(tmp_path_factory):
-    """20 minutes of gray, 64x64 at 2 fps, with one 1.5 s red event that N = 128 cannot reach."""
-    duration, length = 1200.0, 1.5
+    """30 minutes of gray, 64x64 at 2 fps, with one 1.5 s red event that N = 128 cannot reach."""
+    duration, length = 1800.0, 1.5
     start = _short_event_outside_the_128_grid(duration, length)
     path = write_video(tmp_path_factory.mktemp("long") / "long.mp4",
                        [Scene("gray", start), Scene("red", length), Scene("gray", duration - start - length)],
@@ -62,7 +62,7 @@ def test_default_finds_a_short_event_that_n128_misses(long_video, tmp_path):
     assert inside(auto.times)
     assert auto.num_candidates > 128
     names = [p["name"] for p in auto.passes]
-    assert names[0] == "coarse" and names[1:] == [f"refine {i + 1}" for i in range(len(names) - 1)]
+    assert names[0] == "coarse" and len(names) >= 2 and all(name.startswith("refine") for name in names[1:])
     assert sum(p["candidates"] for p in auto.passes) == auto.num_candidates
     assert auto.to_dict()["passes"] == auto.passes
     assert int(auto.refined.sum()) == auto.num_candidates - auto.passes[0]["candidates"]

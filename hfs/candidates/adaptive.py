@@ -74,7 +74,7 @@ def adaptive_candidates(source: Any, encoder: ImageTextEncoder, store: FrameStor
         entry = store.candidates(targets)
         new = ~np.isin(entry.times, before)
         added_by = np.where(new, len(passes), _carry(added_by, before, entry.times))
-        passes.append({"name": f"refine {r + 1}", "candidates": int(new.sum())})
+        passes.append({"name": "refine" if rounds == 1 else f"refine {r + 1}", "candidates": int(new.sum())})
     return CandidatePasses(entry, added_by, passes, t_dec, t_enc, embedded)
 
 

@@ -26,11 +26,11 @@ NumCandidates = Union[int, str]  # a positive int, or "auto"
 class AdaptivePolicy:
     """The constants of ``-n auto`` (see the module docstring)."""
 
-    coarse_per_second: float = 0.2
+    coarse_per_second: float = 0.1
     coarse_min: int = 128
     coarse_max: int = 1024
-    refine_fraction: float = 0.5
-    refine_rounds: int = 2
+    refine_fraction: float = 0.25
+    refine_rounds: int = 1
     explore_share: float = 0.5  # of each round: the widest gaps; the rest around the best scores
     promising_z: float = 1.0  # a gap is promising when a neighbour's z-score is at least this
 
