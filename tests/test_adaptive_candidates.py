@@ -66,8 +66,12 @@ def test_default_finds_a_short_event_that_n128_misses(long_video, tmp_path):
     assert sum(p["candidates"] for p in auto.passes) == auto.num_candidates
     assert auto.to_dict()["passes"] == auto.passes
     assert int(auto.refined.sum()) == auto.num_candidates - auto.passes[0]["candidates"]
-    # refining put candidates around the event: more than the coarse grid's one or two inside it
-    assert np.sum((auto.candidate_times >= a - 3) & (auto.candidate_times < b + 3)) >= 3
+    # refining split both gaps next to the red candidate: its neighbours are new, half a coarse step away
+    i = int(np.flatnonzero((auto.candidate_times >= a) & (auto.candidate_times < b))[0])
+    step = 1800.0 / auto.passes[0]["candidates"]
+    neighbours = [i - 1, i + 1]
+    assert np.all(auto.refined[neighbours])
+    assert np.all(np.abs(auto.candidate_times[neighbours] - auto.candidate_times[i]) <= step / 2 + 1 / FPS)
 
 
 def test_cache_reuses_frames_across_n_and_passes(long_video, tmp_path):
