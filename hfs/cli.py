@@ -207,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--options", nargs="+", required=True, metavar="OPTION", help="the answer options")
     p.add_argument("--model", required=True, metavar="NAME_OR_PATH", help="multimodal LLM: a local folder or hub name")
     p.add_argument("-k", type=_positive_int, default=16, help="frames shown to the model (default 16)")
-    p.add_argument("-n", "--num-candidates", type=_candidates, default=128, help="candidates (default 128)")
+    p.add_argument("-n", "--num-candidates", type=_candidates_or_auto, default="auto",
+                   help="candidates: auto (default, adaptive) or N segment midpoints")
     p.add_argument("--selector", choices=list_selectors(), default=None, help="selection rule (default greedy)")
     p.add_argument("--checkpoint", metavar="DIR", help="score frames with a trained HFS student")
     p.add_argument("--encoder", default=None, help=f"image-text model scoring the frames (default {DEFAULT_ENCODER})")
@@ -424,7 +425,7 @@ def cmd_answer(args: argparse.Namespace) -> int:
     from hfs.reasoning import answer_video
     from hfs.report import format_time
 
-    if args.k > args.num_candidates:  # before the model is loaded
+    if isinstance(args.num_candidates, int) and args.k > args.num_candidates:  # before the model is loaded
         raise InputError(f"k={args.k} is larger than the number of candidate frames ({args.num_candidates})")
     result = answer_video(args.video, args.question, args.options, args.model, k=args.k,
                           allow_download=args.allow_download, num_candidates=args.num_candidates,
