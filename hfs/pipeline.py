@@ -61,13 +61,9 @@ def cached_candidates(
     encoding). Hashing the file to find its entry counts as reading the video. A cache that
     cannot be written costs a warning line, not the run.
     """
-    t0 = time.perf_counter()
-    store, key = _frame_store(source, encoder, cache)
-    t_hash = time.perf_counter() - t0
-    found = fixed_candidates(source, encoder, store, num_candidates, batch_size, decode_mode, progress)
-    if found.embedded:
-        save_store(cache, key, store)
-    return found.entry, found.embedded == 0, t_hash + found.decode_seconds, found.encode_seconds
+    found, cached, t_hash = find_candidates(source, encoder, num_candidates, cache, None, batch_size=batch_size,
+                                            decode_mode=decode_mode, progress=progress)
+    return found.entry, cached, t_hash + found.decode_seconds, found.encode_seconds
 
 
 def find_candidates(
@@ -75,14 +71,15 @@ def find_candidates(
     encoder: ImageTextEncoder,
     num_candidates: NumCandidates,
     cache: EmbeddingCache | None,
-    score: Callable[[np.ndarray], np.ndarray],
+    score: Callable[[np.ndarray], np.ndarray] | None,
     policy: AdaptivePolicy = DEFAULT_POLICY,
     batch_size: int = 32,
     decode_mode: str = "auto",
     progress: bool = False,
 ) -> tuple[CandidatePasses, bool, float]:
     """The candidates of ``source``: N fixed midpoints, or adaptive ones ("auto", rated by
-    ``score(embeddings [N, D]) -> [N]`` between passes), reusing and filling the frame cache.
+    ``score(embeddings [N, D]) -> [N]`` between passes; unused for N), reusing and filling the
+    frame cache.
 
     Returns (the passes, whether every frame came from the cache, seconds hashing the video).
     """
