@@ -1,4 +1,7 @@
-"""On-disk cache of candidate-frame embeddings, keyed by the video's content.
+"""On-disk cache of frame embeddings, one entry per (video content, encoder).
+
+An entry holds every frame of the video that encoder has embedded so far, by true time
+(``hfs.frame_cache`` looks targets up in it and merges new frames in), so no N is in the key.
 
 An entry is one ``.npz`` file written to a temporary name in the same folder and renamed
 into place, so a process killed mid-write leaves at most a stray temporary file, never an
@@ -23,7 +26,8 @@ from hfs.atomic import atomic_file, clean_stale
 from hfs.errors import warn
 
 # 2: entries keyed on an image folder's frame rate too, and validated against the encoder
-CACHE_VERSION = 2
+# 3: one entry per (video, encoder) holding every frame embedded so far, whatever the N
+CACHE_VERSION = 3
 
 
 def default_cache_dir() -> Path:
@@ -48,12 +52,12 @@ def content_hash(path: str | Path, chunk: int = 1 << 22) -> str:
     return h.hexdigest()
 
 
-def candidates_key(source: Any, num_candidates: int, encoder_fingerprint: str, short_side: int) -> str:
-    """The entry name of ``source``'s (a ``hfs.video`` source) N candidates: its content, N, the
-    encoder and, for an image folder, the frame rate that sets its images' times."""
+def frames_key(source: Any, encoder_fingerprint: str, short_side: int) -> str:
+    """The entry name of ``source``'s (a ``hfs.video`` source) embedded frames: its content, the
+    encoder and, for an image folder, the frame rate that sets its images' times. ``hfs select``
+    and ``hfs embed`` both name entries with it."""
     rate = source.info.fps if source.info.kind == "folder" else None
-    return EmbeddingCache.key(content_hash(source.path), num_candidates, encoder_fingerprint, short_side,
-                              frame_rate=rate)
+    return EmbeddingCache.key(content_hash(source.path), encoder_fingerprint, short_side, frame_rate=rate)
 
 
 @dataclass
@@ -118,16 +122,15 @@ class EmbeddingCache:
         self.writable = True
 
     @staticmethod
-    def key(video_hash: str, num_candidates: int, encoder_fingerprint: str, short_side: int,
-            frame_rate: float | None = None) -> str:
-        """Names the entry of everything that sets the candidates' times and embeddings.
+    def key(video_hash: str, encoder_fingerprint: str, short_side: int, frame_rate: float | None = None) -> str:
+        """Names the entry of everything that sets the frames' times and embeddings.
 
         ``frame_rate``: the rate an image folder is shown at (it sets every image's time); None
         for a video file, whose content fixes its own. The decode mode is not part of the key:
-        every mode yields the same frames (tests/test_video.py holds them to that).
+        a frame is stored by its own true time, whichever mode decoded it.
         """
         rate = "file" if frame_rate is None else repr(float(frame_rate))
-        raw = f"v{CACHE_VERSION}|{video_hash}|{num_candidates}|{encoder_fingerprint}|{short_side}|{rate}"
+        raw = f"v{CACHE_VERSION}|{video_hash}|{encoder_fingerprint}|{short_side}|{rate}"
         return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
     def path(self, key: str) -> Path:

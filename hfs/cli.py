@@ -48,6 +48,16 @@ _seed = _int_in(0, MAX_SEED)
 _candidates = _int_in(1, MAX_CANDIDATES)
 
 
+def _candidates_or_auto(text: str) -> int | str:
+    """An argparse type: a number of candidates, or "auto" (adaptive candidates)."""
+    from hfs.candidates import check_num_candidates
+
+    try:
+        return check_num_candidates(text, "", MAX_CANDIDATES)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix(": ")) from None
+
+
 def _float_in(low: float, high: float) -> Callable[[str], float]:
     """An argparse type: a finite number in [low, high]."""
 
@@ -130,8 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--question", required=True, help="the question to answer")
     p.add_argument("--options", nargs="+", metavar="OPTION", help="answer options, e.g. --options 'a ball' 'a cup'")
     p.add_argument("-k", type=_positive_int, default=None, help="number of frames to choose (default 16)")
-    p.add_argument("-n", "--num-candidates", type=_candidates, default=None,
-                   help=f"candidate frames sampled at segment midpoints (default 128, at most {MAX_CANDIDATES})")
+    p.add_argument("-n", "--num-candidates", type=_candidates_or_auto, default=None,
+                   help="candidate frames: auto (default: a grid that follows the video's length, refined around "
+                        f"the best-scoring frames) or N segment midpoints (the paper's 128; at most {MAX_CANDIDATES})")
     p.add_argument("--selector", choices=list_selectors(), default=None,
                    help="selection rule (default greedy; topk with --checkpoint)")
     p.add_argument("--checkpoint", metavar="DIR", help="score frames with a trained HFS student saved in DIR")
@@ -196,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--options", nargs="+", required=True, metavar="OPTION", help="the answer options")
     p.add_argument("--model", required=True, metavar="NAME_OR_PATH", help="multimodal LLM: a local folder or hub name")
     p.add_argument("-k", type=_positive_int, default=16, help="frames shown to the model (default 16)")
-    p.add_argument("-n", "--num-candidates", type=_candidates, default=128, help="candidates (default 128)")
+    p.add_argument("-n", "--num-candidates", type=_candidates_or_auto, default="auto",
+                   help="candidates: auto (default, adaptive) or N segment midpoints")
     p.add_argument("--selector", choices=list_selectors(), default=None, help="selection rule (default greedy)")
     p.add_argument("--checkpoint", metavar="DIR", help="score frames with a trained HFS student")
     p.add_argument("--encoder", default=None, help=f"image-text model scoring the frames (default {DEFAULT_ENCODER})")
@@ -221,7 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="selectors, comma-separated, 'hfs' for the trained student, 'all' with --kfs-annotations "
                         "(default uniform,topk,greedy)")
     p.add_argument("-k", "--k", type=_int_list, default=[8, 16, 32], help="budgets, comma-separated (default 8,16,32)")
-    p.add_argument("-n", "--num-candidates", type=_candidates, default=128, help="candidates per video (default 128)")
+    p.add_argument("-n", "--num-candidates", type=_candidates_or_auto, default="auto",
+                   help="candidates per video: auto (default, adaptive per question) or N segment midpoints")
     p.add_argument("--encoder", default=None, help=f"image-text model scoring the frames (default {DEFAULT_ENCODER})")
     p.add_argument("--checkpoint", metavar="DIR", help="trained HFS student, for the 'hfs' selector")
     p.add_argument("--annotations", metavar="PATH", help="annotation file (or MLVU folder) instead of the default")
@@ -432,7 +445,7 @@ def cmd_answer(args: argparse.Namespace) -> int:
     from hfs.reasoning import answer_video
     from hfs.report import format_time
 
-    if args.k > args.num_candidates:  # before the model is loaded
+    if isinstance(args.num_candidates, int) and args.k > args.num_candidates:  # before the model is loaded
         raise InputError(f"k={args.k} is larger than the number of candidate frames ({args.num_candidates})")
     result = answer_video(args.video, args.question, args.options, args.model, k=args.k,
                           allow_download=args.allow_download, num_candidates=args.num_candidates,

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, TypeVar
 import yaml
 
 from hfs.errors import InputError
-from hfs.validation import SEED, Checked, at_least, one_of
+from hfs.validation import SEED, Checked, Rule, at_least, one_of
 
 T = TypeVar("T")
 
@@ -179,7 +179,8 @@ class SelectConfig(Checked):
     """Everything ``hfs.select`` needs besides the video and the question."""
 
     k: int = 16
-    num_candidates: int = 128
+    # "auto": adaptive coarse-to-fine candidates (hfs.candidates); an int N: the paper's N midpoints
+    num_candidates: int | str = "auto"
     selector: str | None = None  # None: "greedy", or "topk" with a student checkpoint
     encoder: str | None = None  # None: the default encoder (see hfs.encoders)
     checkpoint: str | None = None  # a trained HFS student (hfs.student) scores the frames
@@ -191,11 +192,12 @@ class SelectConfig(Checked):
     seed: int = 0
 
     RULES = {
-        "k": at_least(1), "num_candidates": at_least(1, MAX_CANDIDATES), "selector": one_of(lookup=_selectors),
+        "k": at_least(1), "num_candidates": Rule(low=1, high=MAX_CANDIDATES, choices=("auto",)),
+        "selector": one_of(lookup=_selectors),
         "batch_size": at_least(1, 4096), "decode_mode": one_of(lookup=_decode_modes), "seed": SEED,
     }
 
     def check(self) -> None:
-        if self.k > self.num_candidates:
+        if isinstance(self.num_candidates, int) and self.k > self.num_candidates:
             raise InputError(f"SelectConfig: k={self.k} is larger than the number of candidate frames "
                              f"({self.num_candidates})")

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from hfs.cache import CachedEmbeddings, EmbeddingCache, candidates_key
+from hfs.cache import CachedEmbeddings, EmbeddingCache, frames_key
+from hfs.candidates import (DEFAULT_POLICY, AdaptivePolicy, CandidatePasses, NumCandidates, adaptive_candidates,
+                            check_num_candidates, fixed_candidates, is_auto)
+from hfs.config import MAX_CANDIDATES
 from hfs.config import ObjectiveConfig, SelectConfig
 from hfs.encoders import ImageTextEncoder, create_encoder
 from hfs.errors import InputError
-from hfs.progress import progress_bar
+from hfs.frame_cache import FrameStore, load_store, save_store
 from hfs.query import validate_question
 from hfs.scoring import query_scores, standardize
 from hfs.selection import Selection, create_selector
-from hfs.video import VideoSource, candidate_times, open_video
+from hfs.video import VideoSource, open_video
 
 
 def embed_candidates(
@@ -27,38 +30,19 @@ def embed_candidates(
     decode_mode: str = "auto",
     progress: bool = False,
 ) -> tuple[CachedEmbeddings, float, float]:
-    """Decode the candidates and embed them in batches as they arrive.
+    """Decode the N candidates and embed them in batches as they arrive, without any cache.
 
-    Returns the entry and the seconds spent decoding and encoding. Frames are never all held
-    in memory at once, so N in the thousands is fine.
+    Returns the entry and the seconds spent decoding and encoding.
     """
-    targets = candidate_times(source.info.duration, num_candidates)
-    times: list[float] = []
-    parts: list[np.ndarray] = []
-    batch: list[np.ndarray] = []
-    t_decode = t_encode = 0.0
-    frames = source.frames_at(targets, short_side=encoder.short_side, mode=decode_mode)
-    with progress_bar(len(targets), f"decode + embed {Path(source.info.path).name}", progress) as bar:
-        while True:
-            t0 = time.perf_counter()
-            frame = next(frames, None)
-            t_decode += time.perf_counter() - t0
-            if frame is not None:
-                times.append(frame.time)
-                batch.append(frame.image)
-                bar.advance()
-            if batch and (frame is None or len(batch) == batch_size):
-                t0 = time.perf_counter()
-                parts.append(encoder.encode_image_batch(batch))
-                t_encode += time.perf_counter() - t0
-                batch = []
-            if frame is None:
-                break
-    entry = CachedEmbeddings(
-        times=np.asarray(times, dtype=np.float64), embeddings=np.concatenate(parts, axis=0),
-        info=source.info.to_dict(),
-    )
-    return entry, t_decode, t_encode
+    store = FrameStore.empty(encoder.dim, source.info.to_dict())
+    found = fixed_candidates(source, encoder, store, num_candidates, batch_size, decode_mode, progress)
+    return found.entry, found.decode_seconds, found.encode_seconds
+
+
+def _frame_store(source: VideoSource, encoder: ImageTextEncoder, cache: EmbeddingCache | None) -> tuple[FrameStore, str]:
+    """The frames of ``source`` this encoder embedded before (from ``cache``), and the entry's key."""
+    key = frames_key(source, encoder.fingerprint, encoder.short_side) if cache is not None else ""
+    return load_store(cache, key, encoder.dim, source.info.to_dict()), key
 
 
 def cached_candidates(
@@ -70,26 +54,45 @@ def cached_candidates(
     decode_mode: str = "auto",
     progress: bool = False,
 ) -> tuple[CachedEmbeddings, bool, float, float]:
-    """The candidates' embeddings from ``cache`` if there, else decoded, embedded and stored.
+    """The N candidates' embeddings: frames already in ``cache`` reused, the rest decoded, embedded
+    and stored.
 
-    Returns (entry, whether it came from the cache, seconds reading the video, seconds
-    encoding). Hashing the file to find its entry counts as reading the video. The entry is
-    keyed on the video's content, N, the encoder and, for an image folder, its frame rate; an
-    entry that does not fit this encoder and N is recomputed. A cache that cannot be written
-    costs a warning line, not the run.
+    Returns (entry, whether every frame came from the cache, seconds reading the video, seconds
+    encoding). Hashing the file to find its entry counts as reading the video. A cache that
+    cannot be written costs a warning line, not the run.
+    """
+    found, cached, t_hash = find_candidates(source, encoder, num_candidates, cache, None, batch_size=batch_size,
+                                            decode_mode=decode_mode, progress=progress)
+    return found.entry, cached, t_hash + found.decode_seconds, found.encode_seconds
+
+
+def find_candidates(
+    source: VideoSource,
+    encoder: ImageTextEncoder,
+    num_candidates: NumCandidates,
+    cache: EmbeddingCache | None,
+    score: Callable[[np.ndarray], np.ndarray] | None,
+    policy: AdaptivePolicy = DEFAULT_POLICY,
+    batch_size: int = 32,
+    decode_mode: str = "auto",
+    progress: bool = False,
+) -> tuple[CandidatePasses, bool, float]:
+    """The candidates of ``source``: N fixed midpoints, or adaptive ones ("auto", rated by
+    ``score(embeddings [N, D]) -> [N]`` between passes; unused for N), reusing and filling the
+    frame cache.
+
+    Returns (the passes, whether every frame came from the cache, seconds hashing the video).
     """
     t0 = time.perf_counter()
-    key = ""
-    if cache is not None:
-        key = candidates_key(source, num_candidates, encoder.fingerprint, encoder.short_side)
+    store, key = _frame_store(source, encoder, cache)
     t_hash = time.perf_counter() - t0
-    entry = cache.load(key, dim=encoder.dim, max_rows=num_candidates) if cache is not None else None
-    if entry is not None:
-        return entry, True, t_hash, 0.0
-    entry, t_decode, t_encode = embed_candidates(source, encoder, num_candidates, batch_size, decode_mode, progress)
-    if cache is not None:
-        cache.save(key, entry)
-    return entry, False, t_hash + t_decode, t_encode
+    if is_auto(num_candidates):
+        found = adaptive_candidates(source, encoder, store, score, policy, batch_size, decode_mode, progress)
+    else:
+        found = fixed_candidates(source, encoder, store, int(num_candidates), batch_size, decode_mode, progress)
+    if found.embedded:
+        save_store(cache, key, store)
+    return found, found.embedded == 0, t_hash
 
 
 _STUDENTS: dict[str, object] = {}
@@ -112,7 +115,7 @@ def select(
     question: str,
     options: Sequence[str] | None = None,
     k: int = 16,
-    num_candidates: int = 128,
+    num_candidates: NumCandidates = "auto",
     selector: str | None = None,
     encoder: str | ImageTextEncoder | None = None,
     *,
@@ -126,13 +129,17 @@ def select(
     allow_download: bool = False,
     seed: int = 0,
     progress: bool = False,
+    policy: AdaptivePolicy = DEFAULT_POLICY,
 ) -> Selection:
-    """Choose ``k`` of ``num_candidates`` frames of ``video`` for ``question``.
+    """Choose ``k`` of the candidate frames of ``video`` for ``question``.
 
-    ``video`` is a file or a folder of images (shown at ``image_fps``). ``encoder`` is a name
-    (see ``hfs.encoders``), an encoder object, or None for the default. Embeddings are cached
-    on disk per (video content, N, encoder, image frame rate), so a second question costs
-    only the text encoding and the selection.
+    ``num_candidates``: "auto" (the default) for adaptive coarse-to-fine candidates whose number
+    follows the video's length (``hfs.candidates``, constants in ``policy``), or N for the
+    paper's N segment midpoints. ``video`` is a file or a folder of images (shown at
+    ``image_fps``). ``encoder`` is a name (see ``hfs.encoders``), an encoder object, or None
+    for the default. Frame embeddings are cached on disk per (video content, frame time,
+    encoder, image frame rate), so another N or a second question decodes and embeds only
+    frames not embedded before.
 
     Without ``checkpoint`` frames are scored by cosine similarity to the question and chosen
     by ``selector`` (default "greedy"). With a trained student's ``checkpoint`` the student
@@ -143,9 +150,8 @@ def select(
     options = [str(o) for o in options] if options else []
     if not isinstance(k, (int, np.integer)) or k < 1:
         raise InputError(f"k must be a positive integer, got {k!r}")
-    if num_candidates < 1:
-        raise InputError(f"the number of candidates must be >= 1, got {num_candidates}")
-    if k > num_candidates:
+    num_candidates = check_num_candidates(num_candidates, "the number of candidates", MAX_CANDIDATES)
+    if not is_auto(num_candidates) and k > num_candidates:
         raise InputError(f"k={k} is larger than the number of candidate frames ({num_candidates})")
     chooser = create_selector(selector or ("topk" if checkpoint else "greedy"),
                               objective=objective or ObjectiveConfig(), seed=seed)
@@ -158,22 +164,30 @@ def select(
     t_open = time.perf_counter() - t_start
     enc = encoder if isinstance(encoder, ImageTextEncoder) else create_encoder(encoder, allow_download=allow_download)
 
+    if student is not None and enc.dim != student.config.frame_dim:
+        raise InputError(f"{checkpoint}: the student expects {student.config.frame_dim}-d frame embeddings, "
+                         f"encoder {enc.name} gives {enc.dim}-d")
+
+    scoring = [0.0]
+
+    def score(embeddings: np.ndarray) -> np.ndarray:  # [N, D] -> [N] raw scores
+        t = time.perf_counter()
+        if student is not None:
+            raw = student.score_frames(embeddings, question, options).cpu().numpy().astype(np.float64)
+        else:
+            raw = query_scores(enc, embeddings, question, options)
+        scoring[0] += time.perf_counter() - t
+        return raw
+
     cache = EmbeddingCache(cache_dir) if use_cache else None
-    entry, cached, t_decode, t_encode = cached_candidates(source, enc, num_candidates, cache, batch_size,
-                                                           decode_mode, progress)
+    found, cached, t_hash = find_candidates(source, enc, num_candidates, cache, score, policy, batch_size,
+                                            decode_mode, progress)
+    entry = found.entry
     n = len(entry.times)
     if k > n:
         raise InputError(f"{source.path}: k={k} is larger than the {n} distinct frames this video has")
-
-    t0 = time.perf_counter()
-    if student is not None:
-        if enc.dim != student.config.frame_dim:
-            raise InputError(f"{checkpoint}: the student expects {student.config.frame_dim}-d frame embeddings, "
-                             f"encoder {enc.name} gives {enc.dim}-d")
-        raw_scores = student.score_frames(entry.embeddings, question, options).cpu().numpy().astype(np.float64)
-    else:
-        raw_scores = query_scores(enc, entry.embeddings, question, options)
-    t_encode += time.perf_counter() - t0
+    raw_scores = score(entry.embeddings)
+    t_decode, t_encode = t_hash + found.decode_seconds, found.encode_seconds + scoring[0]
 
     t0 = time.perf_counter()
     scores = standardize(raw_scores)
@@ -185,7 +199,9 @@ def select(
     result.options = options
     result.encoder = enc.name
     result.num_candidates = n
-    result.requested_candidates = num_candidates
+    result.requested_candidates = n if is_auto(num_candidates) else num_candidates
+    result.passes = found.passes
+    result.refined = found.added_by > 0
     result.candidate_times = entry.times
     result.candidate_scores = scores
     result.raw_scores = raw_scores

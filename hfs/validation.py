@@ -9,7 +9,7 @@ later) is checked against the field's type hint and rule, and ``check()`` (run a
 What a type hint accepts: ``int`` an integer (never a bool); ``float`` a finite real number (an
 integer too, stored as a float; never a bool); ``bool`` true or false only; ``str`` a non-empty
 string without NUL characters (a path-like object is stored as its string); ``X | None`` also
-None; ``list[X]`` a list (or tuple) of X; a dataclass an instance, or a mapping of its fields.
+None; ``X | Y`` either (a value of one of them that breaks the rule is reported by that one); ``list[X]`` a list (or tuple) of X; a dataclass an instance, or a mapping of its fields.
 Hints it does not know are not checked.
 """
 
@@ -129,14 +129,16 @@ def check_value(owner: str, name: str, hint: Any, value: Any, rule: Rule | None 
                 return None
             raise bad(f"expected {_describe(hint)}")
         members = [a for a in args if a is not type(None)]
+        errors: list[FieldError] = []
         for member in members:
             try:
                 return check_value(owner, name, member, value, rule)
             except FieldError as exc:
                 if len(members) == 1:
                     raise
-                last = exc
-        raise last
+                errors.append(exc)
+        # the member of the value's own type says best what is wrong (a range, a choice)
+        raise next((e for e in errors if not e.problem.startswith("expected")), errors[-1])
     if hint is bool:
         if isinstance(value, bool) or type(value).__name__ == "bool_":  # numpy bools too
             return bool(value)

@@ -32,11 +32,10 @@ def test_round_trip(tmp_path):
 
 def test_key_depends_on_every_input():
     keys = {
-        EmbeddingCache.key("h1", 128, "m1", 224), EmbeddingCache.key("h2", 128, "m1", 224),
-        EmbeddingCache.key("h1", 64, "m1", 224), EmbeddingCache.key("h1", 128, "m2", 224),
-        EmbeddingCache.key("h1", 128, "m1", 256),
+        EmbeddingCache.key("h1", "m1", 224), EmbeddingCache.key("h2", "m1", 224),
+        EmbeddingCache.key("h1", "m2", 224), EmbeddingCache.key("h1", "m1", 256),
     }
-    assert len(keys) == 5
+    assert len(keys) == 4
 
 
 def test_content_hash_follows_bytes_not_names(tmp_path):
@@ -103,7 +102,7 @@ def test_second_question_does_not_decode_or_embed(three_scene_video, tiny_encode
                         cache_dir=tmp_path)
     assert second.cached
     assert np.array_equal(second.candidate_times, first.candidate_times)
-    # a different N is a different entry, so it must compute again
+    # a different N asks for frames (other midpoints) not embedded yet
     with pytest.raises(AssertionError, match="cache hit"):
         hfs.select(three_scene_video, "a blue screen", k=4, num_candidates=8, encoder=tiny_encoder, cache_dir=tmp_path)
 
@@ -134,10 +133,10 @@ def test_image_folder_frame_rate_is_part_of_the_key(tmp_path, color_encoder):
 
 
 def test_key_changes_with_the_frame_rate_only_for_folders():
-    base = EmbeddingCache.key("h", 128, "m", 224)
-    assert base == EmbeddingCache.key("h", 128, "m", 224, frame_rate=None)
-    assert len({base, EmbeddingCache.key("h", 128, "m", 224, frame_rate=1.0),
-                EmbeddingCache.key("h", 128, "m", 224, frame_rate=10.0)}) == 3
+    base = EmbeddingCache.key("h", "m", 224)
+    assert base == EmbeddingCache.key("h", "m", 224, frame_rate=None)
+    assert len({base, EmbeddingCache.key("h", "m", 224, frame_rate=1.0),
+                EmbeddingCache.key("h", "m", 224, frame_rate=10.0)}) == 3
 
 
 # -- an entry is checked against what the caller expects ------------------------------------------

@@ -47,6 +47,8 @@ def _in_rule(value: float, rule: Rule) -> bool:
 def accepts(hint, rule: Rule | None, value) -> bool:
     rule = rule or Rule()
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if args and type(None) not in args and origin is not list:  # X | Y: either
+        return any(accepts(a, rule, value) for a in args)
     if args and type(None) in args:
         inner = [a for a in args if a is not type(None)][0]
         return value is None or accepts(inner, rule, value)
@@ -124,6 +126,8 @@ def test_conversions_the_api_is_allowed():
 def _valid(hint, rule: Rule | None) -> st.SearchStrategy:
     rule = rule or Rule()
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if args and type(None) not in args and origin is not list:  # X | Y: either
+        return any(accepts(a, rule, value) for a in args)
     if args and type(None) in args:
         return st.none() | _valid([a for a in args if a is not type(None)][0], rule)
     if hint is bool:

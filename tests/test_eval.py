@@ -54,6 +54,7 @@ def _predictions(records):
 def test_eval_end_to_end_report_agrees_with_the_jsonl(tmp_path, tiny_vlm_dir, answerer):
     counting = CountingAnswerer(answerer)
     report = run_eval(_config(tmp_path, tiny_vlm_dir), answerer=counting, progress=False)
+    assert report["num_candidates"] == "auto"  # the default: adaptive candidates, refined per question
     out = tmp_path / "out"
     records = read_jsonl(out / "results.jsonl")
     keys = [(r["id"], r["selector"], r["k"]) for r in records]

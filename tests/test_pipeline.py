@@ -85,7 +85,7 @@ def test_config_from_yaml(tmp_path):
     path = tmp_path / "sel.yaml"
     path.write_text("k: 8\nselector: topk\nobjective:\n  lambda_red: 0.5\n  positions: seconds\n")
     config = load_yaml(SelectConfig, path)
-    assert config.k == 8 and config.selector == "topk" and config.num_candidates == 128
+    assert config.k == 8 and config.selector == "topk" and config.num_candidates == "auto"
     assert config.objective.lambda_red == 0.5 and config.objective.positions == "seconds"
     path.write_text("k: 8\nlambda_red: 0.5\n")
     with pytest.raises(InputError, match="unknown key"):

@@ -9,7 +9,7 @@ import pytest
 import torch
 import yaml
 
-from hfs.cache import EmbeddingCache, candidates_key
+from hfs.cache import EmbeddingCache
 from hfs.data.instruct import TrainingQuestion
 from hfs.encoders.color import ColorNamesEncoder
 from hfs.errors import HfsError

@@ -20,11 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from hfs.cache import EmbeddingCache, candidates_key
+from hfs.cache import EmbeddingCache, frames_key
 from hfs.embed.output import CacheOutput, Output
 from hfs.embed.parquet import EmbeddedVideo
 from hfs.encoders import ImageTextEncoder
 from hfs.errors import HfsError
+from hfs.candidates.embed import fill_forward
 from hfs.progress import progress_bar
 from hfs.video import candidate_times, open_video
 
@@ -62,21 +63,29 @@ class DecodeJob:
 
 
 def decode_job(job: DecodeJob) -> dict[str, Any]:
-    """In a worker: hash the video, stop if the output has it, else decode its candidates.
+    """In a worker: hash the video, ask the output which candidates it lacks, decode those.
 
     Returns {"video", "status": "decoded" | "cached" | "bad"} and, when decoded, "key", "info",
-    "times" [M] and "images" (M arrays [H, W, 3] uint8); when bad, "reason".
+    "times" [M] and "images" (M arrays [H, W, 3] uint8) of the distinct frames decoded, and
+    "targets" [T] with "target_times" [T], the true time of the frame each target got; when bad,
+    "reason".
     """
     try:
         source = open_video(job.video, image_fps=job.image_fps)
-        key = candidates_key(source, job.num_candidates, job.fingerprint, job.short_side)
-        if job.output.done(key):
+        key = frames_key(source, job.fingerprint, job.short_side)
+        info = source.info.to_dict()
+        targets = job.output.missing(key, candidate_times(source.info.duration, job.num_candidates), info)
+        if len(targets) == 0:
             return {"video": job.video, "status": "cached"}
-        targets = candidate_times(source.info.duration, job.num_candidates)
-        frames = list(source.frames_at(targets, short_side=job.short_side, mode=job.decode_mode))
-        return {"video": job.video, "status": "decoded", "key": key, "info": source.info.to_dict(),
+        got = np.full(len(targets), np.nan)
+        frames = []
+        for f in source.frames_at(targets, short_side=job.short_side, mode=job.decode_mode):
+            got[f.index] = f.time
+            frames.append(f)
+        got = fill_forward(got)
+        return {"video": job.video, "status": "decoded", "key": key, "info": info,
                 "times": np.array([f.time for f in frames], dtype=np.float64),
-                "images": [f.image for f in frames]}
+                "images": [f.image for f in frames], "targets": targets, "target_times": got}
     except Exception as exc:  # noqa: BLE001 - one bad video never stops a corpus run
         return {"video": job.video, "status": "bad", "reason": failure(exc)}
 
@@ -89,7 +98,8 @@ def failure(exc: Exception) -> str:
 def embed_decoded(decoded: dict[str, Any], encoder: ImageTextEncoder, batch_size: int) -> EmbeddedVideo:
     """A decoded video (``decode_job``'s result) with its frames embedded -> [M, D]."""
     return EmbeddedVideo(video=decoded["video"], key=decoded["key"], times=decoded["times"], info=decoded["info"],
-                         embeddings=encoder.encode_images(decoded["images"], batch_size=batch_size))
+                         embeddings=encoder.encode_images(decoded["images"], batch_size=batch_size),
+                         targets=decoded["targets"], target_times=decoded["target_times"])
 
 
 def decode_jobs(videos: Sequence[str | Path], encoder: ImageTextEncoder, num_candidates: int, output: Output,

@@ -1,20 +1,24 @@
 """Where ``hfs embed`` puts what it embeds, chosen by name: the embedding cache or parquet shards.
 
 An output is small and picklable (a folder and a few numbers), so decoding workers and Ray
-actors get their own copy: workers ask ``done(key)`` before decoding a video (this is what makes
-a run resumable), the embedding side calls ``write(records)``.
+actors get their own copy: workers ask ``missing(key, targets, info)`` which candidate times the
+output lacks before decoding a video (this is what makes a run resumable, and lets the cache
+reuse frames another N or ``hfs select`` embedded), the embedding side calls ``write(records)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from hfs.cache import CachedEmbeddings, EmbeddingCache
+import numpy as np
+
+from hfs.cache import EmbeddingCache
 from hfs.embed import parquet
 from hfs.embed.parquet import EmbeddedVideo
 from hfs.errors import InputError
+from hfs.frame_cache import load_store, save_store
 
 
 @dataclass
@@ -33,13 +37,18 @@ class CacheOutput:
 
     done_as = "cached"  # "N videos already cached"
 
-    def done(self, key: str) -> bool:
-        return EmbeddingCache(self.root).load(key, dim=self.dim, max_rows=self.num_candidates) is not None
+    def missing(self, key: str, targets: np.ndarray, info: dict) -> np.ndarray:
+        """The targets [T'] whose frames the video's cache entry does not hold yet."""
+        return load_store(EmbeddingCache(self.root), key, self.dim, info).missing(targets)
 
     def write(self, records: Sequence[EmbeddedVideo]) -> None:
         cache = EmbeddingCache(self.root)
         for r in records:
-            cache.save(r.key, CachedEmbeddings(times=r.times, embeddings=r.embeddings, info=r.info))
+            store = load_store(cache, r.key, self.dim, r.info)
+            store.add(r.times, r.embeddings)
+            far = store.rows_for(r.targets) < 0  # targets whose frame lies over half a frame away
+            store.add_aliases(r.targets[far], r.target_times[far])
+            save_store(cache, r.key, store)
 
 
 @dataclass
@@ -58,11 +67,17 @@ class ParquetOutput:
 
     done_as = "in the shards"
 
-    def done(self, key: str) -> bool:
-        return parquet.has_key(self.root, key)
+    def row_key(self, key: str) -> str:
+        """A row holds one video's N candidates: its frames' cache key and N."""
+        return f"{key}-n{self.num_candidates}"
+
+    def missing(self, key: str, targets: np.ndarray, info: dict) -> np.ndarray:
+        """All the targets [T], unless the shards hold this video's row already (then none)."""
+        return targets[:0] if parquet.has_key(self.root, self.row_key(key)) else targets
 
     def write(self, records: Sequence[EmbeddedVideo]) -> None:
-        parquet.write_shard(self.root, records, self.encoder, self.num_candidates, self.dim)
+        rows = [replace(r, key=self.row_key(r.key)) for r in records]
+        parquet.write_shard(self.root, rows, self.encoder, self.num_candidates, self.dim)
 
 
 Output = CacheOutput | ParquetOutput

@@ -6,8 +6,8 @@ Schema (``SCHEMA`` with D the encoder's embedding size, M <= N the candidates de
 column                  type                                        meaning
 ======================  ==========================================  ==================================
 video                   string                                      the path as the manifest resolved it
-key                     string                                      ``hfs.cache.candidates_key``: content
-                                                                    hash, N, encoder, frame size, rate
+key                     string                                      ``hfs.cache.frames_key`` (content hash,
+                                                                    encoder, frame size, rate) + "-nN"
 encoder                 string                                      the encoder's name
 num_candidates          int32                                       N asked for
 times                   list<float64>                               [M] seconds of the candidates
@@ -28,7 +28,7 @@ import secrets
 import socket
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,9 @@ class EmbeddedVideo:
     times: np.ndarray  # [M] float64 seconds
     embeddings: np.ndarray  # [M, D] float32 unit vectors
     info: dict[str, Any]  # VideoInfo.to_dict()
+    # the candidate times [T] the frames were decoded for, and the true time of the frame each got
+    targets: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
+    target_times: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
 
 
 def schema(dim: int) -> Any:

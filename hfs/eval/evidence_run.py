@@ -39,8 +39,6 @@ class KfsEvalConfig(EvalConfig):
         super().validate()
         if not self.kfs_annotations:
             raise InputError("the evidence run needs --kfs-annotations (lvb_anno.csv or vidmme_anno.csv)")
-        if self.num_candidates < 1:
-            raise InputError(f"the number of candidates must be >= 1, got {self.num_candidates}")
 
 
 def _cell_key(selector: str, k: int) -> str:
@@ -159,7 +157,7 @@ def run_kfs_eval(config: KfsEvalConfig, progress: bool = True) -> dict[str, Any]
     with progress_bar(len(annotated), f"kfs {config.benchmark}", progress) as bar:
         for q in annotated:
             try:
-                entry = video.candidates(q.video)
+                entry = video.candidates(q.video, scorers.refining_score(q, list(selectors)))
             except VideoError as exc:
                 if not config.skip_bad:
                     raise InputError(f"{q.benchmark} question {q.id}: {exc} (use --skip-bad to skip it)") from exc

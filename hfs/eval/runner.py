@@ -21,18 +21,21 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from hfs.atomic import clean_stale, write_text_atomic
-from hfs.cache import EmbeddingCache
-from hfs.config import ObjectiveConfig
+from hfs.cache import EmbeddingCache, frames_key
+from hfs.candidates import adaptive_candidates, check_num_candidates, fixed_candidates, is_auto
+from hfs.config import MAX_CANDIDATES, ObjectiveConfig
 from hfs.data.benchmarks import BenchmarkQuestion, read_benchmark
 from hfs.encoders import create_encoder
 from hfs.errors import InputError, VideoError, warn
 from hfs.eval.results import SHARDS, ShardWriter, existing_records, merge, record_key, repair
-from hfs.pipeline import cached_candidates, load_student
+from hfs.frame_cache import load_store, save_store
+from hfs.pipeline import load_student
 from hfs.progress import progress_bar
 from hfs.scoring import query_scores, standardize
 from hfs.selection import create_selector, list_selectors
@@ -51,7 +54,7 @@ class EvalConfig:
     out: str = "hfs-eval"
     selectors: list[str] = field(default_factory=lambda: ["uniform", "topk", "greedy"])
     k: list[int] = field(default_factory=lambda: [8, 16, 32])
-    num_candidates: int = 128
+    num_candidates: int | str = "auto"  # "auto": adaptive candidates per question (hfs.candidates); N: N midpoints
     encoder: str | None = None  # image-text model scoring the frames; default: the student's, else the default
     checkpoint: str | None = None  # trained student, for the "hfs" selector
     annotations: str | None = None
@@ -76,6 +79,7 @@ class EvalConfig:
         if not self.k or min(self.k) < 1:
             raise InputError(f"k must be positive integers, got {self.k}")
         self.k = sorted({int(k) for k in self.k})
+        self.num_candidates = check_num_candidates(self.num_candidates, "num_candidates", MAX_CANDIDATES)
         if self.limit is not None and self.limit < 1:
             raise InputError(f"limit must be a positive number of questions, got {self.limit}")
 
@@ -113,37 +117,53 @@ class _Scorers:
             out[STUDENT] = standardize(raw.detach().cpu().numpy().astype(np.float64))
         return out
 
+    def refining_score(self, question: BenchmarkQuestion, selectors: list[str]) -> Callable[[np.ndarray], np.ndarray]:
+        """The score that guides adaptive candidates' refining for ``question``: the first selector's."""
+        first = selectors[0]
+        return lambda embeddings: self.scores(question, embeddings, [first])[first]
+
 
 class _CurrentVideo:
     """The video under evaluation: its candidates and the answerer-sized frames decoded so far.
 
     Benchmarks list a video's questions together, so keeping them while consecutive questions
-    ask about the same file means it is hashed, read from the embedding cache and decoded once
-    per video rather than once per question.
+    ask about the same file means it is hashed and read from the embedding cache once per video,
+    and no frame is decoded or embedded twice. Fixed N gives every question the same candidates;
+    adaptive ones ("auto") are refined per question, from the video's frames embedded so far.
     """
 
-    def __init__(self, encoder, num_candidates: int, short_side: int) -> None:
+    def __init__(self, encoder, num_candidates: int | str, short_side: int) -> None:
         self.encoder, self.num_candidates, self.short_side = encoder, num_candidates, short_side
         self.cache = EmbeddingCache()
         self.path: Path | None = None
 
-    def candidates(self, path: Path):
+    def candidates(self, path: Path, score: Callable[[np.ndarray], np.ndarray] | None = None):
+        """The candidates of ``path``; ``score`` rates them for the question (needed with "auto")."""
         if path != self.path:
             if not path.exists():
                 raise VideoError(path, "video file not found")
             source = open_video(path)
-            self.entry = cached_candidates(source, self.encoder, self.num_candidates, self.cache)[0]
-            self.source, self.images, self.path = source, {}, path
-        return self.entry
+            self.source, self.images, self.path, self.fixed = source, {}, path, None
+            self.key = frames_key(source, self.encoder.fingerprint, self.encoder.short_side)
+            self.store = load_store(self.cache, self.key, self.encoder.dim, source.info.to_dict())
+        if is_auto(self.num_candidates):
+            found = adaptive_candidates(self.source, self.encoder, self.store, score)
+        elif self.fixed is None:
+            found = fixed_candidates(self.source, self.encoder, self.store, int(self.num_candidates))
+            self.fixed = found
+        else:
+            return self.fixed.entry
+        if found.embedded:
+            save_store(self.cache, self.key, self.store)
+        return found.entry
 
-    def frames(self, indices: np.ndarray) -> list[np.ndarray]:
-        """The candidates ``indices`` as RGB frames at the answerer's size, decoding only new ones."""
-        missing = sorted({int(i) for i in indices} - set(self.images))
+    def frames(self, times: np.ndarray) -> list[np.ndarray]:
+        """The frames at ``times`` (candidates' true times) at the answerer's size, decoding only new ones."""
+        missing = sorted({float(t) for t in times} - set(self.images))
         if missing:
-            decoded = self.source.frames_at(self.entry.times[missing].tolist(), short_side=self.short_side,
-                                            unique=False)
+            decoded = self.source.frames_at(missing, short_side=self.short_side, unique=False)
             self.images.update(zip(missing, (f.image for f in decoded)))
-        return [self.images[int(i)] for i in indices]
+        return [self.images[float(t)] for t in times]
 
 
 MANIFEST = "run.json"
@@ -271,7 +291,7 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
 def _evaluate_question(q: BenchmarkQuestion, ks: list[int], done: set, video: _CurrentVideo, scorers: _Scorers,
                        selectors: dict, answerer, writer: ShardWriter) -> int:
     """Select for every missing (selector, k) of question ``q``, answer, and write the records."""
-    entry = video.candidates(q.video)
+    entry = video.candidates(q.video, scorers.refining_score(q, list(selectors)))
     scores = scorers.scores(q, entry.embeddings, list(selectors))
     n = len(entry.times)
     picks: dict[tuple[str, int], np.ndarray] = {}
@@ -281,10 +301,10 @@ def _evaluate_question(q: BenchmarkQuestion, ks: list[int], done: set, video: _C
                 picks[(name, k)] = selector.select(scores[name], min(k, n), times=entry.times,
                                                    embeddings=entry.embeddings).indices
     if picks:  # decode every frame the selections need in one pass
-        video.frames(np.unique(np.concatenate(list(picks.values()))))
+        video.frames(entry.times[np.unique(np.concatenate(list(picks.values())))])
     for (name, k), idx in picks.items():
         times = entry.times[idx]
-        result = answerer.answer(video.frames(idx), times.tolist(), q.question, q.options)
+        result = answerer.answer(video.frames(times), times.tolist(), q.question, q.options)
         writer.write({
             "id": q.id, "benchmark": q.benchmark, "selector": name, "k": k, "frames": int(len(idx)),
             "prediction": result.answer, "answer": q.answer, "correct": result.answer == q.answer,

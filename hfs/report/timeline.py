@@ -13,6 +13,9 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from hfs.report.timefmt import format_time  # noqa: E402
 
+# above this many candidates the score curve is drawn without per-candidate markers
+_DENSE = 400
+
 
 def save_timeline(
     path: str | Path,
@@ -21,11 +24,24 @@ def save_timeline(
     chosen: np.ndarray,
     title: str = "",
     selector: str = "",
+    refined: np.ndarray | None = None,
 ) -> Path:
-    """Write a PNG of score (z) against time with the ``chosen`` candidate indices marked."""
+    """Write a PNG of score (z) against time with the ``chosen`` candidate indices marked.
+
+    ``refined`` [N] marks the candidates a refining pass of the adaptive candidates added (drawn
+    in blue). With many candidates (thousands) the scores are a thin line without markers and the
+    figure is wider, so the chosen frames stay visible.
+    """
     path = Path(path)
-    fig, ax = plt.subplots(figsize=(11, 3.4), dpi=110)
-    ax.plot(candidate_times, candidate_scores, color="#7a7a7a", lw=1.2, marker=".", ms=4, label="candidates")
+    n = len(candidate_times)
+    dense = n > _DENSE
+    fig, ax = plt.subplots(figsize=(16 if dense else 11, 3.4), dpi=110)
+    ax.plot(candidate_times, candidate_scores, color="#7a7a7a", lw=0.6 if dense else 1.2, marker="" if dense else ".",
+            ms=4, label=f"candidates ({n})")
+    if refined is not None and np.any(refined):
+        mask = np.asarray(refined, bool)
+        ax.scatter(candidate_times[mask], candidate_scores[mask], color="#1f77b4", s=4 if dense else 12, zorder=2,
+                   label=f"refined ({int(mask.sum())})")
     for t in candidate_times[chosen]:
         ax.axvline(t, color="#d62728", alpha=0.18, lw=1)
     ax.scatter(candidate_times[chosen], candidate_scores[chosen], color="#d62728", s=36, zorder=3,

@@ -81,6 +81,6 @@ def _write(selection: Selection, out: Path, image_fps: float) -> dict[str, Path]
     if selection.candidate_times is not None and selection.candidate_scores is not None:
         paths["timeline"] = save_timeline(
             out / "timeline.png", selection.candidate_times, selection.candidate_scores, selection.indices,
-            title=selection.question or "", selector=selection.selector,
+            title=selection.question or "", selector=selection.selector, refined=selection.refined,
         )
     return paths

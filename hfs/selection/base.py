@@ -38,6 +38,8 @@ class Selection:
     timing: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     cached: bool = False
+    passes: list[dict[str, Any]] = field(default_factory=list)  # [{"name", "candidates"}] per candidate pass
+    refined: np.ndarray | None = None  # [N] True for candidates a refining pass added
 
     @property
     def frames(self) -> list[dict[str, Any]]:
@@ -65,6 +67,8 @@ class Selection:
                 f"the video has only {self.num_candidates} distinct frames, "
                 f"fewer than the {self.requested_candidates} candidates asked for"
             )
+        if self.passes:
+            out["passes"] = [{"name": str(p["name"]), "candidates": int(p["candidates"])} for p in self.passes]
         out["cached"] = self.cached
         if self.info:
             out["video_info"] = self.info

@@ -2,7 +2,7 @@
 
 A worker, for each question of a coming step, hashes the question's video, reads its
 candidates' embeddings from the embedding cache (the entry ``hfs select`` and ``hfs embed``
-write, under ``hfs.cache.candidates_key``) and decodes the candidate frames at the teacher's
+write, under ``hfs.cache.frames_key``) and decodes the candidate frames at the teacher's
 resolution. On a cache miss it decodes the candidates at the encoder's resolution instead;
 this process embeds them (the encoder stays here, on the training device) and writes the entry,
 so the next epoch, run or ``hfs select`` finds it. The training process never opens a video.
@@ -29,10 +29,12 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, get_worker_info
 
-from hfs.cache import CachedEmbeddings, EmbeddingCache, candidates_key
+from hfs.cache import EmbeddingCache, frames_key
 from hfs.errors import HfsError, InputError
+from hfs.frame_cache import load_store, save_store
 from hfs.training.module import StepInputs
 from hfs.video import candidate_times, open_video
+from hfs.video.sampling import nearest_indices
 
 
 def _stack(images: Sequence[np.ndarray]) -> torch.Tensor | list[torch.Tensor]:
@@ -102,12 +104,13 @@ class CandidateVideos(Dataset):
     def _read(self, index: int) -> VideoSample:
         path = self.videos[index]
         source = open_video(path)
-        key = candidates_key(source, self.num_candidates, self.fingerprint, self.encoder_side)
-        entry = EmbeddingCache(self.cache_root).load(key, dim=self.dim, max_rows=self.num_candidates)
-        if entry is not None:
+        key = frames_key(source, self.fingerprint, self.encoder_side)
+        store = load_store(EmbeddingCache(self.cache_root), key, self.dim, source.info.to_dict())
+        targets = candidate_times(source.info.duration, self.num_candidates)
+        if len(store.missing(targets)) == 0:
+            entry = store.candidates(targets)
             times, embeddings, images = entry.times, torch.from_numpy(entry.embeddings), None
         else:
-            targets = candidate_times(source.info.duration, self.num_candidates)
             decoded = list(source.frames_at(targets, short_side=self.encoder_side))
             times = np.array([f.time for f in decoded], dtype=np.float64)
             embeddings, images = None, _stack([f.image for f in decoded])
@@ -179,6 +182,7 @@ class TrainInputs:
                  pseudo_targets: Callable[[np.ndarray, str], torch.Tensor] | None = None) -> None:
         self.questions, self.encoder, self.k = questions, encoder, k
         self.cache = EmbeddingCache(dataset.cache_root)
+        self.num_candidates = dataset.num_candidates
         self.pseudo_targets = pseudo_targets
         self.loader = DataLoader(
             dataset, batch_sampler=batches, collate_fn=collate_samples, num_workers=num_workers,
@@ -209,7 +213,7 @@ class TrainInputs:
             raise InputError(sample.error)
         if sample.embeddings is None:
             embeddings = self.encoder.encode_images(_unstack(sample.images))
-            self.cache.save(sample.key, CachedEmbeddings(times=sample.times, embeddings=embeddings, info=sample.info))
+            self._store(sample, embeddings)
         else:
             embeddings = sample.embeddings.numpy()
         if len(sample.times) < self.k:
@@ -220,6 +224,16 @@ class TrainInputs:
             answer=int(question.answer),
             targets=self.pseudo_targets(embeddings, question.question) if self.pseudo_targets else None,
         )
+
+    def _store(self, sample: VideoSample, embeddings: np.ndarray) -> None:
+        """Add a missed video's frames to its cache entry (the one ``hfs select`` reads)."""
+        store = load_store(self.cache, sample.key, embeddings.shape[1], sample.info)
+        store.add(sample.times, embeddings)
+        # targets past the last frame got the frame nearest them, which is a decoded one
+        targets = candidate_times(float(sample.info["duration"]), self.num_candidates)
+        far = targets[store.rows_for(targets) < 0]
+        store.add_aliases(far, sample.times[nearest_indices(sample.times, far)])
+        save_store(self.cache, sample.key, store)
 
     def close(self) -> None:
         """Stop the workers (also done when this object is collected)."""

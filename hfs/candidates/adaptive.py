@@ -1,0 +1,86 @@
+"""Coarse-to-fine candidates (``-n auto``): a duration-driven grid, then refining rounds.
+
+1. coarse: ``policy.coarse_count(duration)`` segment midpoints, decoded, embedded, scored;
+2. refine (``policy.refine_rounds`` rounds): targets from ``hfs.candidates.refine`` around the
+   best-scoring candidates and in the widest gaps, decoded, embedded, and everything scored again.
+Selection then chooses k among every candidate scored. Frames come from and go to a
+``FrameStore``, so nothing is embedded twice across passes, N or questions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hfs.cache import CachedEmbeddings
+from hfs.candidates.embed import embed_targets
+from hfs.candidates.policy import DEFAULT_POLICY, AdaptivePolicy
+from hfs.candidates.refine import refine_targets
+from hfs.encoders import ImageTextEncoder
+from hfs.frame_cache import FrameStore
+from hfs.scoring import standardize
+from hfs.video import candidate_times
+
+
+@dataclass
+class CandidatePasses:
+    """What the passes produced: the candidates, which pass added each, and the time spent."""
+
+    entry: CachedEmbeddings  # every candidate scored, ascending
+    added_by: np.ndarray  # [N] index into ``passes`` of the pass that first scored each candidate
+    passes: list[dict[str, Any]] = field(default_factory=list)  # [{"name", "candidates"}]
+    decode_seconds: float = 0.0
+    encode_seconds: float = 0.0
+    embedded: int = 0  # frames embedded by these passes (not taken from the store)
+
+
+def fixed_candidates(source: Any, encoder: ImageTextEncoder, store: FrameStore, num_candidates: int,
+                     batch_size: int = 32, decode_mode: str = "auto", progress: bool = False) -> CandidatePasses:
+    """The paper's N segment midpoints (``hfs.video.candidate_times``) as one pass."""
+    targets = candidate_times(source.info.duration, num_candidates)
+    t_dec, t_enc, embedded = embed_targets(source, encoder, store, targets, batch_size, decode_mode, progress)
+    entry = store.candidates(targets)
+    return CandidatePasses(entry, np.zeros(len(entry.times), np.int64), [{"name": "fixed", "candidates": len(entry.times)}],
+                           t_dec, t_enc, embedded)
+
+
+def adaptive_candidates(source: Any, encoder: ImageTextEncoder, store: FrameStore,
+                        score: Callable[[np.ndarray], np.ndarray], policy: AdaptivePolicy = DEFAULT_POLICY,
+                        batch_size: int = 32, decode_mode: str = "auto", progress: bool = False) -> CandidatePasses:
+    """Coarse grid + refining rounds; ``score(embeddings [N, D]) -> [N]`` rates candidates for the question."""
+    duration = source.info.duration
+    targets = candidate_times(duration, policy.coarse_count(duration))
+    t_dec, t_enc, embedded = embed_targets(source, encoder, store, targets, batch_size, decode_mode, progress)
+    entry = store.candidates(targets)
+    passes = [{"name": "coarse", "candidates": len(entry.times)}]
+    added_by = np.zeros(len(entry.times), np.int64)
+    budget = policy.refine_budget(len(entry.times))
+    rounds = max(1, policy.refine_rounds)
+    fps = float(source.info.fps or 0.0)
+    min_gap = 1.0 / fps if fps > 0 else 0.0
+    for r in range(rounds):
+        count = budget // rounds + (1 if r < budget % rounds else 0)
+        z = standardize(np.asarray(score(entry.embeddings), np.float64))
+        extra = refine_targets(entry.times, z, duration, count, min_gap, policy.explore_share, policy.promising_z)
+        if len(extra) == 0:
+            break
+        d, e, n = embed_targets(source, encoder, store, extra, batch_size, decode_mode, progress)
+        t_dec, t_enc, embedded = t_dec + d, t_enc + e, embedded + n
+        before = entry.times
+        targets = np.sort(np.concatenate([targets, extra]))
+        entry = store.candidates(targets)
+        new = ~np.isin(entry.times, before)
+        added_by = np.where(new, len(passes), _carry(added_by, before, entry.times))
+        passes.append({"name": "refine" if rounds == 1 else f"refine {r + 1}", "candidates": int(new.sum())})
+    return CandidatePasses(entry, added_by, passes, t_dec, t_enc, embedded)
+
+
+def _carry(added_by: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """``added_by`` [len(before)] spread onto ``after`` (a superset of ``before``, both ascending); 0 elsewhere."""
+    out = np.zeros(len(after), np.int64)
+    pos = np.searchsorted(after, before)
+    out[pos] = added_by
+    return out

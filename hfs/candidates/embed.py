@@ -1,0 +1,64 @@
+"""Decode and embed the frames a ``FrameStore`` lacks for some target times."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hfs.encoders import ImageTextEncoder
+from hfs.frame_cache import FrameStore
+from hfs.progress import progress_bar
+
+
+def embed_targets(source: Any, encoder: ImageTextEncoder, store: FrameStore, targets: np.ndarray,
+                  batch_size: int = 32, decode_mode: str = "auto", progress: bool = False) -> tuple[float, float, int]:
+    """Decode the frames nearest the ``targets`` [T] (ascending seconds) that ``store`` does not
+    cover, embed those whose true time it does not hold, and add them to it.
+
+    Returns (seconds decoding, seconds encoding, frames embedded). Frames are embedded in
+    batches as they are decoded, so thousands of targets never sit in memory at once.
+    """
+    missing = store.missing(targets)
+    times: list[float] = []
+    got = np.full(len(missing), np.nan)  # [T'] true time of the frame each missing target got
+    parts: list[np.ndarray] = []
+    batch: list[np.ndarray] = []
+    t_decode = t_encode = 0.0
+    if len(missing) == 0:
+        return t_decode, t_encode, 0
+    frames = source.frames_at(missing, short_side=encoder.short_side, mode=decode_mode)
+    with progress_bar(len(missing), f"decode + embed {Path(source.info.path).name}", progress) as bar:
+        while True:
+            t0 = time.perf_counter()
+            frame = next(frames, None)
+            t_decode += time.perf_counter() - t0
+            if frame is not None:
+                got[frame.index] = frame.time
+                bar.advance()
+                if not store.has_time(frame.time):  # e.g. a keyframe another target already got
+                    times.append(frame.time)
+                    batch.append(frame.image)
+            if batch and (frame is None or len(batch) == batch_size):
+                t0 = time.perf_counter()
+                parts.append(encoder.encode_image_batch(batch))  # [B, D]
+                t_encode += time.perf_counter() - t0
+                batch = []
+            if frame is None:
+                break
+    if times:
+        store.add(np.asarray(times, np.float64), np.concatenate(parts, axis=0))
+    # a target skipped as a repeat of the frame before it got that frame (frames_at's ``unique``)
+    got = fill_forward(got)
+    far = store.rows_for(missing) < 0
+    store.add_aliases(missing[far], got[far])
+    return t_decode, t_encode, len(times)
+
+
+def fill_forward(values: np.ndarray) -> np.ndarray:
+    """Each NaN replaced by the last value before it (a leading NaN stays)."""
+    idx = np.where(np.isnan(values), 0, np.arange(len(values)))
+    np.maximum.accumulate(idx, out=idx)
+    return values[idx]
