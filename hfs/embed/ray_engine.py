@@ -70,6 +70,8 @@ def decode_row(row: dict[str, Any], job: DecodeJob) -> dict[str, Any]:
         "index": int(row["index"]), "video": job.video, "status": result["status"],
         "reason": result.get("reason", ""), "key": result.get("key", ""), "info": json.dumps(result.get("info", {})),
         "times": np.asarray(result.get("times", np.zeros(0)), np.float64),
+        "targets": np.asarray(result.get("targets", np.zeros(0)), np.float64),
+        "target_times": np.asarray(result.get("target_times", np.zeros(0)), np.float64),
         "pixels": np.concatenate([im.reshape(-1) for im in images]) if images else np.zeros(0, np.uint8),
         "shapes": np.array([im.shape for im in images], np.int64).reshape(-1),
     }
@@ -105,6 +107,8 @@ class Embedder:
                 continue
             decoded = {"video": str(video), "key": str(batch["key"][i]), "info": json.loads(str(batch["info"][i])),
                        "times": np.asarray(batch["times"][i], np.float64),
+                       "targets": np.asarray(batch["targets"][i], np.float64),
+                       "target_times": np.asarray(batch["target_times"][i], np.float64),
                        "images": _images(batch["pixels"][i], batch["shapes"][i])}
             try:
                 records.append(embed_decoded(decoded, self.encoder, self.batch_size))
