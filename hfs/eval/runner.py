@@ -141,7 +141,7 @@ class _CurrentVideo:
         missing = sorted({int(i) for i in indices} - set(self.images))
         if missing:
             decoded = self.source.frames_at(self.entry.times[missing].tolist(), short_side=self.short_side,
-                                            unique=False)
+                                            unique=False, tolerance=0)
             self.images.update(zip(missing, (f.image for f in decoded)))
         return [self.images[int(i)] for i in indices]
 

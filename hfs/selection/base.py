@@ -38,6 +38,7 @@ class Selection:
     timing: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     cached: bool = False
+    decode_mode: str | None = None  # how the candidates were decoded (None: read from the cache)
 
     @property
     def frames(self) -> list[dict[str, Any]]:
@@ -66,6 +67,8 @@ class Selection:
                 f"fewer than the {self.requested_candidates} candidates asked for"
             )
         out["cached"] = self.cached
+        if self.decode_mode:
+            out["decode_mode"] = self.decode_mode
         if self.info:
             out["video_info"] = self.info
         return out

@@ -8,10 +8,9 @@ An MP4 index holds decoding timestamps; they are shifted onto presentation time 
 keyframe's offset, and every keyframe's true time is checked again when it is decoded.
 
 Keyframe mode: a target is answered by the nearest keyframe when one lies within ``tolerance``
-seconds of it (default ``KEYFRAME_TOLERANCE`` = 0.5 of the median spacing of the targets, so a
-keyframe never stands in for a target nearer another one), else decoded exactly. A keyframe that
-would put the frames out of time order is not used (the target is decoded exactly). Tolerance 0
-makes keyframe mode, and ``auto``, exact: use it to decode frames at times already known.
+seconds of it (default ``KEYFRAME_TOLERANCE`` = 0.5 of the median spacing of the targets: each
+frame stays within half a candidate spacing of its target), else decoded exactly. Tolerance 0 makes keyframe mode, and ``auto``, exact: use it to decode frames at times
+already known (the chosen frames of a selection).
 
 ``auto`` rule, per video and per call, in decoded-frame equivalents (F frames in the video,
 G frames per keyframe interval from the index, s = ``SEEK_OVERHEAD_FRAMES``, a keyframe costing
@@ -36,7 +35,7 @@ KEYFRAME_TOLERANCE = 0.5  # of the median spacing of the targets
 # a seek flushes the decoder and repositions the demuxer; a keyframe costs a few inter frames.
 SEEK_OVERHEAD_FRAMES = 8
 KEYFRAME_COST_FRAMES = 3
-_SAME_TIME = 1e-6  # seconds: a target this close to a keyframe is on it (tolerance 0)
+_SAME_TIME = 1e-6  # seconds: rounding of times; a target this close to a keyframe is on it
 
 
 @dataclass(frozen=True)
@@ -121,8 +120,9 @@ def default_tolerance(targets: np.ndarray, duration: float) -> float:
 def plan_keyframes(targets: np.ndarray, keyframes: np.ndarray, tolerance: float) -> np.ndarray:
     """For each target [T] the keyframe time standing in for it, or NaN where it is decoded exactly.
 
-    A keyframe is used when it lies within ``tolerance`` of its target and keeps the frames in
-    time order: never before an earlier target's frame, never after a later target.
+    A keyframe stands in when it is the target's nearest and lies within ``tolerance``. The
+    frames stay in time order: the nearest keyframe never decreases as the target grows, and a
+    target lying between another target and that one's keyframe is nearer the keyframe still.
     """
     plan = np.full(len(targets), np.nan)
     if len(keyframes) == 0 or len(targets) == 0:
@@ -131,20 +131,8 @@ def plan_keyframes(targets: np.ndarray, keyframes: np.ndarray, tolerance: float)
     left = np.clip(right - 1, 0, len(keyframes) - 1)
     nearest = np.where(np.abs(keyframes[left] - targets) <= np.abs(keyframes[right] - targets),
                        keyframes[left], keyframes[right])
-    near = np.abs(nearest - targets) <= max(tolerance, _SAME_TIME)
+    near = np.abs(nearest - targets) <= tolerance + _SAME_TIME  # a tie at the tolerance counts as near
     plan[near] = nearest[near]
-    # Drop keyframes that would overtake a neighbour (a target's own time stands for an exact frame).
-    changed = True
-    while changed:
-        changed = False
-        at = np.where(np.isnan(plan), targets, plan)
-        for i in np.flatnonzero(~np.isnan(plan)):
-            before = at[i - 1] if i > 0 else -math.inf
-            after = at[i + 1] if i + 1 < len(targets) else math.inf
-            if plan[i] < before or plan[i] > after:
-                plan[i] = np.nan
-                at[i] = targets[i]
-                changed = True
     return plan
 
 
