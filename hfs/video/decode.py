@@ -129,7 +129,11 @@ class FileVideo:
         targets = self._targets(num_targets)
         if tolerance is None:
             tolerance = default_tolerance(targets, self.info.duration)
-        return choose_mode(targets, self.keyframes, self.info.duration, self.info.fps, tolerance)
+        if tolerance == 0:  # exact frames only: no keyframe index needed
+            return choose_mode(targets, None, self._gop, self.info.duration, self.info.fps, tolerance)
+        index = self.keyframes
+        return choose_mode(targets, index.times, index.interval(self.info.duration), self.info.duration,
+                           self.info.fps, tolerance)
 
     def _targets(self, times: int | Sequence[float]) -> np.ndarray:
         """Stream-clock seconds of the targets (``times`` in video seconds, or a candidate count)."""
@@ -167,7 +171,7 @@ class FileVideo:
         if tolerance is None:
             tolerance = default_tolerance(stream_targets, self.info.duration)
         if mode == "auto":
-            mode = choose_mode(stream_targets, self.keyframes, self.info.duration, self.info.fps, tolerance)
+            mode = self.choose_mode(targets, tolerance)
         self.last_mode = mode
         plan = np.full(len(targets), np.nan)
         if mode == "keyframe":

@@ -18,7 +18,9 @@ G frames per keyframe interval from the index, s = ``SEEK_OVERHEAD_FRAMES``, a k
   sequential = F;  seek = n * (G / 2 + s);
   keyframe = n_snapped * (KEYFRAME_COST_FRAMES + s) + n_exact * (G / 2 + s),
 where n_snapped counts the distinct keyframes used and n_exact the other targets; the cheapest
-wins, ties going to the exact modes (sequential, then seek).
+wins, ties going to the exact modes (sequential, then seek). With tolerance 0 keyframe mode is
+not considered, and G comes from the container's index (or x264's default 250 frames) without
+reading the keyframe index.
 """
 
 from __future__ import annotations
@@ -136,19 +138,20 @@ def plan_keyframes(targets: np.ndarray, keyframes: np.ndarray, tolerance: float)
     return plan
 
 
-def choose_mode(targets: np.ndarray, keyframes: KeyframeIndex, duration: float, fps: float,
+def choose_mode(targets: np.ndarray, keyframes: np.ndarray | None, interval: float, duration: float, fps: float,
                 tolerance: float) -> str:
-    """The cheapest of sequential, seek and keyframe for ``targets`` (rule: module docstring)."""
+    """The cheapest of sequential, seek and keyframe for ``targets`` (rule: module docstring).
+
+    ``keyframes`` are the keyframe times (None: keyframe mode is not considered), ``interval``
+    the seconds between keyframes.
+    """
     fps = fps or 25.0
     frames_total = duration * fps
-    gop_frames = min(keyframes.interval(duration) * fps, frames_total)
-    per_exact = gop_frames / 2 + SEEK_OVERHEAD_FRAMES
-    plan = plan_keyframes(targets, keyframes.times, tolerance)
-    snapped = np.unique(plan[~np.isnan(plan)]).size
-    exact = int(np.isnan(plan).sum())
-    costs = {
-        "sequential": frames_total,
-        "seek": len(targets) * per_exact,
-        "keyframe": snapped * (KEYFRAME_COST_FRAMES + SEEK_OVERHEAD_FRAMES) + exact * per_exact,
-    }
-    return min(costs, key=lambda mode: (costs[mode], ("sequential", "seek", "keyframe").index(mode)))
+    per_exact = min(interval * fps, frames_total) / 2 + SEEK_OVERHEAD_FRAMES
+    costs = {"sequential": frames_total, "seek": len(targets) * per_exact}
+    if keyframes is not None:
+        plan = plan_keyframes(targets, keyframes, tolerance)
+        snapped = np.unique(plan[~np.isnan(plan)]).size
+        costs["keyframe"] = snapped * (KEYFRAME_COST_FRAMES + SEEK_OVERHEAD_FRAMES) + np.isnan(plan).sum() * per_exact
+    order = ("sequential", "seek", "keyframe")
+    return min(costs, key=lambda mode: (costs[mode], order.index(mode)))
