@@ -182,7 +182,10 @@ class FileVideo:
             seek_gap = self.keyframes.interval(self.info.duration) if mode == "keyframe" else self._gop
         with self._open() as container:
             stream = container.streams[self._index]
-            stream.thread_type = "AUTO"
+            # Frame threads pay off decoding runs of frames; for single keyframes they only add
+            # latency after each seek (about 40% more CPU time in benchmarks/bench_decode.py).
+            mostly_keys = mode == "keyframe" and np.count_nonzero(~np.isnan(plan)) * 2 >= len(plan)
+            stream.thread_type = "SLICE" if mostly_keys else "AUTO"
             cursor = _Cursor(self, container, stream)
             last_t: float | None = None
             for i, (target, key) in enumerate(zip(stream_targets, plan)):
