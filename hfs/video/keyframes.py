@@ -7,8 +7,8 @@ nothing decoded; MPEG-TS, Matroska/WebM whose cues are partial or not loaded yet
 An MP4 index holds decoding timestamps; they are shifted onto presentation time by the first
 keyframe's offset, and every keyframe's true time is checked again when it is decoded.
 
-Keyframe mode: a target is answered by the nearest keyframe when one lies within ``tolerance``
-seconds of it (default ``KEYFRAME_TOLERANCE`` = 0.5 of the median spacing of the targets: each
+Keyframe mode: a target is answered by the nearest keyframe when one lies strictly within
+``tolerance`` seconds of it (default ``KEYFRAME_TOLERANCE`` = 0.5 of the median spacing of the targets: each
 frame stays within half a candidate spacing of its target), else decoded exactly. Tolerance 0 makes keyframe mode, and ``auto``, exact: use it to decode frames at times
 already known (the chosen frames of a selection).
 
@@ -37,7 +37,7 @@ KEYFRAME_TOLERANCE = 0.5  # of the median spacing of the targets
 # a seek flushes the decoder and repositions the demuxer; a keyframe costs a few inter frames.
 SEEK_OVERHEAD_FRAMES = 8
 KEYFRAME_COST_FRAMES = 3
-_SAME_TIME = 1e-6  # seconds: rounding of times; a target this close to a keyframe is on it
+_SAME_TIME = 1e-6  # seconds: rounding of times
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,9 @@ def default_tolerance(targets: np.ndarray, duration: float) -> float:
 def plan_keyframes(targets: np.ndarray, keyframes: np.ndarray, tolerance: float) -> np.ndarray:
     """For each target [T] the keyframe time standing in for it, or NaN where it is decoded exactly.
 
-    A keyframe stands in when it is the target's nearest and lies within ``tolerance``. The
+    A keyframe stands in when it is the target's nearest and lies strictly within ``tolerance``
+    (so with the default tolerance, half the spacing of evenly spaced targets, a keyframe midway
+    between two targets serves neither, and no keyframe serves two of them). The
     frames stay in time order: the nearest keyframe never decreases as the target grows, and a
     target lying between another target and that one's keyframe is nearer the keyframe still.
     """
@@ -133,7 +135,7 @@ def plan_keyframes(targets: np.ndarray, keyframes: np.ndarray, tolerance: float)
     left = np.clip(right - 1, 0, len(keyframes) - 1)
     nearest = np.where(np.abs(keyframes[left] - targets) <= np.abs(keyframes[right] - targets),
                        keyframes[left], keyframes[right])
-    near = np.abs(nearest - targets) <= tolerance + _SAME_TIME  # a tie at the tolerance counts as near
+    near = np.abs(nearest - targets) < tolerance - _SAME_TIME  # strictly: a tie at the tolerance is exact
     plan[near] = nearest[near]
     return plan
 
