@@ -128,7 +128,7 @@ class FileVideo:
         """The decode mode ``auto`` uses for these targets (a count means uniform candidates)."""
         targets = self._targets(num_targets)
         if tolerance is None:
-            tolerance = default_tolerance(targets, self.info.duration)
+            tolerance = default_tolerance(targets)
         if tolerance == 0:  # exact frames only: no keyframe index needed
             return choose_mode(targets, None, self._gop, self.info.duration, self.info.fps, tolerance)
         index = self.keyframes
@@ -153,7 +153,8 @@ class FileVideo:
 
         In "keyframe" mode (and in "auto" when it picks it) a keyframe within ``tolerance``
         seconds of a target stands in for the nearest frame (default: ``KEYFRAME_TOLERANCE``
-        of the targets' median spacing); ``tolerance=0`` asks for exact frames in every mode.
+        of the targets' median spacing, 0 for one target); ``tolerance=0`` asks for exact
+        frames in every mode.
         With ``unique`` a frame nearest several times is yielded once, for the first of them
         (a video with fewer frames than requested times gives fewer frames).
         Raises ``VideoError`` if the file turns out corrupt or truncated while decoding.
@@ -169,7 +170,7 @@ class FileVideo:
             raise InputError(f"keyframe tolerance must be >= 0 seconds, got {tolerance}")
         stream_targets = targets + self._start
         if tolerance is None:
-            tolerance = default_tolerance(stream_targets, self.info.duration)
+            tolerance = default_tolerance(stream_targets)
         if mode == "auto":
             mode = self.choose_mode(targets, tolerance)
         self.last_mode = mode

@@ -8,9 +8,10 @@ An MP4 index holds decoding timestamps; they are shifted onto presentation time 
 keyframe's offset, and every keyframe's true time is checked again when it is decoded.
 
 Keyframe mode: a target is answered by the nearest keyframe when one lies strictly within
-``tolerance`` seconds of it (default ``KEYFRAME_TOLERANCE`` = 0.5 of the median spacing of the targets: each
-frame stays within half a candidate spacing of its target), else decoded exactly. Tolerance 0 makes keyframe mode, and ``auto``, exact: use it to decode frames at times
-already known (the chosen frames of a selection).
+``tolerance`` seconds of it, else decoded exactly. The default tolerance is ``KEYFRAME_TOLERANCE``
+= 0.5 of the median spacing of the targets (each frame stays within half a candidate spacing of
+its target), and 0 for a single target. Tolerance 0 makes keyframe mode, and ``auto``, exact:
+use it to decode frames at times already known (the chosen frames of a selection).
 
 ``auto`` rule, per video and per call, in decoded-frame equivalents (F frames in the video,
 G frames per keyframe interval from the index, s = ``SEEK_OVERHEAD_FRAMES``, a keyframe costing
@@ -113,10 +114,12 @@ def read_keyframe_index(
         return KeyframeIndex(scanned_keyframes(container, stream, fps), "scan")
 
 
-def default_tolerance(targets: np.ndarray, duration: float) -> float:
-    """``KEYFRAME_TOLERANCE`` of the targets' median spacing (of ``duration`` for one target)."""
-    spacing = float(np.median(np.diff(targets))) if len(targets) > 1 else duration
-    return KEYFRAME_TOLERANCE * spacing
+def default_tolerance(targets: np.ndarray) -> float:
+    """``KEYFRAME_TOLERANCE`` of the targets' median spacing; 0 (exact) for a single target,
+    which has no spacing to be measured against."""
+    if len(targets) < 2:
+        return 0.0
+    return KEYFRAME_TOLERANCE * float(np.median(np.diff(targets)))
 
 
 def plan_keyframes(targets: np.ndarray, keyframes: np.ndarray, tolerance: float) -> np.ndarray:
