@@ -34,8 +34,9 @@ import av
 import numpy as np
 
 KEYFRAME_TOLERANCE = 0.5  # of the median spacing of the targets
-# Costs in decoded-frame equivalents, measured on 720p H.264 (benchmarks/bench_decode.py):
-# a seek flushes the decoder and repositions the demuxer; a keyframe costs a few inter frames.
+# Costs in decoded-frame equivalents: a seek flushes the decoder and repositions the demuxer, a
+# keyframe costs a few inter frames. Checked with benchmarks/bench_decode.py at 720p: a keyframe
+# grab (seek, decode, convert) costs about 9 sequentially decoded frames' CPU time (model: 11).
 SEEK_OVERHEAD_FRAMES = 8
 KEYFRAME_COST_FRAMES = 3
 _SAME_TIME = 1e-6  # seconds: rounding of times
