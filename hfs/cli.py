@@ -18,6 +18,7 @@ from hfs.errors import HfsError, InputError
 from hfs.export import FORMATS as EXPORT_FORMATS
 from hfs.selection import list_selectors
 from hfs.validation import FieldError, short_repr
+from hfs.video.decode import DECODE_MODES
 
 IMAGE_FPS = (1e-3, 1e3)  # frame rate of an image folder: from one frame in 1000 s to 1000 frames a second
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding takes no more
@@ -160,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", metavar="DIR", help="embedding cache folder (default ~/.cache/hfs/embeddings)")
     p.add_argument("--image-fps", type=_float_in(*IMAGE_FPS), default=1.0,
                    help="frame rate of an image folder (default 1)")
+    p.add_argument("--decode-mode", choices=DECODE_MODES, default=None,
+                   help="how candidates are decoded: seek, sequential, keyframe (a keyframe near a candidate "
+                        "stands in for it) or auto (default: the cheapest for this video)")
     p.add_argument("--offline", action="store_true", help="never download: use only models already in the Hugging "
                    "Face cache (as HF_HUB_OFFLINE=1); by default a missing model is fetched on first use")
     p.add_argument("--allow-download", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for old scripts
@@ -289,8 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _config(args: argparse.Namespace) -> SelectConfig:
     config = load_yaml(SelectConfig, args.config) if args.config else SelectConfig()
-    overrides = {name: getattr(args, name) for name in ("k", "num_candidates", "selector", "encoder", "cache_dir",
-                                                        "seed", "checkpoint") if getattr(args, name) is not None}
+    names = ("k", "num_candidates", "selector", "encoder", "cache_dir", "seed", "checkpoint", "decode_mode")
+    overrides = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     if args.no_cache:
         overrides["use_cache"] = False
     if args.objective is not None:

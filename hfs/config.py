@@ -188,7 +188,7 @@ class SelectConfig(Checked):
     use_cache: bool = True
     cache_dir: str | None = None
     batch_size: int = 32
-    decode_mode: str = "auto"  # auto | seek | sequential
+    decode_mode: str = "auto"  # auto | seek | sequential | keyframe (hfs.video.decode)
     seed: int = 0
 
     RULES = {

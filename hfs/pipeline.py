@@ -207,6 +207,7 @@ def select(
     result.raw_scores = raw_scores
     result.info = entry.info
     result.cached = cached
+    result.decode_mode = None if cached else source.last_mode
     result.timing = {
         "decode": t_open + t_decode, "encode": t_encode, "select": t_select,
         "total": time.perf_counter() - t_start,

@@ -161,7 +161,7 @@ def _one_line(code, out, err, message):
     ("k: true\n", "SelectConfig.k: expected an integer, got True"),
     ("batch_size: 0\n", "SelectConfig.batch_size: must be between 1 and 4096, got 0"),
     ("seed: x\n", "SelectConfig.seed: expected an integer, got 'x'"),
-    ("decode_mode: warp\n", "SelectConfig.decode_mode: must be one of auto, seek, sequential, got 'warp'"),
+    ("decode_mode: warp\n", "SelectConfig.decode_mode: must be one of auto, seek, sequential, keyframe, got 'warp'"),
     ("objective:\n  lambda_rel: .nan\n", "ObjectiveConfig.lambda_rel: expected a finite number, got nan"),
     ("objective:\n  gamma: 1e-9\n", "ObjectiveConfig.gamma: must be between 0.001 and 1e+06, got 1e-09"),
     ("- k\n", "SelectConfig: expected a mapping, got list"),

@@ -98,7 +98,7 @@ def test_the_issue_cases_name_field_and_value():
     cases = [(dict(objective=5), "SelectConfig.objective"), (dict(cache_dir=5), "SelectConfig.cache_dir"),
              (dict(encoder=[1]), "SelectConfig.encoder"), (dict(k=True), "SelectConfig.k: expected an integer"),
              (dict(batch_size=0), "SelectConfig.batch_size"), (dict(seed="x"), "SelectConfig.seed"),
-             (dict(decode_mode="warp"), "SelectConfig.decode_mode: must be one of auto, seek, sequential"),
+             (dict(decode_mode="warp"), "SelectConfig.decode_mode: must be one of auto, seek, sequential, keyframe"),
              (dict(objective=dict(lambda_rel=math.nan)), "ObjectiveConfig.lambda_rel: expected a finite number")]
     for kwargs, message in cases:
         with pytest.raises(InputError, match=message.replace(".", r"\.")):

@@ -161,7 +161,8 @@ class _CurrentVideo:
         """The frames at ``times`` (candidates' true times) at the answerer's size, decoding only new ones."""
         missing = sorted({float(t) for t in times} - set(self.images))
         if missing:
-            decoded = self.source.frames_at(missing, short_side=self.short_side, unique=False)
+            decoded = self.source.frames_at(missing, short_side=self.short_side, unique=False,
+                                           tolerance=0)
             self.images.update(zip(missing, (f.image for f in decoded)))
         return [self.images[float(t)] for t in times]
 

@@ -41,6 +41,6 @@ def answer_video(video: str | Path, question: str, options: Sequence[str], model
     selection = select(video, question, list(options), k=k, allow_download=allow_download, **select_kwargs)
     source = open_video(video, image_fps=select_kwargs.get("image_fps", 1.0))
     frames = [f.image for f in source.frames_at(selection.times.tolist(), short_side=answerer.short_side,
-                                                           unique=False)]
+                                                           unique=False, tolerance=0)]
     out = answerer.answer(frames, selection.times.tolist(), selection.question, selection.options)
     return VideoAnswer(selection, out.answer, out.letter, [float(p) for p in out.probs])

@@ -35,7 +35,7 @@ def selected_frames(selection: Selection, short_side: int, image_fps: float = 1.
     if selection.video is None:
         raise InputError("the selection does not say which video it came from")
     source = open_video(selection.video, image_fps=image_fps)
-    return [f.image for f in source.frames_at(selection.times, short_side=short_side, unique=False)]
+    return [f.image for f in source.frames_at(selection.times, short_side=short_side, unique=False, tolerance=0)]
 
 
 def write_outputs(selection: Selection, out_dir: str | Path, image_fps: float = 1.0) -> dict[str, Path]:

@@ -40,6 +40,7 @@ class Selection:
     cached: bool = False
     passes: list[dict[str, Any]] = field(default_factory=list)  # [{"name", "candidates"}] per candidate pass
     refined: np.ndarray | None = None  # [N] True for candidates a refining pass added
+    decode_mode: str | None = None  # how the candidates were decoded (None: read from the cache)
 
     @property
     def frames(self) -> list[dict[str, Any]]:
@@ -70,6 +71,8 @@ class Selection:
         if self.passes:
             out["passes"] = [{"name": str(p["name"]), "candidates": int(p["candidates"])} for p in self.passes]
         out["cached"] = self.cached
+        if self.decode_mode:
+            out["decode_mode"] = self.decode_mode
         if self.info:
             out["video_info"] = self.info
         return out

@@ -141,6 +141,7 @@ class HFSSelector(nn.Module):
             raise InputError(f"{len(questions)} questions for a batch of {b} videos")
         options = list(options) if options is not None else [None] * b
         queries, q_ids = self.task_queries(questions, options)
+        self._check_length(n, q_ids)
         frames = self.projector(frame_embeddings.to(self.q_agg.dtype))  # [B, N, H]
         fused = self.fuse(frames, q_ids, queries).to(frames.dtype)
         scores = self.scorer(frames, fused)  # [B, N]
@@ -153,21 +154,47 @@ class HFSSelector(nn.Module):
             positions = torch.arange(n, device=scores.device)
         # F on per-video z-scores, as in the training-free path (SPEC.md): on raw scores Rel
         # and Cov grow without bound by scaling every score up, which -F in the loss rewards.
-        z = (scores - scores.mean(-1, keepdim=True)) / scores.std(-1, keepdim=True).clamp_min(1e-6)
+        # One candidate has no spread: its z-score is 0 (std of one value is undefined).
+        spread = scores.std(-1, keepdim=True).clamp_min(1e-6) if n > 1 else torch.ones_like(scores)
+        z = (scores - scores.mean(-1, keepdim=True)) / spread
         terms = set_objective(z, masks.mask, positions, self.config.objective, embeddings=frame_embeddings.to(scores.device), k=k)
         losses = {name: value.mean() for name, value in terms.items()}
         losses["L_sep"] = separation_loss(queries)
         return StudentOutput(scores=scores, soft_mask=masks.soft, hard_mask=masks.hard, mask=masks.mask,
                              indices=masks.indices, queries=queries, fused=fused, losses=losses)
 
+    def _check_length(self, n: int, q_ids: Sequence[list[int]]) -> None:
+        """The aggregator reads N frames + question tokens + K queries + q_agg as one sequence,
+        which must fit the base LM's positions (nothing else depends on N)."""
+        if n < 1:
+            raise InputError("the student needs at least one candidate frame to score")
+        limit = getattr(self.lm.get_base_model().config, "max_position_embeddings", None)
+        longest = n + max(len(ids) for ids in q_ids) + self.config.num_queries + 1
+        if limit and longest > limit:
+            raise InputError(
+                f"{n} candidate frames do not fit the student's base LM {self.config.base_lm}: with the question "
+                f"and queries the aggregator would read {longest} positions, the LM takes {limit}; "
+                f"use at most {limit - (longest - n)} candidates")
+
     @torch.no_grad()
     def score_frames(self, frame_embeddings, question: str, options: Sequence[str] | None = None) -> torch.Tensor:
-        """Inference: one video's frame embeddings [N, D] -> scores [N] (no noise, no grad)."""
+        """Inference: one video's frame embeddings [N, D] -> scores [N] (no noise, no grad).
+
+        Any N >= 1 works whatever N the student was trained with: no part is sized by N (the
+        frames are N input positions of the aggregator LM, the scorer is per frame). The cost
+        grows with N (attention over N + question tokens), and N plus the question must fit the
+        base LM's ``max_position_embeddings`` (32,768 for Qwen2.5), else an ``InputError`` says
+        how many candidates fit.
+        """
         was_training = self.training
         self.eval()
         try:
-            emb = torch.as_tensor(frame_embeddings, dtype=torch.float32, device=self.q_agg.device).unsqueeze(0)
+            emb = torch.as_tensor(frame_embeddings, dtype=torch.float32, device=self.q_agg.device)
+            if emb.dim() != 2 or emb.shape[-1] != self.config.frame_dim:
+                raise InputError(f"frame embeddings must be [N, {self.config.frame_dim}], got {tuple(emb.shape)}")
+            emb = emb.unsqueeze(0)  # [1, N, D]
             queries, q_ids = self.task_queries([question], [list(options) if options else None])
+            self._check_length(emb.shape[1], q_ids)
             frames = self.projector(emb)
             fused = self.fuse(frames, q_ids, queries).to(frames.dtype)
             return self.scorer(frames, fused)[0]

@@ -61,7 +61,8 @@ class CandidateStore:
         key = str(video)
         if key not in self.frames:
             source = open_video(video)
-            self.frames[key] = [f.image for f in source.frames_at(times, short_side=self.short_side, unique=False)]
+            exact = source.frames_at(times, short_side=self.short_side, unique=False, tolerance=0)
+            self.frames[key] = [f.image for f in exact]
             if len(self.frames) > self.max_videos:
                 self.frames.popitem(last=False)
         self.frames.move_to_end(key)

@@ -1,12 +1,16 @@
 """Decoding video files with PyAV: the frame nearest each requested time.
 
-Two ways to reach the frames, chosen per call:
+Three ways to reach the frames, chosen per call:
 - seek: jump to the keyframe before a target and decode forward to it (cheap for a few
   frames of a long video);
 - sequential: one pass over the whole stream (cheap when targets are dense, e.g. 128
-  candidates of a short clip).
+  candidates of a short clip);
+- keyframe: a keyframe near enough a target stands in for it, and only keyframes are decoded
+  for those; the other targets are decoded exactly as in seek (hfs.video.keyframes says which
+  keyframe may stand in, and how ``auto`` chooses among the three).
 Inside a seek pass a target that lies less than one keyframe interval ahead is reached by
 decoding forward, since seeking back to its keyframe would decode the same frames again.
+Every frame carries its own presentation time, whichever mode found it.
 """
 
 from __future__ import annotations
@@ -21,13 +25,17 @@ import numpy as np
 from hfs.errors import InputError, VideoError
 from hfs.video.frames import Frame, rotate_to_display, scaled_size
 from hfs.video.info import VideoInfo
+from hfs.video.keyframes import (
+    KeyframeIndex, choose_mode, container_keyframes, default_tolerance, plan_keyframes, read_keyframe_index,
+)
+from hfs.video.sampling import candidate_times
 from hfs.video.streams import choose_video_stream, measure_stream_duration, moving_video_streams, stream_duration
 
-DECODE_MODES = ("auto", "seek", "sequential")
+DECODE_MODES = ("auto", "seek", "sequential", "keyframe")
 # x264's default keyframe interval; used when the container does not index its keyframes.
 _DEFAULT_GOP_FRAMES = 250
-# A fixed cost of a seek, in decoded-frame equivalents (flushing the decoder, demuxer seek).
-_SEEK_OVERHEAD_FRAMES = 8
+# Seconds within which two presentation times are the same frame's.
+_TIME_SLACK = 1e-4
 
 
 def _frame_time(frame: av.VideoFrame, time_base: float, fallback: float) -> float:
@@ -40,6 +48,8 @@ class FileVideo:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._check_file()
+        self._keyframes: KeyframeIndex | None = None
+        self.last_mode: str | None = None  # the mode the latest frames_at call decoded with
         self.info, self._start, self._gop = self._probe()
 
     # -- opening -------------------------------------------------------------------------
@@ -73,9 +83,10 @@ class FileVideo:
                 width, height = height, width
             first_time = _frame_time(first, tb, start)
             start = min(start, first_time)
+            self._first_time = first_time
             num_frames = int(stream.frames or 0)
             codec = stream.codec_context.name
-            keyframes = _indexed_keyframes(stream)
+            indexed = container_keyframes(stream, first_time)
         if duration is None:
             try:
                 duration = measure_stream_duration(self._open, self._index, fps)
@@ -85,6 +96,7 @@ class FileVideo:
             raise VideoError(self.path, "video stream has zero duration")
         if not num_frames and fps:
             num_frames = int(round(duration * fps))
+        keyframes = len(indexed) if indexed is not None else 0
         gop = duration / keyframes if keyframes > 1 else (_DEFAULT_GOP_FRAMES / fps if fps else 10.0)
         info = VideoInfo(
             path=str(self.path), duration=duration, fps=fps, width=width, height=height,
@@ -102,12 +114,32 @@ class FileVideo:
         raise VideoError(self.path, "no decodable video frames (corrupt or truncated file)")
 
     # -- decoding ------------------------------------------------------------------------
-    def choose_mode(self, num_targets: int) -> str:
-        """'sequential' when one pass decodes fewer frames than seeking to every target."""
-        fps = self.info.fps or 25.0
-        frames_total = self.info.duration * fps
-        seek_cost = num_targets * (min(self._gop * fps, frames_total) / 2 + _SEEK_OVERHEAD_FRAMES)
-        return "sequential" if frames_total <= seek_cost else "seek"
+    @property
+    def keyframes(self) -> KeyframeIndex:
+        """The stream's keyframe times (container index or a demux-only scan), found once."""
+        if self._keyframes is None:
+            try:
+                self._keyframes = read_keyframe_index(self._open, self._index, self._first_time, self.info.fps)
+            except av.FFmpegError as exc:
+                raise VideoError(self.path, f"corrupt video data ({_reason(exc)})") from exc
+        return self._keyframes
+
+    def choose_mode(self, num_targets: int | Sequence[float], tolerance: float | None = None) -> str:
+        """The decode mode ``auto`` uses for these targets (a count means uniform candidates)."""
+        targets = self._targets(num_targets)
+        if tolerance is None:
+            tolerance = default_tolerance(targets)
+        if tolerance == 0:  # exact frames only: no keyframe index needed
+            return choose_mode(targets, None, self._gop, self.info.duration, self.info.fps, tolerance)
+        index = self.keyframes
+        return choose_mode(targets, index.times, index.interval(self.info.duration), self.info.duration,
+                           self.info.fps, tolerance)
+
+    def _targets(self, times: int | Sequence[float]) -> np.ndarray:
+        """Stream-clock seconds of the targets (``times`` in video seconds, or a candidate count)."""
+        if isinstance(times, (int, np.integer)):
+            times = candidate_times(self.info.duration, int(times))
+        return np.asarray(times, dtype=np.float64) + self._start
 
     def frames_at(
         self,
@@ -115,9 +147,14 @@ class FileVideo:
         short_side: int | None = None,
         mode: str = "auto",
         unique: bool = True,
+        tolerance: float | None = None,
     ) -> Iterator[Frame]:
         """Yield the frame nearest each time in ``times`` (seconds, ascending), in order.
 
+        In "keyframe" mode (and in "auto" when it picks it) a keyframe within ``tolerance``
+        seconds of a target stands in for the nearest frame (default: ``KEYFRAME_TOLERANCE``
+        of the targets' median spacing, 0 for one target); ``tolerance=0`` asks for exact
+        frames in every mode.
         With ``unique`` a frame nearest several times is yielded once, for the first of them
         (a video with fewer frames than requested times gives fewer frames).
         Raises ``VideoError`` if the file turns out corrupt or truncated while decoding.
@@ -129,62 +166,39 @@ class FileVideo:
             raise InputError("frame times must be in ascending order")
         if mode not in DECODE_MODES:
             raise InputError(f"decode mode must be one of {', '.join(DECODE_MODES)}, got {mode!r}")
+        if tolerance is not None and not tolerance >= 0:
+            raise InputError(f"keyframe tolerance must be >= 0 seconds, got {tolerance}")
+        stream_targets = targets + self._start
+        if tolerance is None:
+            tolerance = default_tolerance(stream_targets)
         if mode == "auto":
-            mode = self.choose_mode(len(targets))
-        seek_gap = self._gop if mode == "seek" else math.inf
+            mode = self.choose_mode(targets, tolerance)
+        self.last_mode = mode
+        plan = np.full(len(targets), np.nan)
+        if mode == "keyframe":
+            plan = plan_keyframes(stream_targets, self.keyframes.times, tolerance)
+        if mode == "sequential":
+            seek_gap = math.inf
+        else:  # the keyframe index is there already in keyframe mode
+            seek_gap = self.keyframes.interval(self.info.duration) if mode == "keyframe" else self._gop
         with self._open() as container:
             stream = container.streams[self._index]
-            stream.thread_type = "AUTO"
-            yield from self._nearest(container, stream, targets + self._start, seek_gap, short_side, unique)
-
-    def _nearest(self, container, stream, targets, seek_gap, short_side, unique) -> Iterator[Frame]:
-        tb = float(stream.time_base)
-        interval = 1.0 / self.info.fps if self.info.fps else 0.04
-        # A target this far past the last decodable frame means the file ends early.
-        tolerance = max(3 * interval, 0.5)
-
-        def decoded() -> Iterator[av.VideoFrame]:
-            try:
-                yield from container.decode(stream)
-            except av.FFmpegError as exc:
-                raise VideoError(self.path, f"corrupt video data while decoding ({_reason(exc)})") from exc
-
-        frames = decoded()
-        prev = ahead = None  # last frame before the target, first frame at/after it
-        prev_t = ahead_t = -math.inf
-        last_key: float | None = None
-        for i, target in enumerate(targets):
-            position = ahead_t if ahead is not None else prev_t
-            if seek_gap != math.inf and target - position > seek_gap:
-                container.seek(max(int(target / tb), 0), stream=stream, backward=True, any_frame=False)
-                frames = decoded()
-                prev = ahead = None
-                prev_t = ahead_t = -math.inf
-            while True:
-                if ahead is None:
-                    ahead = next(frames, None)
-                    if ahead is None:
-                        break
-                    ahead_t = _frame_time(ahead, tb, prev_t + interval)
-                if ahead_t >= target:
-                    break
-                prev, prev_t, ahead, ahead_t = ahead, ahead_t, None, -math.inf
-            if ahead is not None and (prev is None or ahead_t - target < target - prev_t):
-                best, best_t = ahead, ahead_t
-            elif prev is not None:
-                best, best_t = prev, prev_t
-                if ahead is None and target - prev_t > tolerance:
-                    raise VideoError(
-                        self.path,
-                        f"video is truncated: decoding stops at {prev_t - self._start:.2f} s "
-                        f"of {self.info.duration:.2f} s",
-                    )
-            else:
-                raise VideoError(self.path, f"no frame could be decoded near {target - self._start:.2f} s")
-            if unique and last_key is not None and best_t == last_key:
-                continue
-            last_key = best_t
-            yield Frame(i, best_t - self._start, self._to_array(best, short_side))
+            # Frame threads pay off decoding runs of frames; for single keyframes they only add
+            # latency after each seek (about 40% more CPU time in benchmarks/bench_decode.py).
+            mostly_keys = mode == "keyframe" and np.count_nonzero(~np.isnan(plan)) * 2 >= len(plan)
+            stream.thread_type = "SLICE" if mostly_keys else "AUTO"
+            cursor = _Cursor(self, container, stream)
+            last_t: float | None = None
+            for i, (target, key) in enumerate(zip(stream_targets, plan)):
+                found = cursor.keyframe(key) if not np.isnan(key) else None
+                if found is None or abs(found[1] - target) > tolerance + _TIME_SLACK or (
+                        last_t is not None and found[1] < last_t):
+                    found = cursor.exact(target, seek_gap)
+                best, best_t = found
+                if unique and last_t is not None and best_t == last_t:
+                    continue
+                last_t = best_t
+                yield Frame(i, best_t - self._start, self._to_array(best, short_side))
 
     def _to_array(self, frame: av.VideoFrame, short_side: int | None) -> np.ndarray:
         rot = self.info.rotation
@@ -194,13 +208,99 @@ class FileVideo:
         return rotate_to_display(image, rot)
 
 
-def _indexed_keyframes(stream: av.VideoStream) -> int:
-    """Keyframes in the container's index (0 when it has none); duration / count is the GOP."""
-    try:
-        entries = stream.index_entries
-        return sum(1 for e in entries if e.is_keyframe) if entries is not None else 0
-    except (AttributeError, av.FFmpegError):
-        return 0
+class _Cursor:
+    """A decoding position in one open container: seek, walk forward to a target, grab keyframes.
+
+    Holds the last frame before the current target (``prev``) and the first at or after it
+    (``ahead``). In keyframe grabs the decoder skips every non-key frame; going back to exact
+    decoding always seeks, since the skipped frames are missing from the decoder's references.
+    """
+
+    def __init__(self, video: FileVideo, container: av.container.InputContainer, stream: av.VideoStream) -> None:
+        self.video, self.container, self.stream = video, container, stream
+        self.tb = float(stream.time_base)
+        self.interval = 1.0 / video.info.fps if video.info.fps else 0.04
+        # A target this far past the last decodable frame means the file ends early.
+        self.end_slack = max(3 * self.interval, 0.5)
+        self.keys_only = False
+        self._reset(self._decoded())
+
+    def _decoded(self) -> Iterator[av.VideoFrame]:
+        try:
+            yield from self.container.decode(self.stream)
+        except av.FFmpegError as exc:
+            raise VideoError(self.video.path, f"corrupt video data while decoding ({_reason(exc)})") from exc
+
+    def _reset(self, frames: Iterator[av.VideoFrame]) -> None:
+        self.frames = frames
+        self.prev = self.ahead = None
+        self.prev_t = self.ahead_t = -math.inf
+
+    def _seek(self, t: float, keys_only: bool) -> None:
+        """Decode from the keyframe at or before ``t``; ``ahead`` holds the first frame after.
+
+        Some demuxers (MPEG-TS) land past ``t`` (or at the end); then the seek goes back
+        further, doubling, down to the start of the stream.
+        """
+        self.stream.codec_context.skip_frame = "NONKEY" if keys_only else "DEFAULT"
+        self.keys_only = keys_only
+        back = 0.0
+        while True:
+            self.container.seek(max(int((t - back) / self.tb), 0), stream=self.stream, backward=True,
+                                any_frame=False)
+            self._reset(self._decoded())
+            landed = self._pull()
+            if (landed and self.ahead_t <= t + _TIME_SLACK) or t - back <= 0:
+                return
+            back = max(2 * back, self.video._gop)
+
+    def _pull(self) -> bool:
+        """Decode the next frame into ``ahead``; False at the end of the stream."""
+        self.ahead = next(self.frames, None)
+        if self.ahead is None:
+            return False
+        self.ahead_t = _frame_time(self.ahead, self.tb, self.prev_t + self.interval)
+        return True
+
+    def _position(self) -> float:
+        return self.ahead_t if self.ahead is not None else self.prev_t
+
+    def keyframe(self, key: float) -> tuple[av.VideoFrame, float] | None:
+        """The keyframe at ``key`` seconds (stream clock), or None if decoding does not find it."""
+        position = self._position()
+        nearby = self.keys_only and position < key and self.video.keyframes.next_after(position) >= key - _TIME_SLACK
+        if not (self.keys_only and self.ahead is not None and abs(self.ahead_t - key) <= _TIME_SLACK) and not nearby:
+            self._seek(key, keys_only=True)
+        while self.ahead is None or self.ahead_t < key - _TIME_SLACK:
+            if self.ahead is not None:
+                self.prev, self.prev_t = self.ahead, self.ahead_t
+            if not self._pull():
+                return None
+        return self.ahead, self.ahead_t
+
+    def exact(self, target: float, seek_gap: float) -> tuple[av.VideoFrame, float]:
+        """The frame nearest ``target``, seeking first when it lies more than ``seek_gap`` ahead."""
+        if self.keys_only:
+            self._seek(target, keys_only=False)
+        elif seek_gap != math.inf and target - self._position() > seek_gap:
+            self._seek(target, keys_only=False)
+        while True:
+            if self.ahead is None and not self._pull():
+                break
+            if self.ahead_t >= target:
+                break
+            self.prev, self.prev_t, self.ahead, self.ahead_t = self.ahead, self.ahead_t, None, -math.inf
+        if self.ahead is not None and (self.prev is None or self.ahead_t - target < target - self.prev_t):
+            return self.ahead, self.ahead_t
+        if self.prev is not None:
+            if self.ahead is None and target - self.prev_t > self.end_slack:
+                raise VideoError(
+                    self.video.path,
+                    f"video is truncated: decoding stops at {self.prev_t - self.video._start:.2f} s "
+                    f"of {self.video.info.duration:.2f} s",
+                )
+            return self.prev, self.prev_t
+        raise VideoError(self.video.path, f"no frame could be decoded near {target - self.video._start:.2f} s")
 
 
 def _reason(exc: BaseException) -> str:

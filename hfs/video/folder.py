@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from hfs.errors import VideoError
+from hfs.errors import InputError, VideoError
+from hfs.video.decode import DECODE_MODES
 from hfs.video.frames import Frame, scaled_size
 from hfs.video.info import VideoInfo
 from hfs.video.sampling import nearest_indices
@@ -41,6 +42,7 @@ class FrameFolder:
             rotation=0, num_frames=len(self.files), codec="images", kind="folder",
         )
         self._times = np.arange(len(self.files), dtype=np.float64) / fps
+        self.last_mode: str | None = None  # the mode the latest frames_at call used ("seek" for auto)
 
     def _open(self, file: Path) -> Image.Image:
         try:
@@ -51,10 +53,17 @@ class FrameFolder:
         return image.convert("RGB")
 
     def frames_at(
-        self, times: Sequence[float], short_side: int | None = None, mode: str = "auto", unique: bool = True
+        self, times: Sequence[float], short_side: int | None = None, mode: str = "auto", unique: bool = True,
+        tolerance: float | None = None,
     ) -> Iterator[Frame]:
-        """Yield the image nearest each time; same contract as ``FileVideo.frames_at``."""
-        del mode  # every image is directly addressable
+        """Yield the image nearest each time; same contract as ``FileVideo.frames_at``.
+
+        Every image is a keyframe, so each mode, "keyframe" included, gives the exact frames.
+        """
+        if mode not in DECODE_MODES:
+            raise InputError(f"decode mode must be one of {', '.join(DECODE_MODES)}, got {mode!r}")
+        del tolerance  # every image is directly addressable
+        self.last_mode = "seek" if mode == "auto" else mode
         targets = np.asarray(times, dtype=np.float64)
         last = None
         for i, idx in enumerate(nearest_indices(self._times, targets)):

@@ -53,6 +53,7 @@ def write_video(
     rotation: int = 0,
     frame_times: Sequence[float] | None = None,
     gop: int | None = None,
+    keyframe_interval: int | None = None,
     frame_counter: bool = False,
     pix_fmt: str = "yuv420p",
     audio_seconds: float = 0.0,
@@ -67,6 +68,8 @@ def write_video(
     writes each frame's index as a binary code in the top row of 8x8 blocks, so tests can
     read back exactly which frame they got. Odd sizes need a codec and ``pix_fmt`` without
     chroma subsampling, e.g. ``codec="ffv1", pix_fmt="yuv444p"`` in ``.mkv``.
+    ``gop`` caps the frames between keyframes (x264 still adds some at scene cuts);
+    ``keyframe_interval`` (libx264) puts a keyframe exactly every that many frames and nowhere else.
     ``audio_seconds`` > 0 adds a silent mono audio track of that length (``audio_codec``, by
     default Opus in WebM, MP2 in AVI, else AAC), e.g. longer than the picture; ``options`` are the muxer's
     (``{"live": "1"}`` makes Matroska state no duration).
@@ -88,6 +91,10 @@ def write_video(
         stream.codec_context.time_base = time_base
         if gop is not None:
             stream.codec_context.gop_size = gop
+        if keyframe_interval is not None:
+            stream.codec_context.gop_size = keyframe_interval
+            n = keyframe_interval
+            stream.codec_context.options = {"x264-params": f"keyint={n}:min-keyint={n}:scenecut=0"}
         if rotation:
             stream.set_display_rotation(rotation)
         audio = None
