@@ -67,7 +67,7 @@ def adaptive_candidates(source: Any, encoder: ImageTextEncoder, store: FrameStor
         extra = refine_targets(entry.times, z, duration, count, min_gap, policy.explore_share, policy.promising_z)
         if len(extra) == 0:
             break
-        d, e, n = embed_targets(source, encoder, store, extra, batch_size, decode_mode, progress)
+        d, e, n = embed_targets(source, encoder, store, extra, batch_size, decode_mode, progress, tolerance=0.0)
         t_dec, t_enc, embedded = t_dec + d, t_enc + e, embedded + n
         before = entry.times
         targets = np.sort(np.concatenate([targets, extra]))

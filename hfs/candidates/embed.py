@@ -11,13 +11,18 @@ import numpy as np
 from hfs.encoders import ImageTextEncoder
 from hfs.frame_cache import FrameStore
 from hfs.progress import progress_bar
+from hfs.video.keyframes import default_tolerance
 
 
 def embed_targets(source: Any, encoder: ImageTextEncoder, store: FrameStore, targets: np.ndarray,
-                  batch_size: int = 32, decode_mode: str = "auto", progress: bool = False) -> tuple[float, float, int]:
+                  batch_size: int = 32, decode_mode: str = "auto", progress: bool = False,
+                  tolerance: float | None = None) -> tuple[float, float, int]:
     """Decode the frames nearest the ``targets`` [T] (ascending seconds) that ``store`` does not
     cover, embed those whose true time it does not hold, and add them to it.
 
+    A keyframe may stand in for a target within ``tolerance`` seconds (default: half the spacing
+    of all the ``targets``, even when only a few are missing; 0 = exact frames, which refining
+    needs, since it asks for particular moments).
     Returns (seconds decoding, seconds encoding, frames embedded). Frames are embedded in
     batches as they are decoded, so thousands of targets never sit in memory at once.
     """
@@ -29,7 +34,9 @@ def embed_targets(source: Any, encoder: ImageTextEncoder, store: FrameStore, tar
     t_decode = t_encode = 0.0
     if len(missing) == 0:
         return t_decode, t_encode, 0
-    frames = source.frames_at(missing, short_side=encoder.short_side, mode=decode_mode)
+    if tolerance is None:
+        tolerance = default_tolerance(np.asarray(targets, np.float64))
+    frames = source.frames_at(missing, short_side=encoder.short_side, mode=decode_mode, tolerance=tolerance)
     with progress_bar(len(missing), f"decode + embed {Path(source.info.path).name}", progress) as bar:
         while True:
             t0 = time.perf_counter()
