@@ -105,7 +105,7 @@ def prepare_task(work: str | Path, train_videos: int = 64, test_videos: int = 32
         extra = make_shapes_set(videos, max(0, teacher_videos - train_videos), seed=seed + 2000)
         examples = teacher_examples(task, train_items + extra, raw["data"]["num_candidates"])
         pretrain_teacher(models / "teacher-init", task.teacher, examples,
-                         PretrainConfig(steps=teacher_steps, max_frames=2 * raw["k"], seed=seed))
+                         PretrainConfig(steps=teacher_steps, lr=3e-4, max_frames=2 * raw["k"], hold=0.3, seed=seed))
     return task
 
 
