@@ -167,7 +167,7 @@ def test_paper_loss_with_F_finds_the_evidence_on_held_out_videos(tmp_path):
     from hfs.training.trainer import train
 
     torch.set_num_threads(1)
-    task = prepare_task(tmp_path, train_videos=24, test_videos=32, teacher_steps=TEACHER_STEPS)
+    task = prepare_task(tmp_path, train_videos=24, test_videos=32, teacher_steps=TEACHER_STEPS, teacher_videos=48)
     raw = yaml.safe_load(task.config.read_text())
     assert raw["supervision"] == "ce+kl" and raw["use_objective"] and raw["student"]["num_queries"] == 3
     raw.update(max_steps=STUDENT_STEPS, warmup_steps=10)
