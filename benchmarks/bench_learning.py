@@ -40,7 +40,7 @@ ABLATIONS: dict[str, dict[str, dict]] = {
           "rel+cov+red": {}},
     "K": {str(k): {"student.num_queries": k} if k != 3 else {} for k in range(5)},  # the headline has K = 3
     "F form": {"literal": {"objective_form": "literal"}, "mask": {}},
-    "mask at": {"vision": {"mask_at": "vision"}, "layers": {}},  # where m_i meets the teacher
+    "mask at": {"vision": {}, "layers": {"mask_at": "layers"}},  # where m_i meets the teacher
 }
 PAPER = {  # what the paper reports, for the README table beside ours
     "supervision": "ce+kl > ce > pseudo (Table 7)",
