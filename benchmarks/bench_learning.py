@@ -40,6 +40,7 @@ ABLATIONS: dict[str, dict[str, dict]] = {
           "rel+cov+red": {}},
     "K": {str(k): {"student.num_queries": k} if k != 3 else {} for k in range(5)},  # the headline has K = 3
     "F form": {"literal": {"objective_form": "literal"}, "mask": {}},
+    "mask at": {"vision": {}, "layers": {"mask_at": "layers"}},  # where m_i meets the teacher
 }
 PAPER = {  # what the paper reports, for the README table beside ours
     "supervision": "ce+kl > ce > pseudo (Table 7)",
@@ -110,7 +111,7 @@ def run(work: Path, quick: bool, seeds: list[int], jobs: int = 1, log=print) -> 
     from hfs.config import ObjectiveConfig
 
     work = work.resolve()
-    prepare_task(work, train_videos=64, test_videos=48, teacher_steps=1500, log=log)
+    prepare_task(work, train_videos=64, test_videos=48, teacher_steps=2000, teacher_videos=256, log=log)
     w = _scorer(work)
     raw, task, encoder = w["raw"], w["task"], w["encoder"]
     k = raw["k"]

@@ -97,6 +97,10 @@ def test_pretraining_shows_evidence_every_time_and_distractors_half_the_time():
         if count > 1:
             shown_distractors.append(len(set(idx) & set(example.distractors)) / (count - 1))
     assert 0.4 < np.mean(shown_distractors) < 0.6  # filler alone would give about 5 / 30
+    from hfs.reasoning.pretrain import PretrainConfig
+
+    with pytest.raises(HfsError, match="pretrain hold must be in"):
+        PretrainConfig(hold=1.0)
 
 
 def test_pretrained_teacher_and_its_frame_scorer_are_used_by_training(tmp_path, tiny_vlm_dir):
@@ -128,6 +132,26 @@ def test_pretrained_teacher_and_its_frame_scorer_are_used_by_training(tmp_path, 
         HFSTrainModule(student, teacher, teacher.hidden_size, objective_form="paper")
 
 
+def test_mask_at_layers_answers_the_same_and_passes_a_gradient_the_norm_does_not_cancel(tiny_vlm_dir):
+    """At m = 1 both placements give the same answer; the gradient of L_CE to the mask is far larger
+    when m scales each layer's normalised input than when it scales the tokens the first norm rescales."""
+    from hfs.reasoning import MultimodalAnswerer
+
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (56, 56, 3), dtype=np.uint8) for _ in range(3)]
+    logits, grads = {}, {}
+    for place in ("vision", "layers"):
+        teacher = MultimodalAnswerer(str(tiny_vlm_dir), device="cpu", mask_at=place)
+        m = torch.ones(3, requires_grad=True)
+        out = teacher(frames, [0.0, 1.0, 2.0], "What shape is on the red screen?", list(SHAPES), frame_weights=m)
+        torch.nn.functional.cross_entropy(out.letter_logits[None], torch.tensor([1])).backward()
+        logits[place], grads[place] = out.letter_logits.detach(), m.grad.abs()
+    torch.testing.assert_close(logits["vision"], logits["layers"])
+    assert float(grads["layers"].sum()) > 5 * float(grads["vision"].sum())
+    with pytest.raises(HfsError, match="mask_at must be one of vision, layers"):
+        MultimodalAnswerer(str(tiny_vlm_dir), device="cpu", mask_at="attention")
+
+
 def test_paper_loss_with_F_finds_the_evidence_on_held_out_videos(tmp_path):
     """The miniature end to end, as bench_learning runs it but shorter: the teacher learns the task,
     then `hfs train`'s config (CE + KL, -F on, K = 3) trains the student; on held-out videos its
@@ -143,7 +167,7 @@ def test_paper_loss_with_F_finds_the_evidence_on_held_out_videos(tmp_path):
     from hfs.training.trainer import train
 
     torch.set_num_threads(1)
-    task = prepare_task(tmp_path, train_videos=24, test_videos=32, teacher_steps=TEACHER_STEPS)
+    task = prepare_task(tmp_path, train_videos=24, test_videos=32, teacher_steps=TEACHER_STEPS, teacher_videos=48)
     raw = yaml.safe_load(task.config.read_text())
     assert raw["supervision"] == "ce+kl" and raw["use_objective"] and raw["student"]["num_queries"] == 3
     raw.update(max_steps=STUDENT_STEPS, warmup_steps=10)

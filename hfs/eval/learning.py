@@ -64,10 +64,15 @@ def load_mini_config(path: str | Path = MINI_CONFIG) -> dict[str, Any]:
 
 
 def prepare_task(work: str | Path, train_videos: int = 64, test_videos: int = 32, teacher_steps: int = 1500,
-                 seed: int = 0, base_config: str | Path = MINI_CONFIG,
+                 seed: int = 0, base_config: str | Path = MINI_CONFIG, teacher_videos: int = 256,
                  log: Callable[[str], None] = lambda message: None) -> LearningTask:
     """Generate the data, build the tiny models, pre-train the teacher, write the config.
 
+    The teacher pre-trains on ``teacher_videos`` videos: the student's training videos and
+    more of the same task (never the held-out ones). With only the student's few videos a tiny
+    teacher memorises each video's answer instead of learning to read the shape on the asked
+    screen (held-out accuracy at chance even when shown the evidence frame), and its MLP_t,
+    which supervises the student through L_KL, then points nowhere.
     Reuses what an earlier call left in ``work`` (the pre-trained teacher included).
     """
     from hfs.encoders import build_tiny_clip
@@ -97,9 +102,10 @@ def prepare_task(work: str | Path, train_videos: int = 64, test_videos: int = 32
     task.config.write_text(yaml.safe_dump(raw, sort_keys=False))
     if not task.teacher.exists():
         log(f"pre-training the teacher ({teacher_steps} steps)")
-        examples = teacher_examples(task, train_items, raw["data"]["num_candidates"])
+        extra = make_shapes_set(videos, max(0, teacher_videos - train_videos), seed=seed + 2000)
+        examples = teacher_examples(task, train_items + extra, raw["data"]["num_candidates"])
         pretrain_teacher(models / "teacher-init", task.teacher, examples,
-                         PretrainConfig(steps=teacher_steps, max_frames=2 * raw["k"], seed=seed))
+                         PretrainConfig(steps=teacher_steps, lr=3e-4, max_frames=2 * raw["k"], hold=0.3, seed=seed))
     return task
 
 

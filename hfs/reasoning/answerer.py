@@ -25,7 +25,11 @@ from hfs.query.prompt import LETTERS
 from hfs.reasoning.formats import FORMATS, INSTRUCTION, SYSTEM, format_for
 
 SUPPORTED = tuple(FORMATS)
-__all__ = ["INSTRUCTION", "SUPPORTED", "SYSTEM", "AnswerOutput", "MultimodalAnswerer"]
+# where the straight-through mask m_i meets frame i in the teacher: "vision" (the paper: the
+# vision tower's output tokens are multiplied by m_i) or "layers" (each language-model layer's
+# normalised input at frame i's tokens), see ``MultimodalAnswerer._scale_normed_tokens``
+MASK_PLACES = ("vision", "layers")
+__all__ = ["INSTRUCTION", "MASK_PLACES", "SUPPORTED", "SYSTEM", "AnswerOutput", "MultimodalAnswerer"]
 
 @dataclass
 class AnswerOutput:
@@ -44,8 +48,10 @@ class MultimodalAnswerer(nn.Module):
     """A multimodal LLM answering from frames; optional LoRA for training as the teacher."""
 
     def __init__(self, name_or_path: str, local_files_only: bool = True, device: str | None = None,
-                 lora_rank: int | None = None, max_short_side: int = 448) -> None:
+                 lora_rank: int | None = None, max_short_side: int = 448, mask_at: str = "vision") -> None:
         super().__init__()
+        if mask_at not in MASK_PLACES:
+            raise InputError(f"mask_at must be one of {', '.join(MASK_PLACES)}, got {mask_at!r}")
         from transformers import AutoConfig, AutoModelForImageTextToText, AutoTokenizer
 
         kwargs = {"local_files_only": local_files_only}
@@ -71,7 +77,12 @@ class MultimodalAnswerer(nn.Module):
         self.letter_ids = [self._single_token(letter) for letter in LETTERS]
         self._frame_scale: torch.Tensor | None = None  # [k], set per forward
         self._per_frame: list[int] = []
-        self.format.hooked_module(model).register_forward_hook(self._scale_visual_tokens)
+        self._token_scale: torch.Tensor | None = None  # [T], "layers": m_i at frame i's tokens, else 1
+        if mask_at == "vision":
+            self.format.hooked_module(model).register_forward_hook(self._scale_visual_tokens)
+        else:
+            for norm in _layer_input_norms(model):
+                norm.register_forward_hook(self._scale_normed_tokens)
         if lora_rank:
             from peft import LoraConfig, get_peft_model
 
@@ -97,6 +108,15 @@ class MultimodalAnswerer(nn.Module):
         if self._frame_scale is None:
             return output
         return self.format.scale(output, self._frame_scale, self._per_frame)
+
+    def _scale_normed_tokens(self, module, inputs, output):
+        # mask_at "layers": the normalised input of every language-model layer (what its attention
+        # and MLP read) is multiplied by m_i at frame i's tokens, so the mask reaches the keys and
+        # values of each layer and no RMSNorm can divide it out.
+        scale = self._token_scale
+        if scale is None or output.shape[-2] != scale.shape[0]:
+            return output
+        return output * scale.to(output.dtype).unsqueeze(-1)
 
     # -- prompt ------------------------------------------------------------------------
     def build_inputs(self, frames: Sequence[np.ndarray], times: Sequence[float], question: str,
@@ -128,10 +148,13 @@ class MultimodalAnswerer(nn.Module):
             kwargs["logits_to_keep"] = 1
         if frame_weights is not None:
             self._frame_scale, self._per_frame = frame_weights.to(self.device_), per_frame
+            self._token_scale = torch.ones(ids.shape[-1], dtype=frame_weights.dtype, device=self.device_).index_put(
+                (self.format.visual_positions(ids[0]),),
+                torch.repeat_interleave(self._frame_scale, torch.tensor(per_frame, device=self.device_)))
         try:
             out = self.model(**kwargs)
         finally:
-            self._frame_scale = None
+            self._frame_scale = self._token_scale = None
         letter_logits = out.logits[0, -1, self.letter_ids[: len(options)]].float()
         result = AnswerOutput(letter_logits=letter_logits, probs=torch.softmax(letter_logits, -1),
                               answer=int(letter_logits.argmax()))
@@ -146,3 +169,12 @@ class MultimodalAnswerer(nn.Module):
     def answer(self, frames, times, question: str, options: Sequence[str]) -> AnswerOutput:
         """Inference: no gradients."""
         return self.forward(frames, times, question, options)
+
+
+def _layer_input_norms(model: nn.Module) -> list[nn.Module]:
+    """The input norm of each decoder layer of the language model (``...layers.N.input_layernorm``)."""
+    norms = [m for name, m in model.named_modules()
+             if name.endswith("input_layernorm") and "visual" not in name and "vision" not in name]
+    if not norms:
+        raise InputError("the teacher's language model has no input_layernorm modules: use mask_at vision")
+    return norms

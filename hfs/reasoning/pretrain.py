@@ -47,14 +47,17 @@ class PretrainConfig:
     """How long and how the teacher learns the task."""
 
     steps: int = 400
-    lr: float = 2e-3
-    min_frames: int = 1  # frames shown per question: uniform in [min_frames, m], where m rises
-    max_frames: int = 8  # from min_frames to max_frames over the first half of the steps (curriculum)
+    lr: float = 3e-4
+    min_frames: int = 1  # frames shown per question: uniform in [min_frames, m], where m stays at
+    max_frames: int = 8  # min_frames for the first ``hold`` of the steps (first learn to read one
+    hold: float = 0.0  # frame), then rises to max_frames until half the steps past it (curriculum)
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.lr <= 0:
             raise InputError(f"pretrain steps must be >= 1 and lr > 0, got {self.steps} and {self.lr}")
+        if not 0.0 <= self.hold < 1.0:
+            raise InputError(f"pretrain hold must be in [0, 1), got {self.hold}")
         if not 1 <= self.min_frames <= self.max_frames:
             raise InputError(f"pretrain frames must satisfy 1 <= min_frames <= max_frames, got "
                              f"{self.min_frames}, {self.max_frames}")
@@ -102,7 +105,8 @@ def pretrain_teacher(model_dir: str | Path, out_dir: str | Path, examples: Seque
     teacher.model.train()
     for step in range(config.steps):
         example = examples[int(rng.integers(len(examples)))]
-        most = config.min_frames + (config.max_frames - config.min_frames) * min(1.0, 2.0 * step / config.steps)
+        ramp = min(1.0, max(0.0, (step / config.steps - config.hold) / (0.5 * (1.0 - config.hold))))
+        most = config.min_frames + (config.max_frames - config.min_frames) * ramp
         idx = sample_frames(example, int(rng.integers(config.min_frames, round(most) + 1)), rng)
         out = teacher([example.frames[i] for i in idx], [float(example.times[i]) for i in idx], example.question,
                       example.options, return_hidden=True)

@@ -75,6 +75,9 @@ class TrainConfig(Checked):
     # how -F(m) enters the loss: "mask" (F acts through the mask on fixed-scale scores, /k) or
     # "literal" (the paper's formula on the raw scores); hfs.training.losses.objective_term
     objective_form: str = "mask"
+    # where the mask scales frame i in the teacher: "vision" (paper: its visual tokens) or
+    # "layers" (each LM layer's normalised input at those tokens); hfs.reasoning.answerer
+    mask_at: str = "vision"
     epochs: int = 1
     max_steps: int | None = None
     batch_size: int = 1
@@ -92,6 +95,7 @@ class TrainConfig(Checked):
     RULES = {
         "r_teacher": at_least(0, 1024),  # 0: no LoRA adapter on the teacher
         "k": at_least(1), "supervision": one_of(*SUPERVISION), "objective_form": one_of("mask", "literal"),
+        "mask_at": one_of("vision", "layers"),
         "lambda_sep": at_least(0, 1e6),
         "kl_temperature": at_least(1e-3, 1e6), "kl_start": at_least(0, 1e6), "kl_end": at_least(0, 1e6),
         "epochs": at_least(1), "max_steps": at_least(1), "batch_size": at_least(1, 4096),

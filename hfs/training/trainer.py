@@ -277,4 +277,4 @@ def _build_student(config: TrainConfig):
 def _build_teacher(config: TrainConfig):
     from hfs.reasoning import MultimodalAnswerer
 
-    return MultimodalAnswerer(config.teacher, lora_rank=config.r_teacher)
+    return MultimodalAnswerer(config.teacher, lora_rank=config.r_teacher, mask_at=config.mask_at)
