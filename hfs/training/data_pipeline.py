@@ -121,7 +121,7 @@ class CandidateVideos(Dataset):
         if not self.need_frames:
             return []
         if path not in self._frames:
-            decoded = source.frames_at(times, short_side=self.teacher_side, unique=False)
+            decoded = source.frames_at(times, short_side=self.teacher_side, unique=False, tolerance=0)
             self._frames[path] = _stack([f.image for f in decoded])
             if len(self._frames) > self.max_videos:
                 self._frames.popitem(last=False)

@@ -121,7 +121,7 @@ class HfsFrameSelection:
                                  doc_id=doc_id, extra={**choice.extra, "source": "hfs_indices"})
         else:
             choice = self._hfs_select(path, question or "", task, doc_id)
-        images = [frame.image for frame in source.frames_at(choice.times, unique=False)]
+        images = [frame.image for frame in source.frames_at(choice.times, unique=False, tolerance=0)]
         if len(images) != len(choice.times):
             raise InputError(f"{path}: only {len(images)} of the {len(choice.times)} chosen frames could be decoded")
         chosen = ChosenFrames(choice, images)
