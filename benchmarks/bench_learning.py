@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -92,8 +93,9 @@ def train_and_score(work: Path, changes: dict, name: str, seed: int) -> dict[str
     from hfs.training.trainer import train
 
     w = _scorer(work)
-    raw = _override(w["raw"], {**changes, "seed": seed,
-                               "output_dir": str(w["task"].work / "runs" / f"{name}-seed{seed}")})
+    out_dir = w["task"].work / "runs" / f"{name}-seed{seed}"
+    shutil.rmtree(out_dir, ignore_errors=True)  # an earlier call's run: `hfs train` refuses to start over it
+    raw = _override(w["raw"], {**changes, "seed": seed, "output_dir": str(out_dir)})
     config = from_dict(TrainConfig, raw)
     start = time.perf_counter()
     summary = train(config, progress=False)
