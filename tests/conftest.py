@@ -52,6 +52,23 @@ def color_encoder():
     return ColorNamesEncoder()
 
 
+@pytest.fixture
+def counting_encoder():
+    """A factory of color-names encoders that count the frames they embed (``.frames``)."""
+    from hfs.encoders.color import ColorNamesEncoder
+
+    class CountingEncoder(ColorNamesEncoder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.frames = 0
+
+        def encode_image_batch(self, images):
+            self.frames += len(images)
+            return super().encode_image_batch(images)
+
+    return CountingEncoder
+
+
 @pytest.fixture(scope="session")
 def tiny_qwen_dir(tmp_path_factory) -> Path:
     from hfs.student import build_tiny_qwen2

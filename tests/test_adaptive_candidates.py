@@ -20,17 +20,6 @@ from hfs.video.synth import Scene, write_video
 FPS = 2.0
 
 
-class CountingEncoder(ColorNamesEncoder):
-    """color-names, counting the frames it embeds."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.frames = 0
-
-    def encode_image_batch(self, images):
-        self.frames += len(images)
-        return super().encode_image_batch(images)
-
 
 def _short_event_outside_the_128_grid(duration: float, length: float) -> float:
     """Start of an event ``length`` s long around a coarse midpoint of the default policy that lies
@@ -74,9 +63,9 @@ def test_default_finds_a_short_event_that_n128_misses(long_video, tmp_path):
     assert np.all(np.abs(auto.candidate_times[neighbours] - auto.candidate_times[i]) <= step / 2 + 1 / FPS)
 
 
-def test_cache_reuses_frames_across_n_and_passes(long_video, tmp_path):
+def test_cache_reuses_frames_across_n_and_passes(long_video, tmp_path, counting_encoder):
     video, _ = long_video
-    enc = CountingEncoder()
+    enc = counting_encoder()
     kwargs = dict(k=4, encoder=enc, cache_dir=tmp_path / "cache")
     coarse_n = DEFAULT_POLICY.coarse_count(open_video(video).info.duration)
     first = hfs.select(video, "a red screen", num_candidates=coarse_n, **kwargs)
@@ -95,9 +84,9 @@ def test_cache_reuses_frames_across_n_and_passes(long_video, tmp_path):
     assert enc.frames == len(set(other.candidate_times.tolist()) - seen)
 
 
-def test_adaptive_run_never_embeds_a_frame_twice(long_video):
+def test_adaptive_run_never_embeds_a_frame_twice(long_video, counting_encoder):
     video, _ = long_video
-    enc = CountingEncoder()
+    enc = counting_encoder()
     auto = hfs.select(video, "a red screen", k=4, encoder=enc, use_cache=False)
     assert enc.frames == auto.num_candidates == len(np.unique(auto.candidate_times))
 

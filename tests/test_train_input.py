@@ -26,17 +26,6 @@ COLORS = ["red", "blue", "green", "yellow"]
 TEACHER_SIDE = 40
 
 
-class CountingEncoder(ColorNamesEncoder):
-    """The colour encoder, counting the frames it embeds."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.frames = 0
-
-    def encode_image_batch(self, images):
-        self.frames += len(images)
-        return super().encode_image_batch(images)
-
 
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory):
@@ -84,9 +73,9 @@ def test_step_batches_follow_the_epoch_orders_from_any_position():
         == list(range(7))
 
 
-def test_workers_read_the_same_inputs_as_the_in_process_path_and_fill_the_cache(tmp_path, videos, monkeypatch):
+def test_workers_read_the_same_inputs_as_the_in_process_path_and_fill_the_cache(tmp_path, videos, monkeypatch, counting_encoder):
     questions = _questions(videos)
-    encoder = CountingEncoder()
+    encoder = counting_encoder()
     cache = EmbeddingCache(tmp_path / "cache")
 
     # the training process must not open a video: its open_video is a tripwire (spawned workers import their own)
@@ -146,7 +135,7 @@ def _config(tmp_path, name, tiny_qwen_dir, tiny_vlm_dir, num_workers):
     )
 
 
-def test_two_workers_train_exactly_as_in_process(tmp_path, videos, tiny_qwen_dir, tiny_vlm_dir):
+def test_two_workers_train_exactly_as_in_process(tmp_path, videos, tiny_qwen_dir, tiny_vlm_dir, counting_encoder):
     from safetensors.torch import load_file
 
     from hfs.reasoning import MultimodalAnswerer
@@ -159,7 +148,7 @@ def test_two_workers_train_exactly_as_in_process(tmp_path, videos, tiny_qwen_dir
         torch.manual_seed(0)
         student = HFSSelector(config.student)
         teacher = MultimodalAnswerer(str(tiny_vlm_dir), lora_rank=config.r_teacher)
-        encoder = CountingEncoder()
+        encoder = counting_encoder()
         train(config, student=student, teacher=teacher, questions=questions, encoder=encoder, progress=False)
         log = [json.loads(line) for line in (tmp_path / name / "log.jsonl").read_text().splitlines()]
         ckpt = latest_checkpoint(tmp_path / name)
