@@ -1,6 +1,8 @@
 """Coarse-to-fine candidates (``-n auto``): a duration-driven grid, then refining rounds.
 
-1. coarse: ``policy.coarse_count(duration)`` segment midpoints, decoded, embedded, scored;
+1. coarse: ``policy.coarse_count(duration)`` segment midpoints, decoded, embedded, scored (pass
+   "coarse"), or, where ``hfs.candidates.coarse`` finds it cheap enough, a shot scan's frames (pass
+   "shots": the first frame of every shot and one at least every ``policy.fill_seconds(duration)``);
 2. refine (``policy.refine_rounds`` rounds): targets from ``hfs.candidates.refine`` around the
    best-scoring candidates and in the widest gaps, decoded, embedded, and everything scored again.
 Selection then chooses k among every candidate scored. Frames come from and go to a
@@ -16,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from hfs.cache import CachedEmbeddings
+from hfs.candidates.coarse import coarse_pass, shot_candidates
 from hfs.candidates.embed import embed_targets
 from hfs.candidates.policy import DEFAULT_POLICY, AdaptivePolicy
 from hfs.candidates.refine import refine_targets
@@ -50,12 +53,17 @@ def fixed_candidates(source: Any, encoder: ImageTextEncoder, store: FrameStore, 
 def adaptive_candidates(source: Any, encoder: ImageTextEncoder, store: FrameStore,
                         score: Callable[[np.ndarray], np.ndarray], policy: AdaptivePolicy = DEFAULT_POLICY,
                         batch_size: int = 32, decode_mode: str = "auto", progress: bool = False) -> CandidatePasses:
-    """Coarse grid + refining rounds; ``score(embeddings [N, D]) -> [N]`` rates candidates for the question."""
+    """Coarse grid or shot scan + refining rounds; ``score(embeddings [N, D]) -> [N]`` rates candidates for the question."""
     duration = source.info.duration
-    targets = candidate_times(duration, policy.coarse_count(duration))
-    t_dec, t_enc, embedded = embed_targets(source, encoder, store, targets, batch_size, decode_mode, progress)
+    if coarse_pass(source, policy) == "shots":
+        t_dec, t_enc, embedded, targets = shot_candidates(source, encoder, store, policy, batch_size, progress)
+        first = "shots"
+    else:
+        targets = candidate_times(duration, policy.coarse_count(duration))
+        t_dec, t_enc, embedded = embed_targets(source, encoder, store, targets, batch_size, decode_mode, progress)
+        first = "coarse"
     entry = store.candidates(targets)
-    passes = [{"name": "coarse", "candidates": len(entry.times)}]
+    passes = [{"name": first, "candidates": len(entry.times)}]
     added_by = np.zeros(len(entry.times), np.int64)
     budget = policy.refine_budget(len(entry.times))
     rounds = max(1, policy.refine_rounds)

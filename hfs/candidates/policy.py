@@ -4,9 +4,18 @@ The adaptive policy follows the video's length. A coarse grid of segment midpoin
 ``coarse_per_second`` candidates per second of video, never fewer than ``coarse_min`` (so a
 short video gets at least the paper's 128) nor more than ``coarse_max``; then a refining budget
 of ``refine_fraction`` times the coarse count, spent over ``refine_rounds`` rounds around the
-best-scoring candidates and in the widest gaps (``hfs.candidates.refine``). The constants were
-tuned on the long-video benchmark's tuning seeds 0-2 (benchmarks/bench_long_video.py) and are
-reported on its seeds 100-104.
+best-scoring candidates and in the widest gaps (``hfs.candidates.refine``).
+
+The first pass (``coarse``) is that grid, or a shot scan (``hfs.video.shots``: one forward pass
+over the reference frames keeping the first frame of every shot, and a frame at least every
+``shot_fill_seconds`` within long shots, more often in a short video so that a video gets at
+least ``coarse_min``, and at most ``coarse_max``); ``"auto"`` takes the scan when
+``hfs.video.cost`` rates it cheap enough against decoding the grid (long low-resolution videos),
+else the grid (e.g. 720p, where decoding every reference frame costs far more than a grid of
+keyframes). The refining budget is then ``refine_fraction`` of the coarse pass's candidates.
+
+The constants were tuned on the long-video benchmark's tuning seeds 0-2
+(benchmarks/bench_long_video.py) and are reported on its seeds 100-104.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from typing import Union
 from hfs.errors import InputError
 
 AUTO = "auto"
+COARSE_PASSES = ("auto", "grid", "shots")
 NumCandidates = Union[int, str]  # a positive int, or "auto"
 
 
@@ -33,10 +43,24 @@ class AdaptivePolicy:
     refine_rounds: int = 1
     explore_share: float = 0.5  # of each round: the widest gaps; the rest around the best scores
     promising_z: float = 1.0  # a gap is promising when a neighbour's z-score is at least this
+    coarse: str = "auto"  # the first pass: "grid", "shots" (files only) or "auto" (the cheaper, hfs.video.cost)
+    shot_fill_seconds: float = 30.0  # in the shot scan, a kept frame at least this often within a shot
+
+    def __post_init__(self) -> None:
+        if self.coarse not in COARSE_PASSES:
+            raise InputError(f"AdaptivePolicy.coarse: must be one of {', '.join(COARSE_PASSES)}, got {self.coarse!r}")
+        fill = self.shot_fill_seconds
+        if isinstance(fill, bool) or not isinstance(fill, numbers.Real) or not 0 < fill < math.inf:
+            raise InputError(f"AdaptivePolicy.shot_fill_seconds: must be a finite number > 0, got {self.shot_fill_seconds!r}")
 
     def coarse_count(self, duration: float) -> int:
         """Candidates of the coarse grid for a video of ``duration`` seconds."""
         return int(min(self.coarse_max, max(self.coarse_min, math.ceil(duration * self.coarse_per_second))))
+
+    def fill_seconds(self, duration: float) -> float:
+        """Longest stretch of a shot the shot scan leaves without a kept frame: ``shot_fill_seconds``,
+        shorter in a short video so that the fill frames alone reach ``coarse_min``."""
+        return float(min(self.shot_fill_seconds, duration / max(1, self.coarse_min)))
 
     def refine_budget(self, coarse: int) -> int:
         """Extra candidates the refining rounds may add after ``coarse`` coarse ones."""
