@@ -3,8 +3,9 @@
 1. coarse: ``policy.coarse_count(duration)`` segment midpoints, decoded, embedded, scored (pass
    "coarse"), or, where ``hfs.candidates.coarse`` finds it cheap enough, a shot scan's frames (pass
    "shots": the first frame of every shot and one at least every ``policy.fill_seconds(duration)``);
-2. refine (``policy.refine_rounds`` rounds): targets from ``hfs.candidates.refine`` around the
-   best-scoring candidates and in the widest gaps, decoded, embedded, and everything scored again.
+2. refine (``policy.refine_rounds`` rounds, a budget of ``policy.refine_budget``; none by default
+   after a shot scan): targets from ``hfs.candidates.refine`` around the best-scoring candidates
+   and in the widest gaps, decoded, embedded, and everything scored again.
 Selection then chooses k among every candidate scored. Frames come from and go to a
 ``FrameStore``, so nothing is embedded twice across passes, N or questions.
 """
@@ -65,11 +66,11 @@ def adaptive_candidates(source: Any, encoder: ImageTextEncoder, store: FrameStor
     entry = store.candidates(targets)
     passes = [{"name": first, "candidates": len(entry.times)}]
     added_by = np.zeros(len(entry.times), np.int64)
-    budget = policy.refine_budget(len(entry.times))
+    budget = policy.refine_budget(len(entry.times), first)
     rounds = max(1, policy.refine_rounds)
     fps = float(source.info.fps or 0.0)
     min_gap = 1.0 / fps if fps > 0 else 0.0
-    for r in range(rounds):
+    for r in range(rounds if budget > 0 else 0):
         count = budget // rounds + (1 if r < budget % rounds else 0)
         z = standardize(np.asarray(score(entry.embeddings), np.float64))
         extra = refine_targets(entry.times, z, duration, count, min_gap, policy.explore_share, policy.promising_z)

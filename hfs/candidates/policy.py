@@ -12,7 +12,10 @@ over the reference frames keeping the first frame of every shot, and a frame at 
 least ``coarse_min``, and at most ``coarse_max``); ``"auto"`` takes the scan when
 ``hfs.video.cost`` rates it cheap enough against decoding the grid (long low-resolution videos),
 else the grid (e.g. 720p, where decoding every reference frame costs far more than a grid of
-keyframes). The refining budget is then ``refine_fraction`` of the coarse pass's candidates.
+keyframes). The refining budget is then ``refine_fraction`` of the grid's candidates, or
+``shot_refine_fraction`` of the scan's: the scan already gives every shot a candidate, and on
+the tuning seeds refining after it (10% or 25%) added a third to the time and no recall, since
+an exact frame costs a seek, about 30 scanned frames at 64x64.
 
 The constants were tuned on the long-video benchmark's tuning seeds 0-2
 (benchmarks/bench_long_video.py) and are reported on its seeds 100-104.
@@ -45,13 +48,17 @@ class AdaptivePolicy:
     promising_z: float = 1.0  # a gap is promising when a neighbour's z-score is at least this
     coarse: str = "auto"  # the first pass: "grid", "shots" (files only) or "auto" (the cheaper, hfs.video.cost)
     shot_fill_seconds: float = 30.0  # in the shot scan, a kept frame at least this often within a shot
+    shot_refine_fraction: float = 0.0  # the refining budget after a shot scan (of its candidates)
 
     def __post_init__(self) -> None:
         if self.coarse not in COARSE_PASSES:
             raise InputError(f"AdaptivePolicy.coarse: must be one of {', '.join(COARSE_PASSES)}, got {self.coarse!r}")
-        fill = self.shot_fill_seconds
-        if isinstance(fill, bool) or not isinstance(fill, numbers.Real) or not 0 < fill < math.inf:
-            raise InputError(f"AdaptivePolicy.shot_fill_seconds: must be a finite number > 0, got {self.shot_fill_seconds!r}")
+        for name, value, low_open in (("shot_fill_seconds", self.shot_fill_seconds, True),
+                                      ("shot_refine_fraction", self.shot_refine_fraction, False)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+                    (0 < value if low_open else 0 <= value) and value < math.inf):
+                raise InputError(f"AdaptivePolicy.{name}: must be a finite number {'>' if low_open else '>='} 0, "
+                                 f"got {value!r}")
 
     def coarse_count(self, duration: float) -> int:
         """Candidates of the coarse grid for a video of ``duration`` seconds."""
@@ -62,9 +69,11 @@ class AdaptivePolicy:
         shorter in a short video so that the fill frames alone reach ``coarse_min``."""
         return float(min(self.shot_fill_seconds, duration / max(1, self.coarse_min)))
 
-    def refine_budget(self, coarse: int) -> int:
-        """Extra candidates the refining rounds may add after ``coarse`` coarse ones."""
-        return int(round(coarse * self.refine_fraction))
+    def refine_budget(self, coarse: int, first_pass: str = "coarse") -> int:
+        """Extra candidates the refining rounds may add after ``coarse`` candidates of the first
+        pass (``"coarse"``: the grid, or ``"shots"``)."""
+        fraction = self.shot_refine_fraction if first_pass == "shots" else self.refine_fraction
+        return int(round(coarse * fraction))
 
 
 DEFAULT_POLICY = AdaptivePolicy()

@@ -44,7 +44,8 @@ TYPICAL_WINDOW = 15  # decoded frames whose mean distance is the typical one
 # planar 8-bit formats whose first three planes (Y, U, V) are read directly
 _DIRECT_FORMATS = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "yuv440p", "yuvj440p",
                    "yuv411p", "yuv410p"}
-_BATCH = 16  # decoded frames held back and tested for cuts together
+_BATCH_BYTES = 32 << 20  # decoded frames held back and tested for cuts together: this many bytes of them
+_BATCH_FRAMES = (4, 64)  # ... and no fewer or more frames than these
 # Frames read directly are at least this many pixels a side (so every chroma plane, a quarter
 # of the width at most, has SAMPLES pixels a side); others are converted to a yuv420p picture this size.
 _TINY = 4 * SAMPLES
@@ -101,25 +102,20 @@ class CutDetector:
         """For the next frames' ``signatures`` [n, L] (uint8): whether each starts a shot [n] and
         its distance to the frame before [n]. The first frame of the video starts the first
         shot (distance inf)."""
-        sigs = signatures.astype(np.int16)
-        if self._previous is None or self._previous.shape[0] != sigs.shape[1]:
-            before = np.concatenate([sigs[:1], sigs[:-1]])
-            first = True
-        else:
-            before = np.concatenate([self._previous[None], sigs[:-1]])
-            first = False
-        distance = np.abs(sigs - before).mean(axis=1)  # [n]
-        if first:
-            distance[0] = np.inf
+        sigs = signatures.astype(np.int16)  # [n, L]
+        first = self._previous is None or self._previous.shape[0] != sigs.shape[1]
+        before = sigs[:1] if first else self._previous[None]
+        distance = np.abs(np.diff(sigs, axis=0, prepend=before)).sum(axis=1) / sigs.shape[1]  # [n]
         self._previous = sigs[-1]
         # typical[i]: mean of the ``window`` distances before frame i (missing ones, at the start
-        # of the video, count as 0); the first frame's inf is left out
-        history = np.concatenate([self._recent, np.where(np.isfinite(distance), distance, 0.0)])
-        padded = np.concatenate([np.zeros(self.window + len(distance) - len(history) + 1), history])
-        sums = np.cumsum(padded)  # sums[j] = padded[0..j]
-        typical = (sums[self.window:self.window + len(distance)] - sums[:len(distance)]) / self.window
+        # of the video, count as 0)
+        n, w = len(distance), self.window
+        sums = np.cumsum(np.concatenate([np.zeros(w - len(self._recent) + 1), self._recent, distance]))
+        typical = (sums[w:w + n] - sums[:n]) / w  # sums[j]: the first j + 1 of [0 ..., recent, distance]
+        if first:
+            distance[0] = np.inf
         cut = (distance >= self.min_change) & (distance >= self.ratio * typical)
-        self._recent = history[-self.window:]
+        self._recent = np.concatenate([self._recent, np.where(np.isfinite(distance), distance, 0.0)])[-w:]
         return cut, distance
 
 
@@ -147,14 +143,16 @@ def scan_shots(video, short_side: int | None, fill_seconds: float, max_frames: i
     signature = Signatures()
     last_cell = -math.inf  # the fill cell of the last frame kept
     pending: list[tuple[av.VideoFrame, float]] = []
-    sigs = np.empty((_BATCH, 3, SAMPLES * SAMPLES), np.uint8)  # [B, 3, S * S] the pending frames' signatures
+    frame_bytes = max(1, video.info.width * video.info.height * 3 // 2)  # a yuv420p picture
+    batch = int(np.clip(_BATCH_BYTES // frame_bytes, *_BATCH_FRAMES))
+    sigs = np.empty((batch, 3, SAMPLES * SAMPLES), np.uint8)  # [B, 3, S * S] the pending frames' signatures
     for frame, t in itertools.chain(video.decoded_frames(skip="BIDIR"), [(None, math.inf)]):
         if frame is not None:
             if (pending and t <= pending[-1][1]) or (found.decoded and t <= found.decoded[-1]):
                 continue  # a repeated timestamp: the frame before already stands for it
             signature(frame, sigs[len(pending)])
             pending.append((frame, t))
-            if len(pending) < _BATCH:
+            if len(pending) < batch:
                 continue
         if not pending:
             break
