@@ -14,8 +14,9 @@ Cut detector (in the spirit of PySceneDetect's adaptive content detector, writte
 distance between two consecutive decoded frames is the mean absolute difference of their
 signatures (0-255). A decoded frame starts a new shot when its distance to the one before is at
 least ``MIN_CHANGE`` and at least ``CHANGE_RATIO`` times the video's typical distance, the
-mean over the ``TYPICAL_WINDOW`` decoded frames before it (so steady camera motion or noise,
-which raise every distance alike, do not read as cuts; a still video's typical distance is 0).
+mean over the ``TYPICAL_WINDOW`` decoded frames before it, or those there are (so steady camera
+motion or noise, which raise every distance alike, do not read as cuts; a still video's typical
+distance is 0, and the second decoded frame is judged on ``MIN_CHANGE`` alone).
 
 Kept frames: the first decoded frame of every shot, and the first decoded frame of every
 ``fill_seconds``-long cell of the video (0, fill, 2 fill, ...) that has no kept frame yet, so no
@@ -107,15 +108,17 @@ class CutDetector:
         before = sigs[:1] if first else self._previous[None]
         distance = np.abs(np.diff(sigs, axis=0, prepend=before)).sum(axis=1) / sigs.shape[1]  # [n]
         self._previous = sigs[-1]
-        # typical[i]: mean of the ``window`` distances before frame i (missing ones, at the start
-        # of the video, count as 0)
-        n, w = len(distance), self.window
-        sums = np.cumsum(np.concatenate([np.zeros(w - len(self._recent) + 1), self._recent, distance]))
-        typical = (sums[w:w + n] - sums[:n]) / w  # sums[j]: the first j + 1 of [0 ..., recent, distance]
+        # typical[i]: mean of the (up to ``window``) distances before frame i; 0 with none yet
+        own = len(self._recent) - (1 if first else 0)  # frame i's distance is prior[own + i]
+        prior = np.concatenate([self._recent, distance[1:] if first else distance])
+        sums = np.concatenate([[0.0], np.cumsum(prior)])  # sums[j] = sum of prior[:j]
+        end = np.maximum(own + np.arange(len(distance)), 0)
+        start = np.maximum(end - self.window, 0)
+        typical = (sums[end] - sums[start]) / np.maximum(end - start, 1)
         if first:
             distance[0] = np.inf
         cut = (distance >= self.min_change) & (distance >= self.ratio * typical)
-        self._recent = np.concatenate([self._recent, np.where(np.isfinite(distance), distance, 0.0)])[-w:]
+        self._recent = prior[-self.window:]
         return cut, distance
 
 
