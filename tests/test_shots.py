@@ -28,9 +28,9 @@ def scenes_video(tmp_path_factory):
     return write_video(tmp_path_factory.mktemp("shots") / "scenes.mp4", SCENES, fps=10, size=(96, 64))
 
 
-def _scan(video, fill=1000.0, cap=1000, short_side=32):
+def _scan(video, fill=1000.0, cap=1000, minimum=0, short_side=32):
     found = ShotScan()
-    frames = list(scan_shots(video, short_side, fill, cap, found))
+    frames = list(scan_shots(video, short_side, fill, cap, minimum, found))
     return found, frames
 
 
@@ -56,8 +56,8 @@ def test_scan_decodes_reference_frames_only_with_true_ascending_times(scenes_vid
     assert np.all(np.diff(decoded) > 0) and np.all(np.isin(decoded, all_times))
     kept = np.array([f.time for f in frames])
     assert np.all(np.diff(kept) > 0) and np.all(np.isin(kept, decoded))
-    # every 2 s cell of the video has a kept frame
-    assert set(np.floor(kept / 2.0).astype(int)) == set(range(15))
+    # a fill frame at the first decoded frame 2 s or more after the last kept one
+    assert kept[0] == 0.0 and np.diff(kept).max() <= 2.0 + np.diff(decoded).max() and kept[-1] > 28.0 - 2.0
     # each kept frame is the very frame an exact decode gives at its time, converted the same way
     exact = {f.time: f.image for f in video.frames_at(kept, short_side=32, mode="seek", tolerance=0.0)}
     for frame in frames:
@@ -69,6 +69,13 @@ def test_scan_caps_its_frames_and_spreads_them_over_the_video(scenes_video):
     found, frames = _scan(FileVideo(scenes_video), fill=0.1, cap=20)
     assert len(frames) == 20 < len(found.decoded)
     assert frames[-1].time > 25.0  # the cap does not run out in the first seconds
+
+
+def test_scan_fills_in_up_to_a_minimum_counting_the_cuts(scenes_video):
+    found, frames = _scan(FileVideo(scenes_video), fill=1000.0, minimum=40)
+    kept = np.array([f.time for f in frames])
+    assert 38 <= len(kept) <= 40 + len(found.cuts) and set(found.cuts) <= set(kept.tolist())
+    assert np.diff(kept).max() < 2.0 and kept[-1] > 28.0  # spread over the whole video
 
 
 def test_scan_reads_tiny_and_non_yuv_frames_through_a_small_copy(tmp_path):

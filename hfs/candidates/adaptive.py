@@ -2,7 +2,7 @@
 
 1. coarse: ``policy.coarse_count(duration)`` segment midpoints, decoded, embedded, scored (pass
    "coarse"), or, where ``hfs.candidates.coarse`` finds it cheap enough, a shot scan's frames (pass
-   "shots": the first frame of every shot and one at least every ``policy.fill_seconds(duration)``);
+   "shots": the first frame of every shot and one at least every ``policy.shot_fill_seconds``, about ``policy.coarse_min`` in all at least);
 2. refine (``policy.refine_rounds`` rounds, a budget of ``policy.refine_budget``; none by default
    after a shot scan): targets from ``hfs.candidates.refine`` around the best-scoring candidates
    and in the widest gaps, decoded, embedded, and everything scored again.

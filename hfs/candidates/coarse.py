@@ -55,8 +55,8 @@ def shot_candidates(video: FileVideo, encoder: ImageTextEncoder, store: FrameSto
     frames' times [M] ascending, all now in ``store``).
     """
     found = ShotScan()
-    fill = policy.fill_seconds(video.info.duration)
-    frames = scan_shots(video, encoder.short_side, fill, policy.coarse_max, found)
+    frames = scan_shots(video, encoder.short_side, policy.shot_fill_seconds, policy.coarse_max, policy.coarse_min,
+                        found)
     with progress_bar(None, f"scan shots + embed {Path(video.info.path).name}", progress) as bar:
         t_decode, t_encode, embedded, _ = embed_frames(frames, encoder, store, batch_size, bar.advance)
     return t_decode, t_encode, embedded, np.asarray(found.kept, np.float64)

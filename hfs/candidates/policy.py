@@ -8,8 +8,8 @@ best-scoring candidates and in the widest gaps (``hfs.candidates.refine``).
 
 The first pass (``coarse``) is that grid, or a shot scan (``hfs.video.shots``: one forward pass
 over the reference frames keeping the first frame of every shot, and a frame at least every
-``shot_fill_seconds`` within long shots, more often in a short video so that a video gets at
-least ``coarse_min``, and at most ``coarse_max``); ``"auto"`` takes the scan when
+``shot_fill_seconds`` within long shots, more often where the video would otherwise get fewer
+than ``coarse_min`` (about ``coarse_min`` then, as the grid), and at most ``coarse_max``); ``"auto"`` takes the scan when
 ``hfs.video.cost`` rates it cheap enough against decoding the grid (long low-resolution videos),
 else the grid (e.g. 720p, where decoding every reference frame costs far more than a grid of
 keyframes). The refining budget is then ``refine_fraction`` of the grid's candidates, or
@@ -63,11 +63,6 @@ class AdaptivePolicy:
     def coarse_count(self, duration: float) -> int:
         """Candidates of the coarse grid for a video of ``duration`` seconds."""
         return int(min(self.coarse_max, max(self.coarse_min, math.ceil(duration * self.coarse_per_second))))
-
-    def fill_seconds(self, duration: float) -> float:
-        """Longest stretch of a shot the shot scan leaves without a kept frame: ``shot_fill_seconds``,
-        shorter in a short video so that the fill frames alone reach ``coarse_min``."""
-        return float(min(self.shot_fill_seconds, duration / max(1, self.coarse_min)))
 
     def refine_budget(self, coarse: int, first_pass: str = "coarse") -> int:
         """Extra candidates the refining rounds may add after ``coarse`` candidates of the first

@@ -18,9 +18,11 @@ mean over the ``TYPICAL_WINDOW`` decoded frames before it, or those there are (s
 motion or noise, which raise every distance alike, do not read as cuts; a still video's typical
 distance is 0, and the second decoded frame is judged on ``MIN_CHANGE`` alone).
 
-Kept frames: the first decoded frame of every shot, and the first decoded frame of every
-``fill_seconds``-long cell of the video (0, fill, 2 fill, ...) that has no kept frame yet, so no
-long shot goes without candidates. They are
+Kept frames: the first decoded frame of every shot, and a fill frame (the first decoded one) once
+the last kept frame lies ``fill_seconds`` back, or less where the kept frames would otherwise fall
+short of ``min_frames``: after a frame kept at time t with K kept so far, the next fill frame comes
+``min(fill_seconds, (duration - t) / (min_frames - K + 1))`` later. So no long shot goes without
+candidates, and a video gets about ``min_frames`` however few shots it has. They are
 converted to RGB at the requested short side in the same pass (``FileVideo.to_array``). At most
 ``max_frames`` are kept, spread over the video: by time t no more than
 ``max_frames * (t + fill_seconds) / duration`` (a strobe of cuts cannot use up the budget early).
@@ -132,7 +134,7 @@ class ShotScan:
     frames_total: int = 0  # frames in the video (from its metadata), decoded or skipped
 
 
-def scan_shots(video, short_side: int | None, fill_seconds: float, max_frames: int,
+def scan_shots(video, short_side: int | None, fill_seconds: float, max_frames: int, min_frames: int = 0,
                found: ShotScan | None = None, detector: CutDetector | None = None) -> Iterator[Frame]:
     """Yield the kept frames of one forward pass over ``video`` (a ``FileVideo``), ascending and
     unique in time, ``Frame.index`` counting them; ``found`` (when given) is filled as it goes.
@@ -144,7 +146,7 @@ def scan_shots(video, short_side: int | None, fill_seconds: float, max_frames: i
     duration = max(video.info.duration, 1e-9)
     found.frames_total = int(video.info.num_frames or 0)
     signature = Signatures()
-    last_cell = -math.inf  # the fill cell of the last frame kept
+    next_fill = 0.0  # a decoded frame from this time on is kept as a fill frame
     pending: list[tuple[av.VideoFrame, float]] = []
     frame_bytes = max(1, video.info.width * video.info.height * 3 // 2)  # a yuv420p picture
     batch = int(np.clip(_BATCH_BYTES // frame_bytes, *_BATCH_FRAMES))
@@ -165,9 +167,9 @@ def scan_shots(video, short_side: int | None, fill_seconds: float, max_frames: i
             if cut:
                 found.cuts.append(t_held)
             allowed = max(1.0, max_frames * min(1.0, (t_held + fill_seconds) / duration))
-            cell = math.floor(t_held / fill_seconds)
-            if (cut or cell > last_cell) and len(found.kept) < allowed:
-                last_cell = cell
+            if (cut or t_held >= next_fill) and len(found.kept) < allowed:
                 found.kept.append(t_held)
+                short = min_frames - len(found.kept)
+                next_fill = t_held + (min(fill_seconds, (duration - t_held) / (short + 1)) if short > 0 else fill_seconds)
                 yield Frame(len(found.kept) - 1, t_held, video.to_array(held, short_side))
         pending = []
