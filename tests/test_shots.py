@@ -162,3 +162,47 @@ def test_default_hits_a_one_second_event_that_n128_misses(tmp_path):
     assert not inside(fixed.candidate_times) and not inside(fixed.times)
     assert auto.passes[0]["name"] == "shots" and inside(auto.times)
     assert auto.num_candidates >= DEFAULT_POLICY.coarse_min
+
+
+def test_a_later_question_takes_the_saved_shot_scan_without_scanning(tmp_path, monkeypatch, counting_encoder):
+    from hfs.candidates import coarse
+
+    scenes = [Scene(colour, 20.0) for colour in ("gray", "red", "white", "blue", "black", "green")] * 2
+    video = write_video(tmp_path / "v.mp4", scenes, fps=2.0, size=(64, 64), gop=20)
+    scans = []
+    real = coarse.scan_shots
+
+    def counted(*args, **kwargs):  # the real scan, counted
+        scans.append(args[2:])
+        yield from real(*args, **kwargs)
+
+    monkeypatch.setattr(coarse, "scan_shots", counted)
+    enc = counting_encoder()
+    kwargs = dict(k=4, encoder=enc, cache_dir=tmp_path / "cache")
+    first = hfs.select(video, "a red screen", **kwargs)
+    assert len(scans) == 1 and first.passes[0]["name"] == "shots" and enc.frames == first.num_candidates
+    enc.frames = 0
+    second = hfs.select(video, "a blue screen", **kwargs)
+    assert len(scans) == 1 and enc.frames == 0 and second.cached
+    assert np.array_equal(second.candidate_times, first.candidate_times)
+    assert second.timing["decode"] < first.timing["decode"]
+    # other scan settings scan again, and embed only the frames not stored yet
+    other = hfs.select(video, "a blue screen", policy=dataclasses.replace(DEFAULT_POLICY, shot_fill_seconds=5.0),
+                       **kwargs)
+    assert len(scans) == 2 and enc.frames == len(set(other.candidate_times.tolist()) - set(first.candidate_times.tolist()))
+
+
+def test_saved_shot_scans_round_trip_and_a_damaged_one_is_dropped(tmp_path):
+    from hfs.cache import CachedEmbeddings, EmbeddingCache
+    from hfs.frame_cache import FrameStore, load_store, save_store
+
+    cache = EmbeddingCache(tmp_path)
+    store = FrameStore.empty(3, {"fps": 2.0})
+    store.add(np.array([0.0, 5.0]), np.eye(2, 3, dtype=np.float32))
+    store.shot_scans["a"] = [0.0, 5.0]
+    save_store(cache, "k", store)
+    assert load_store(cache, "k", 3, {"fps": 2.0}).shot_scans == {"a": [0.0, 5.0]}
+    entry = cache.load("k", dim=3)
+    damaged = {**entry.info, "shot_scans": {"a": [0.0, "five"], "b": [1.0], "c": 7}}
+    cache.save("k", CachedEmbeddings(times=entry.times, embeddings=entry.embeddings, info=damaged))
+    assert load_store(cache, "k", 3, {"fps": 2.0}).shot_scans == {"b": [1.0]}

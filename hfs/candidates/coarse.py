@@ -20,7 +20,7 @@ from hfs.progress import progress_bar
 from hfs.video import FileVideo, candidate_times
 from hfs.video.cost import grid_seconds, scan_is_cheap, scan_seconds, snapped_share
 from hfs.video.keyframes import default_tolerance
-from hfs.video.shots import ShotScan, scan_shots
+from hfs.video.shots import CHANGE_RATIO, MIN_CHANGE, SAMPLES, SCAN_VERSION, TYPICAL_WINDOW, ShotScan, scan_shots
 
 
 def coarse_costs(video: FileVideo, targets: np.ndarray) -> tuple[float, float]:
@@ -49,14 +49,21 @@ def coarse_pass(source: Any, policy: AdaptivePolicy) -> str:
 
 def shot_candidates(video: FileVideo, encoder: ImageTextEncoder, store: FrameStore, policy: AdaptivePolicy,
                     batch_size: int = 32, progress: bool = False) -> tuple[float, float, int, np.ndarray]:
-    """Scan ``video`` for shots, embed the frames kept that ``store`` lacks, add them.
+    """Scan ``video`` for shots, embed the frames kept that ``store`` lacks, add them; or, when
+    ``store`` remembers a scan with the same settings whose frames it all holds, take those.
 
     Returns (seconds decoding: the whole scan, seconds encoding, frames embedded, the kept
     frames' times [M] ascending, all now in ``store``).
     """
+    key = (f"v{SCAN_VERSION} fill {policy.shot_fill_seconds:g} min {policy.coarse_min} max {policy.coarse_max} "
+           f"change {MIN_CHANGE:g} x{CHANGE_RATIO:g} window {TYPICAL_WINDOW} samples {SAMPLES}")
+    known = np.asarray(store.shot_scans.get(key, []), np.float64)
+    if len(known) and np.all(store.rows_for(known) >= 0):
+        return 0.0, 0.0, 0, known
     found = ShotScan()
     frames = scan_shots(video, encoder.short_side, policy.shot_fill_seconds, policy.coarse_max, policy.coarse_min,
                         found)
     with progress_bar(None, f"scan shots + embed {Path(video.info.path).name}", progress) as bar:
         t_decode, t_encode, embedded, _ = embed_frames(frames, encoder, store, batch_size, bar.advance)
+    store.shot_scans[key] = list(found.kept)
     return t_decode, t_encode, embedded, np.asarray(found.kept, np.float64)

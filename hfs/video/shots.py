@@ -40,6 +40,7 @@ import numpy as np
 
 from hfs.video.frames import Frame
 
+SCAN_VERSION = 1  # bump when the same settings would keep other frames (saved scans are then not reused)
 SAMPLES = 16  # signature grid per plane (SAMPLES x SAMPLES pixels of each of Y, U, V)
 MIN_CHANGE = 12.0  # mean absolute difference (0-255) below which no change is a cut
 CHANGE_RATIO = 3.0  # a cut's distance is at least this many times the typical distance
