@@ -157,6 +157,7 @@ def save_store(cache: EmbeddingCache | None, key: str, store: FrameStore) -> Non
         merged.add_aliases(store.alias_targets, store.alias_times)
         merged.shot_scans = {**merged.shot_scans, **store.shot_scans}
         store = merged
-    info = {**store.info, _ALIASES: np.stack([store.alias_targets, store.alias_times], axis=1).tolist(),
-            _SHOT_SCANS: store.shot_scans}
+    info = {**store.info, _ALIASES: np.stack([store.alias_targets, store.alias_times], axis=1).tolist()}
+    if store.shot_scans:
+        info[_SHOT_SCANS] = store.shot_scans
     cache.save(key, CachedEmbeddings(times=store.times, embeddings=store.embeddings, info=info))
