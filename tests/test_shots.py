@@ -206,3 +206,19 @@ def test_saved_shot_scans_round_trip_and_a_damaged_one_is_dropped(tmp_path):
     damaged = {**entry.info, "shot_scans": {"a": [0.0, "five"], "b": [1.0], "c": 7}}
     cache.save("k", CachedEmbeddings(times=entry.times, embeddings=entry.embeddings, info=damaged))
     assert load_store(cache, "k", 3, {"fps": 2.0}).shot_scans == {"b": [1.0]}
+
+
+def test_cli_first_pass_chooses_the_grid_or_the_scan(scenes_video, capsys):
+    import json
+
+    from hfs.cli import main
+
+    base = ["select", str(scenes_video), "-q", "a red screen", "--encoder", "color-names", "-k", "4", "--json",
+            "--no-cache"]
+    assert main(base) == 0
+    assert json.loads(capsys.readouterr().out)["passes"][0]["name"] == "shots"
+    assert main([*base, "--first-pass", "grid"]) == 0
+    assert json.loads(capsys.readouterr().out)["passes"][0]["name"] == "coarse"
+    with pytest.raises(SystemExit) as exit_:
+        main([*base, "--first-pass", "scenes"])
+    assert exit_.value.code == 2 and "invalid choice: 'scenes'" in capsys.readouterr().err
