@@ -34,11 +34,15 @@ import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import av
 import numpy as np
 
 from hfs.video.frames import Frame
+
+if TYPE_CHECKING:
+    from hfs.video.decode import FileVideo
 
 SCAN_VERSION = 1  # bump when the same settings would keep other frames (saved scans are then not reused)
 SAMPLES = 16  # signature grid per plane (SAMPLES x SAMPLES pixels of each of Y, U, V)
@@ -135,10 +139,11 @@ class ShotScan:
     frames_total: int = 0  # frames in the video (from its metadata), decoded or skipped
 
 
-def scan_shots(video, short_side: int | None, fill_seconds: float, max_frames: int, min_frames: int = 0,
+def scan_shots(video: FileVideo, short_side: int | None, fill_seconds: float, max_frames: int, min_frames: int = 0,
                found: ShotScan | None = None, detector: CutDetector | None = None) -> Iterator[Frame]:
-    """Yield the kept frames of one forward pass over ``video`` (a ``FileVideo``), ascending and
-    unique in time, ``Frame.index`` counting them; ``found`` (when given) is filled as it goes.
+    """Yield the kept frames of one forward pass over ``video``, ascending and unique in time,
+    converted to RGB at ``short_side`` (``Frame.index`` counts them); ``found`` (when given) is
+    filled as it goes. The rule for which frames are kept: module docstring.
 
     Raises ``VideoError`` if decoding fails (a file that simply ends early just ends the scan).
     """
