@@ -11,6 +11,11 @@ each generated video (a keyframe every ``--gops`` frames) this times
 - the N candidates, for each N of ``-n``, in each mode: seek, sequential, keyframe, auto
   (and what auto chose), as seconds and as the ratio to the baseline measured in the same run.
 
+- the default ``-n auto`` candidates as ``hfs select`` decodes them (the first pass the cost
+  model of ``hfs.video.cost`` picks, shot scan or grid, then the refining rounds), with the
+  weight-free ``color-names`` encoder at the same short side: ``timing["decode"]``, which counts
+  opening the file too.
+
 Each figure is the median of ``--repeats`` runs (sequential, which decodes every frame whatever
 N is, runs ``--sequential-repeats`` times, default 1), in wall seconds and in CPU seconds of
 all the process's threads (steadier on a shared machine). The file is opened (and its keyframe
@@ -128,6 +133,25 @@ def decode_row(video: FileVideo, targets: np.ndarray, mode: str, short_side: int
     }
 
 
+def default_row(path: Path, short_side: int, repeats: int) -> dict[str, Any]:
+    """Median decode seconds of ``hfs.select``'s default candidates (-n auto), its passes, and
+    what the cost model said of the two first passes."""
+    import hfs
+    from hfs.candidates import DEFAULT_POLICY
+    from hfs.candidates.coarse import coarse_costs
+    from hfs.encoders.color import ColorNamesEncoder
+
+    encoder = ColorNamesEncoder()
+    encoder.short_side = short_side  # decode at the size the other rows use
+    video = FileVideo(path)
+    duration = video.info.duration
+    scan, grid = coarse_costs(video, candidate_times(duration, DEFAULT_POLICY.coarse_count(duration)))
+    runs = [hfs.select(path, "a red screen", k=16, encoder=encoder, use_cache=False) for _ in range(repeats)]
+    return {"passes": runs[-1].passes, "model_scan_seconds": scan, "model_grid_seconds": grid,
+            "decode_runs": [r.timing["decode"] for r in runs],
+            "seconds": statistics.median(r.timing["decode"] for r in runs)}
+
+
 def bench_video(path: Path, sizes: Sequence[int], modes: Sequence[str], k: int, short_side: int, repeats: int,
                 seq_repeats: int) -> dict[str, Any]:
     video = FileVideo(path)
@@ -136,6 +160,11 @@ def bench_video(path: Path, sizes: Sequence[int], modes: Sequence[str], k: int, 
     index_seconds = time.perf_counter() - t0
     duration = video.info.duration
     baseline = decode_row(video, candidate_times(duration, k), "seek", short_side, repeats)
+    default = default_row(path, short_side, repeats)
+    default["ratio"] = default["seconds"] / baseline["seconds"]
+    console.print(f"  default -n auto: {default['seconds']:7.3f} s  {default['ratio']:6.2f}x  passes "
+                  f"{[(p['name'], p['candidates']) for p in default['passes']]}; cost model: shot scan "
+                  f"{default['model_scan_seconds']:.2f} s, grid {default['model_grid_seconds']:.2f} s")
     rows = []
     for n in sizes:
         targets = candidate_times(duration, n)
@@ -151,7 +180,7 @@ def bench_video(path: Path, sizes: Sequence[int], modes: Sequence[str], k: int, 
         "video": str(path), "duration": duration, "fps": video.info.fps,
         "size": [video.info.width, video.info.height], "keyframes": len(keyframes.times),
         "keyframe_interval": keyframes.interval(duration), "keyframe_index": keyframes.source,
-        "index_seconds": index_seconds, "baseline": {"k": k, **baseline}, "rows": rows,
+        "index_seconds": index_seconds, "baseline": {"k": k, **baseline}, "default": default, "rows": rows,
     }
 
 
@@ -171,6 +200,11 @@ def print_tables(results: Sequence[dict[str, Any]]) -> None:
                           f"{row['from_keyframes']}/{row['frames']}",
                           f"{row['mean_offset']:.2f}/{row['max_offset']:.2f}")
         console.print(table)
+        d = res["default"]
+        passes = " + ".join(f"{p['name']} {p['candidates']}" for p in d["passes"])
+        console.print(f"default -n auto ({passes}): decode {d['seconds']:.3f} s = {d['ratio']:.2f}x uniform; "
+                      f"cost model: shot scan {d['model_scan_seconds']:.2f} s against grid "
+                      f"{d['model_grid_seconds']:.2f} s")
 
 
 def _size(text: str) -> tuple[int, int]:

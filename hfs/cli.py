@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hfs import __version__
+from hfs.candidates.policy import COARSE_PASSES, DEFAULT_POLICY
 from hfs.config import MAX_CANDIDATES, ObjectiveConfig, SelectConfig, load_yaml
 from hfs.data.benchmarks import list_benchmarks
 from hfs.encoders import DEFAULT_ENCODER, list_encoders
@@ -142,8 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--options", nargs="+", metavar="OPTION", help="answer options, e.g. --options 'a ball' 'a cup'")
     p.add_argument("-k", type=_positive_int, default=None, help="number of frames to choose (default 16)")
     p.add_argument("-n", "--num-candidates", type=_candidates_or_auto, default=None,
-                   help="candidate frames: auto (default: a grid that follows the video's length, refined around "
-                        f"the best-scoring frames) or N segment midpoints (the paper's 128; at most {MAX_CANDIDATES})")
+                   help="candidate frames: auto (default: a frame per shot, or a grid that follows the video's "
+                        "length refined around the best-scoring frames) or N segment midpoints (the paper's 128; "
+                        f"at most {MAX_CANDIDATES})")
+    p.add_argument("--first-pass", choices=COARSE_PASSES, default="auto",
+                   help="-n auto's first pass: shots (one pass over the reference frames, a candidate at every cut), "
+                        "grid, or auto (default: the cheaper for this video)")
     p.add_argument("--selector", choices=list_selectors(), default=None,
                    help="selection rule (default greedy; topk with --checkpoint)")
     p.add_argument("--checkpoint", metavar="DIR", help="score frames with a trained HFS student saved in DIR")
@@ -314,6 +319,7 @@ def cmd_select(args: argparse.Namespace) -> int:
     selection = select_with_config(
         args.video, args.question, args.options, config, image_fps=args.image_fps,
         allow_download=args.allow_download, progress=fmt == "table",
+        policy=dataclasses.replace(DEFAULT_POLICY, coarse=args.first_pass),
     )
     paths = {}
     if out is not None:

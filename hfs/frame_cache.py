@@ -9,6 +9,9 @@ alias: the target and the true time of the frame it got. So another N, the coars
 refining passes of the adaptive candidates, and later questions decode and embed only what is
 not covered, and a decoded frame whose true time is already stored is never embedded again.
 
+The frames a shot scan kept (``hfs.candidates.coarse``) are remembered by the scan's settings,
+so a later question on the same video takes them from the store without scanning again.
+
 On disk the store is one entry of ``hfs.cache.EmbeddingCache`` per (video content, encoder,
 short side, image-folder frame rate) (``hfs.cache.frames_key``), merged with what is there when
 saved, so two runs filling the same video keep each other's frames.
@@ -37,6 +40,7 @@ class FrameStore:
     info: dict[str, Any]
     alias_targets: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))  # [A] ascending
     alias_times: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))  # [A] their frames' times
+    shot_scans: dict[str, list[float]] = field(default_factory=dict)  # scan settings -> kept frames' times
 
     @classmethod
     def empty(cls, dim: int, info: dict[str, Any]) -> "FrameStore":
@@ -110,6 +114,19 @@ class FrameStore:
 
 
 _ALIASES = "frame_aliases"  # key of the [[target, frame time], ...] list in a saved entry's info
+_SHOT_SCANS = "shot_scans"  # key of the {settings: [times]} of the shot scans in a saved entry's info
+
+
+def _valid_scans(value: Any) -> dict[str, list[float]]:
+    """The shot scans of a saved entry's info; whatever is not a {str: [finite numbers]} is dropped."""
+    if not isinstance(value, dict):
+        return {}
+    out = {}
+    for key, times in value.items():
+        if isinstance(key, str) and isinstance(times, list) and all(
+                isinstance(t, (int, float)) and not isinstance(t, bool) and np.isfinite(t) for t in times):
+            out[key] = [float(t) for t in times]
+    return out
 
 
 def _from_entry(entry: CachedEmbeddings, info: dict[str, Any]) -> FrameStore:
@@ -117,6 +134,7 @@ def _from_entry(entry: CachedEmbeddings, info: dict[str, Any]) -> FrameStore:
     pairs = np.asarray(entry.info.get(_ALIASES) or np.zeros((0, 2)), np.float64).reshape(-1, 2)
     if np.all(np.isfinite(pairs)):  # an entry damaged here only loses its aliases
         store.add_aliases(pairs[:, 0], pairs[:, 1])
+    store.shot_scans = _valid_scans(entry.info.get(_SHOT_SCANS))
     return store
 
 
@@ -137,6 +155,9 @@ def save_store(cache: EmbeddingCache | None, key: str, store: FrameStore) -> Non
         merged = _from_entry(on_disk, store.info)
         merged.add(store.times, store.embeddings)
         merged.add_aliases(store.alias_targets, store.alias_times)
+        merged.shot_scans = {**merged.shot_scans, **store.shot_scans}
         store = merged
     info = {**store.info, _ALIASES: np.stack([store.alias_targets, store.alias_times], axis=1).tolist()}
+    if store.shot_scans:
+        info[_SHOT_SCANS] = store.shot_scans
     cache.save(key, CachedEmbeddings(times=store.times, embeddings=store.embeddings, info=info))

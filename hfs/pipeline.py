@@ -86,11 +86,12 @@ def find_candidates(
     t0 = time.perf_counter()
     store, key = _frame_store(source, encoder, cache)
     t_hash = time.perf_counter() - t0
+    scans = dict(store.shot_scans)
     if is_auto(num_candidates):
         found = adaptive_candidates(source, encoder, store, score, policy, batch_size, decode_mode, progress)
     else:
         found = fixed_candidates(source, encoder, store, int(num_candidates), batch_size, decode_mode, progress)
-    if found.embedded:
+    if found.embedded or store.shot_scans != scans:  # new frames, or a new shot scan's result
         save_store(cache, key, store)
     return found, found.embedded == 0, t_hash
 

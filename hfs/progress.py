@@ -20,8 +20,8 @@ class _Bar:
 
 
 @contextmanager
-def progress_bar(total: int, description: str, enabled: bool = True) -> Iterator[_Bar]:
-    """A bar of ``total`` steps; a no-op when disabled or stderr is not a terminal."""
+def progress_bar(total: int | None, description: str, enabled: bool = True) -> Iterator[_Bar]:
+    """A bar of ``total`` steps (None: unknown); a no-op when disabled or stderr is not a terminal."""
     if not enabled or not sys.stderr.isatty():
         yield _Bar(None, None)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -41,13 +42,29 @@ def long_video(tmp_path_factory):
     return path, (start, start + length)
 
 
-def test_default_finds_a_short_event_that_n128_misses(long_video, tmp_path):
+GRID = dataclasses.replace(DEFAULT_POLICY, coarse="grid")
+
+
+def test_default_finds_a_short_event_that_n128_misses(long_video):
     video, (a, b) = long_video
     kwargs = dict(k=4, encoder=ColorNamesEncoder(), use_cache=False)
     fixed = hfs.select(video, "a red screen", num_candidates=128, **kwargs)
-    auto = hfs.select(video, "a red screen", **kwargs)  # the default is "auto"
+    auto = hfs.select(video, "a red screen", **kwargs)  # the default is "auto": a shot scan here
     inside = lambda times: bool(np.any((times >= a) & (times < b)))  # noqa: E731
     assert not inside(fixed.candidate_times) and not inside(fixed.times)
+    assert inside(auto.times)
+    names = [p["name"] for p in auto.passes]
+    assert names[0] == "shots" and all(name.startswith("refine") for name in names[1:])
+    assert sum(p["candidates"] for p in auto.passes) == auto.num_candidates == len(np.unique(auto.candidate_times))
+    # the scan keeps the event's first frame (a cut) and at least the floor of coarse_min frames
+    assert a in auto.candidate_times.tolist() and auto.passes[0]["candidates"] >= DEFAULT_POLICY.coarse_min
+    assert auto.timing["decode"] > 0
+
+
+def test_grid_pass_refines_around_a_short_event_that_n128_misses(long_video):
+    video, (a, b) = long_video
+    auto = hfs.select(video, "a red screen", k=4, encoder=ColorNamesEncoder(), use_cache=False, policy=GRID)
+    inside = lambda times: bool(np.any((times >= a) & (times < b)))  # noqa: E731
     assert inside(auto.times)
     assert auto.num_candidates > 128
     names = [p["name"] for p in auto.passes]
@@ -71,17 +88,27 @@ def test_cache_reuses_frames_across_n_and_passes(long_video, tmp_path, counting_
     first = hfs.select(video, "a red screen", num_candidates=coarse_n, **kwargs)
     assert enc.frames == first.num_candidates and not first.cached
     enc.frames = 0
-    auto = hfs.select(video, "a red screen", **kwargs)
+    auto = hfs.select(video, "a red screen", policy=GRID, **kwargs)
     # the coarse pass is the grid just embedded: only the refining rounds' frames are new
     assert enc.frames == auto.num_candidates - coarse_n == int(auto.refined.sum()) > 0
     enc.frames = 0
-    again = hfs.select(video, "a red screen", **kwargs)
+    again = hfs.select(video, "a red screen", policy=GRID, **kwargs)
     assert enc.frames == 0 and again.cached
     assert np.array_equal(again.candidate_times, auto.candidate_times)
     # another N embeds only the frames no earlier run embedded
     seen = set(auto.candidate_times.tolist())
     other = hfs.select(video, "a blue screen", num_candidates=300, **kwargs)
     assert enc.frames == len(set(other.candidate_times.tolist()) - seen)
+    seen |= set(other.candidate_times.tolist())
+    # the shot scan's frames go through the same store: a second question embeds nothing new
+    enc.frames = 0
+    shots = hfs.select(video, "a red screen", **kwargs)
+    assert shots.passes[0]["name"] == "shots"
+    assert enc.frames == len(set(shots.candidate_times.tolist()) - seen) > 0
+    enc.frames = 0
+    shots_again = hfs.select(video, "a red screen", **kwargs)
+    assert enc.frames == 0 and shots_again.cached
+    assert np.array_equal(shots_again.candidate_times, shots.candidate_times)
 
 
 def test_adaptive_run_never_embeds_a_frame_twice(long_video, counting_encoder):
@@ -95,7 +122,7 @@ def test_n128_keeps_the_paper_times_exactly_even_with_other_frames_cached(three_
     enc = ColorNamesEncoder()
     kwargs = dict(k=4, encoder=enc, cache_dir=tmp_path / "cache")
     hfs.select(three_scene_video, "a red screen", num_candidates=50, **kwargs)
-    hfs.select(three_scene_video, "a red screen", **kwargs)
+    hfs.select(three_scene_video, "a red screen", num_candidates=200, **kwargs)
     source = open_video(three_scene_video)
     expected = [f.time for f in source.frames_at(candidate_times(source.info.duration, 128),
                                                  short_side=enc.short_side)]
@@ -175,7 +202,8 @@ def test_cli_select_auto_reports_passes_and_draws_the_refined(long_video, tmp_pa
     assert main(["select", str(video), "-q", "a red screen", "--encoder", "color-names", "-k", "4", "--json",
                  "--no-cache", "--out", str(out)]) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert shown["passes"][0]["name"] == "coarse" and len(shown["passes"]) >= 2
+    assert shown["passes"][0]["name"] == "shots"
+    assert sum(p["candidates"] for p in shown["passes"]) == shown["num_candidates"]
     assert json.loads((out / "selection.json").read_text())["passes"] == shown["passes"]
     assert (out / "timeline.png").stat().st_size > 0
     with pytest.raises(SystemExit) as exit_:

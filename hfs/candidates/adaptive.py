@@ -1,8 +1,11 @@
 """Coarse-to-fine candidates (``-n auto``): a duration-driven grid, then refining rounds.
 
-1. coarse: ``policy.coarse_count(duration)`` segment midpoints, decoded, embedded, scored;
-2. refine (``policy.refine_rounds`` rounds): targets from ``hfs.candidates.refine`` around the
-   best-scoring candidates and in the widest gaps, decoded, embedded, and everything scored again.
+1. coarse: ``policy.coarse_count(duration)`` segment midpoints, decoded, embedded, scored (pass
+   "coarse"), or, where ``hfs.candidates.coarse`` finds it cheap enough, a shot scan's frames (pass
+   "shots": the first frame of every shot and one at least every ``policy.shot_fill_seconds``, about ``policy.coarse_min`` in all at least);
+2. refine (``policy.refine_rounds`` rounds, a budget of ``policy.refine_budget``; none by default
+   after a shot scan): targets from ``hfs.candidates.refine`` around the best-scoring candidates
+   and in the widest gaps, decoded, embedded, and everything scored again.
 Selection then chooses k among every candidate scored. Frames come from and go to a
 ``FrameStore``, so nothing is embedded twice across passes, N or questions.
 """
@@ -16,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from hfs.cache import CachedEmbeddings
+from hfs.candidates.coarse import coarse_pass, shot_candidates
 from hfs.candidates.embed import embed_targets
 from hfs.candidates.policy import DEFAULT_POLICY, AdaptivePolicy
 from hfs.candidates.refine import refine_targets
@@ -50,18 +54,23 @@ def fixed_candidates(source: Any, encoder: ImageTextEncoder, store: FrameStore, 
 def adaptive_candidates(source: Any, encoder: ImageTextEncoder, store: FrameStore,
                         score: Callable[[np.ndarray], np.ndarray], policy: AdaptivePolicy = DEFAULT_POLICY,
                         batch_size: int = 32, decode_mode: str = "auto", progress: bool = False) -> CandidatePasses:
-    """Coarse grid + refining rounds; ``score(embeddings [N, D]) -> [N]`` rates candidates for the question."""
+    """Coarse grid or shot scan + refining rounds; ``score(embeddings [N, D]) -> [N]`` rates candidates for the question."""
     duration = source.info.duration
-    targets = candidate_times(duration, policy.coarse_count(duration))
-    t_dec, t_enc, embedded = embed_targets(source, encoder, store, targets, batch_size, decode_mode, progress)
+    if coarse_pass(source, policy) == "shots":
+        t_dec, t_enc, embedded, targets = shot_candidates(source, encoder, store, policy, batch_size, progress)
+        first = "shots"
+    else:
+        targets = candidate_times(duration, policy.coarse_count(duration))
+        t_dec, t_enc, embedded = embed_targets(source, encoder, store, targets, batch_size, decode_mode, progress)
+        first = "coarse"
     entry = store.candidates(targets)
-    passes = [{"name": "coarse", "candidates": len(entry.times)}]
+    passes = [{"name": first, "candidates": len(entry.times)}]
     added_by = np.zeros(len(entry.times), np.int64)
-    budget = policy.refine_budget(len(entry.times))
+    budget = policy.refine_budget(len(entry.times), first)
     rounds = max(1, policy.refine_rounds)
     fps = float(source.info.fps or 0.0)
     min_gap = 1.0 / fps if fps > 0 else 0.0
-    for r in range(rounds):
+    for r in range(rounds if budget > 0 else 0):
         count = budget // rounds + (1 if r < budget % rounds else 0)
         z = standardize(np.asarray(score(entry.embeddings), np.float64))
         extra = refine_targets(entry.times, z, duration, count, min_gap, policy.explore_share, policy.promising_z)

@@ -1,8 +1,9 @@
-"""Decode and embed the frames a ``FrameStore`` lacks for some target times."""
+"""Decode and embed the frames a ``FrameStore`` lacks: for some target times, or as a pass yields them."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import numpy as np
 from hfs.encoders import ImageTextEncoder
 from hfs.frame_cache import FrameStore
 from hfs.progress import progress_bar
+from hfs.video.frames import Frame
 from hfs.video.keyframes import default_tolerance
 
 
@@ -27,41 +29,56 @@ def embed_targets(source: Any, encoder: ImageTextEncoder, store: FrameStore, tar
     batches as they are decoded, so thousands of targets never sit in memory at once.
     """
     missing = store.missing(targets)
-    times: list[float] = []
-    got = np.full(len(missing), np.nan)  # [T'] true time of the frame each missing target got
-    parts: list[np.ndarray] = []
-    batch: list[np.ndarray] = []
-    t_decode = t_encode = 0.0
     if len(missing) == 0:
-        return t_decode, t_encode, 0
+        return 0.0, 0.0, 0
     if tolerance is None:
         tolerance = default_tolerance(np.asarray(targets, np.float64))
     frames = source.frames_at(missing, short_side=encoder.short_side, mode=decode_mode, tolerance=tolerance)
+    got = np.full(len(missing), np.nan)  # [T'] true time of the frame each missing target got
     with progress_bar(len(missing), f"decode + embed {Path(source.info.path).name}", progress) as bar:
-        while True:
-            t0 = time.perf_counter()
-            frame = next(frames, None)
-            t_decode += time.perf_counter() - t0
-            if frame is not None:
-                got[frame.index] = frame.time
-                bar.advance()
-                if not store.has_time(frame.time):  # e.g. a keyframe another target already got
-                    times.append(frame.time)
-                    batch.append(frame.image)
-            if batch and (frame is None or len(batch) == batch_size):
-                t0 = time.perf_counter()
-                parts.append(encoder.encode_image_batch(batch))  # [B, D]
-                t_encode += time.perf_counter() - t0
-                batch = []
-            if frame is None:
-                break
-    if times:
-        store.add(np.asarray(times, np.float64), np.concatenate(parts, axis=0))
+        t_decode, t_encode, embedded, seen = embed_frames(frames, encoder, store, batch_size, bar.advance)
+    for index, t in seen:
+        got[index] = t
     # a target skipped as a repeat of the frame before it got that frame (frames_at's ``unique``)
     got = fill_forward(got)
     far = store.rows_for(missing) < 0
     store.add_aliases(missing[far], got[far])
-    return t_decode, t_encode, len(times)
+    return t_decode, t_encode, embedded
+
+
+def embed_frames(frames: Iterator[Frame], encoder: ImageTextEncoder, store: FrameStore, batch_size: int = 32,
+                 advance: Callable[[], None] | None = None) -> tuple[float, float, int, list[tuple[int, float]]]:
+    """Pull every frame of ``frames``, embed in batches those whose true time ``store`` lacks, and
+    add them to it. Returns (seconds decoding: pulling the frames, seconds encoding, frames
+    embedded, the (index, time) of every frame pulled). Batches are embedded as they fill, so thousands of
+    frames never sit in memory at once.
+    """
+    times: list[float] = []
+    parts: list[np.ndarray] = []
+    batch: list[np.ndarray] = []
+    seen: list[tuple[int, float]] = []
+    t_decode = t_encode = 0.0
+    while True:
+        t0 = time.perf_counter()
+        frame = next(frames, None)
+        t_decode += time.perf_counter() - t0
+        if frame is not None:
+            seen.append((frame.index, frame.time))
+            if advance is not None:
+                advance()
+            if not store.has_time(frame.time) and (not times or abs(frame.time - times[-1]) > 1e-6):
+                times.append(frame.time)  # e.g. a keyframe another target already got is skipped
+                batch.append(frame.image)
+        if batch and (frame is None or len(batch) == batch_size):
+            t0 = time.perf_counter()
+            parts.append(encoder.encode_image_batch(batch))  # [B, D]
+            t_encode += time.perf_counter() - t0
+            batch = []
+        if frame is None:
+            break
+    if times:
+        store.add(np.asarray(times, np.float64), np.concatenate(parts, axis=0))
+    return t_decode, t_encode, len(times), seen
 
 
 def fill_forward(values: np.ndarray) -> np.ndarray:

@@ -4,9 +4,21 @@ The adaptive policy follows the video's length. A coarse grid of segment midpoin
 ``coarse_per_second`` candidates per second of video, never fewer than ``coarse_min`` (so a
 short video gets at least the paper's 128) nor more than ``coarse_max``; then a refining budget
 of ``refine_fraction`` times the coarse count, spent over ``refine_rounds`` rounds around the
-best-scoring candidates and in the widest gaps (``hfs.candidates.refine``). The constants were
-tuned on the long-video benchmark's tuning seeds 0-2 (benchmarks/bench_long_video.py) and are
-reported on its seeds 100-104.
+best-scoring candidates and in the widest gaps (``hfs.candidates.refine``).
+
+The first pass (``coarse``) is that grid, or a shot scan (``hfs.video.shots``: one forward pass
+over the reference frames keeping the first frame of every shot, and a frame at least every
+``shot_fill_seconds`` within long shots, more often where the video would otherwise get fewer
+than ``coarse_min`` (about ``coarse_min`` then, as the grid), and at most ``coarse_max``); ``"auto"`` takes the scan when
+``hfs.video.cost`` rates it cheap enough against decoding the grid (long low-resolution videos),
+else the grid (e.g. 720p, where decoding every reference frame costs far more than a grid of
+keyframes). The refining budget is then ``refine_fraction`` of the grid's candidates, or
+``shot_refine_fraction`` of the scan's: the scan already gives every shot a candidate, and on
+the tuning seeds refining after it (10% or 25%) added a third to the time and no recall, since
+an exact frame costs a seek, about 30 scanned frames at 64x64.
+
+The constants were tuned on the long-video benchmark's tuning seeds 0-2
+(benchmarks/bench_long_video.py) and are reported on its seeds 100-104.
 """
 
 from __future__ import annotations
@@ -19,6 +31,7 @@ from typing import Union
 from hfs.errors import InputError
 
 AUTO = "auto"
+COARSE_PASSES = ("auto", "grid", "shots")
 NumCandidates = Union[int, str]  # a positive int, or "auto"
 
 
@@ -33,14 +46,29 @@ class AdaptivePolicy:
     refine_rounds: int = 1
     explore_share: float = 0.5  # of each round: the widest gaps; the rest around the best scores
     promising_z: float = 1.0  # a gap is promising when a neighbour's z-score is at least this
+    coarse: str = "auto"  # the first pass: "grid", "shots" (files only) or "auto" (the cheaper, hfs.video.cost)
+    shot_fill_seconds: float = 30.0  # in the shot scan, a kept frame at least this often within a shot
+    shot_refine_fraction: float = 0.0  # the refining budget after a shot scan (of its candidates)
+
+    def __post_init__(self) -> None:
+        if self.coarse not in COARSE_PASSES:
+            raise InputError(f"AdaptivePolicy.coarse: must be one of {', '.join(COARSE_PASSES)}, got {self.coarse!r}")
+        for name, value, low_open in (("shot_fill_seconds", self.shot_fill_seconds, True),
+                                      ("shot_refine_fraction", self.shot_refine_fraction, False)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+                    (0 < value if low_open else 0 <= value) and value < math.inf):
+                raise InputError(f"AdaptivePolicy.{name}: must be a finite number {'>' if low_open else '>='} 0, "
+                                 f"got {value!r}")
 
     def coarse_count(self, duration: float) -> int:
         """Candidates of the coarse grid for a video of ``duration`` seconds."""
         return int(min(self.coarse_max, max(self.coarse_min, math.ceil(duration * self.coarse_per_second))))
 
-    def refine_budget(self, coarse: int) -> int:
-        """Extra candidates the refining rounds may add after ``coarse`` coarse ones."""
-        return int(round(coarse * self.refine_fraction))
+    def refine_budget(self, coarse: int, first_pass: str = "coarse") -> int:
+        """Extra candidates the refining rounds may add after ``coarse`` candidates of the first
+        pass (``"coarse"``: the grid, or ``"shots"``)."""
+        fraction = self.shot_refine_fraction if first_pass == "shots" else self.refine_fraction
+        return int(round(coarse * fraction))
 
 
 DEFAULT_POLICY = AdaptivePolicy()

@@ -87,6 +87,8 @@ class FileVideo:
             self._first_time = first_time
             num_frames = int(stream.frames or 0)
             codec = stream.codec_context.name
+            # the decoder's reorder delay: 0 for streams without B-frames (the shot scan's cost)
+            self.has_b_frames = bool(stream.codec_context.has_b_frames)
             indexed = container_keyframes(stream, first_time)
         if duration is None:
             try:
@@ -115,6 +117,17 @@ class FileVideo:
         raise VideoError(self.path, "no decodable video frames (corrupt or truncated file)")
 
     # -- decoding ------------------------------------------------------------------------
+    @property
+    def gop_seconds(self) -> float:
+        """Seconds between keyframes: the container index's mean when it has one, else x264's
+        default 250 frames (no keyframe index read)."""
+        return self._gop
+
+    @property
+    def start(self) -> float:
+        """Stream-clock seconds of the video's time 0 (its first frame's time or earlier)."""
+        return self._start
+
     @property
     def keyframes(self) -> KeyframeIndex:
         """The stream's keyframe times (container index or a demux-only scan), found once."""
@@ -200,6 +213,26 @@ class FileVideo:
                     continue
                 last_t = best_t
                 yield Frame(i, best_t - self._start, self._to_array(best, short_side))
+
+    def decoded_frames(self, skip: str = "DEFAULT") -> Iterator[tuple[av.VideoFrame, float]]:
+        """One forward pass from the start: (frame, true time in video seconds) for each frame the
+        decoder returns with ``skip_frame = skip`` (e.g. "BIDIR": B-frames skipped); no seeks."""
+        with self._open() as container:
+            stream = container.streams[self._index]
+            stream.codec_context.skip_frame = skip
+            tb = float(stream.time_base)
+            step = 1.0 / self.info.fps if self.info.fps else 0.04
+            last = self._start - step
+            try:
+                for frame in container.decode(stream):
+                    last = _frame_time(frame, tb, last + step)
+                    yield frame, last - self._start
+            except av.FFmpegError as exc:
+                raise VideoError(self.path, f"corrupt video data while decoding ({_reason(exc)})") from exc
+
+    def to_array(self, frame: av.VideoFrame, short_side: int | None) -> np.ndarray:
+        """A decoded frame as [H, W, 3] uint8 RGB in display orientation, short side scaled."""
+        return self._to_array(frame, short_side)
 
     def _to_array(self, frame: av.VideoFrame, short_side: int | None) -> np.ndarray:
         rot = self.info.rotation
