@@ -66,17 +66,6 @@ def _random_spans(rng: np.random.Generator, duration: float, count: int,
     return spans
 
 
-def task_vocabulary() -> list[str]:
-    """The task's texts (every question and option line), for the tokenizers of the tiny models
-    that stand in for pretrained ones: a real tokenizer knows colour and shape names whole."""
-    options = " ".join(f"{LETTERS[i]}. {shape}" for i, shape in enumerate(SHAPES))
-    return [f"{_question(color)} {options}" for color in SCREEN_COLORS]
-
-
-def _question(color: str) -> str:
-    return f"What shape is on the {color} screen?"
-
-
 def make_shapes_set(root: str | Path, num_videos: int, seed: int = 0, duration: float = 16.0, fps: float = 4.0,
                     size: tuple[int, int] = (96, 72), screens: int = 4,
                     screen_len: tuple[float, float] = (0.75, 1.25)) -> list[SyntheticItem]:
@@ -105,7 +94,7 @@ def make_shapes_set(root: str | Path, num_videos: int, seed: int = 0, duration: 
         if not (root / name).is_file():
             with atomic_file(root / name) as tmp:  # tmp keeps the .mp4 suffix PyAV needs
                 write_video(tmp, scenes, fps=fps, size=size)
-        question = _question(SCREEN_COLORS[colors[target]])
+        question = f"What shape is on the {SCREEN_COLORS[colors[target]]} screen?"
         items.append(SyntheticItem(f"shapes-{seed}-{n}", name, duration, question, list(SHAPES),
                                    int(shapes[target]), [spans[target]]))
     return items

@@ -27,7 +27,7 @@ import numpy as np
 import yaml
 
 from hfs.config import ObjectiveConfig
-from hfs.data.shapes import make_shapes_set, task_vocabulary, read_items, write_items, write_llava_annotations
+from hfs.data.shapes import make_shapes_set, read_items, write_items, write_llava_annotations
 from hfs.data.synthetic import SyntheticItem
 from hfs.eval.metrics import evidence_recall
 from hfs.video.synth import COLORS
@@ -89,12 +89,12 @@ def prepare_task(work: str | Path, train_videos: int = 64, test_videos: int = 32
     write_items(work / "data" / "test_items.json", test_items)
     models = work / "models"
     if not (models / "student-lm").exists():
-        build_tiny_qwen2(models / "student-lm", seed=seed, vocabulary=task_vocabulary())
+        build_tiny_qwen2(models / "student-lm", seed=seed)
     if not (models / "clip").exists():
         build_tiny_clip(models / "clip", seed=seed)
     if not (models / "teacher-init").exists():
         # weights drawn wider than the default 0.02, so the teacher learns the task in minutes
-        build_tiny_qwen2_vl(models / "teacher-init", seed=seed, init=0.15, vocabulary=task_vocabulary())
+        build_tiny_qwen2_vl(models / "teacher-init", seed=seed, init=0.15)
     task = LearningTask(work, train_items, test_items, work / "train.yaml")
     raw.update(output_dir=str(work / "runs" / "hfs"), teacher=str(task.teacher))
     raw["student"].update(base_lm=str(models / "student-lm"), encoder=str(models / "clip"))

@@ -3,7 +3,6 @@ image processor, built from configs for tests: nothing is downloaded."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -19,16 +18,16 @@ _CORPUS = [
 ]
 
 
-def _tokenizer(specials: list[str], vocabulary: Sequence[str] = ()):
-    """A small byte-level BPE tokenizer trained on the prompt words and ``vocabulary``, with ``specials``."""
+def _tokenizer(specials: list[str]):
+    """A small byte-level BPE tokenizer trained on the prompt words, with ``specials``."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator([*_CORPUS, *vocabulary], trainer=trainers.BpeTrainer(
-        vocab_size=360 + 64 * len(vocabulary), special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok.train_from_iterator(_CORPUS, trainer=trainers.BpeTrainer(
+        vocab_size=360, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
                                         additional_special_tokens=specials[1:], model_max_length=32768)
     return tokenizer, tok.get_vocab_size(), {name: tok.token_to_id(name) for name in specials}
@@ -52,18 +51,16 @@ def _save(path: str | Path, model, tokenizer, processor) -> Path:
 
 
 def build_tiny_qwen2_vl(path: str | Path, seed: int = 0, hidden: int = 32, layers: int = 2,
-                        vision_depth: int = 1, init: float = 0.02, vocabulary: Sequence[str] = ()) -> Path:
+                        vision_depth: int = 1, init: float = 0.02) -> Path:
     """Write a tiny Qwen2VLForConditionalGeneration (random weights), tokenizer and image processor.
 
     ``hidden`` is the width of both the language model and the vision tower (a multiple of 8);
     ``init`` the weights' initial standard deviation (larger trains faster from scratch when
-    the model is to learn a task, as in ``hfs.reasoning.pretrain``); ``vocabulary``: texts of a
-    task whose words the tokenizer should know whole, as a pretrained model's would (a colour
-    name split into letters must be put together again before it can be matched to a picture).
+    the model is to learn a task, as in ``hfs.reasoning.pretrain``).
     """
     from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration, Qwen2VLImageProcessor
 
-    tokenizer, vocab, ids = _tokenizer(_SPECIALS, vocabulary)
+    tokenizer, vocab, ids = _tokenizer(_SPECIALS)
     half = hidden // 8  # the rotary half-dimension (head dim = hidden / 4), split t / h / w as 2:1:1
     config = Qwen2VLConfig(
         text_config=_text_config(vocab, ids, hidden=hidden, layers=layers, init=init,

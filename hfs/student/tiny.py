@@ -5,7 +5,6 @@ Tests, CI and benchmarks build the student on it: same code path as Qwen2.5-1.5B
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -21,13 +20,8 @@ _CORPUS = [
 ]
 
 
-def build_tiny_qwen2(path: str | Path, seed: int = 0, hidden: int = 32, layers: int = 2,
-                     vocabulary: Sequence[str] = ()) -> Path:
-    """Write a tiny Qwen2ForCausalLM (random weights) and its tokenizer to ``path``.
-
-    ``vocabulary``: texts of a task whose words the tokenizer should know whole, as a pretrained
-    model's would.
-    """
+def build_tiny_qwen2(path: str | Path, seed: int = 0, hidden: int = 32, layers: int = 2) -> Path:
+    """Write a tiny Qwen2ForCausalLM (random weights) and its tokenizer to ``path``."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
@@ -35,9 +29,9 @@ def build_tiny_qwen2(path: str | Path, seed: int = 0, hidden: int = 32, layers: 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400 + 64 * len(vocabulary), special_tokens=specials,
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=specials,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator([*_CORPUS, *vocabulary], trainer=trainer)
+    tok.train_from_iterator(_CORPUS, trainer=trainer)
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", pad_token="<|endoftext|>",
                                         model_max_length=4096)
     config = Qwen2Config(

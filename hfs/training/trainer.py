@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from hfs.atomic import write_text_atomic
 from hfs.cache import EmbeddingCache
@@ -77,24 +76,6 @@ class CandidateStore:
         return torch.softmax(torch.as_tensor(z / temperature, dtype=torch.float32), dim=0)
 
 
-def trained_parts(module: nn.Module) -> list[list[nn.Parameter]]:
-    """The trained parameters in two parts whose gradients are clipped apart: the student's, and
-    the teacher side's (its LoRA and MLP_t)."""
-    named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
-    return [[p for n, p in named if n.startswith("student.")], [p for n, p in named if not n.startswith("student.")]]
-
-
-def clip_by_part(parts: list[list[nn.Parameter]], max_norm: float) -> list[float]:
-    """Clip each part's gradient norm to ``max_norm`` on its own; returns the norms before.
-
-    The teacher's LoRA takes L_CE's gradient first-hand, and in the miniature it is 100 to 1000
-    times the gradient that reaches the student through the mask (benchmarks/probe_learning.py
-    measures the chain); one global norm scaled the student's learning signal away whenever the
-    teacher's was large.
-    """
-    return [float(torch.nn.utils.clip_grad_norm_(part, max_norm)) for part in parts if part]
-
-
 def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = None, student=None, teacher=None,
           questions=None, encoder=None, progress: bool = True) -> dict[str, Any]:
     """Train; returns a summary (steps, last losses, where the student was saved).
@@ -136,7 +117,6 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
                             getattr(teacher, "hidden_size", None) if needs_teacher else None,
                             objective_form=config.objective_form)
     params = [p for p in module.parameters() if p.requires_grad]
-    parts = trained_parts(module)
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
 
     rank, world = accelerator.process_index, accelerator.num_processes
@@ -192,8 +172,7 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
                 for key, value in losses.items():
                     sums[key] = sums.get(key, 0.0) + float(value.detach()) / len(batch)
             if config.max_grad_norm:
-                accelerator.unscale_gradients()  # once (mixed precision), then each part on its own
-                clip_by_part(parts, config.max_grad_norm)
+                accelerator.clip_grad_norm_(params, config.max_grad_norm)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
