@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hfs import __version__
-from hfs.candidates.policy import COARSE_PASSES, DEFAULT_POLICY
+from hfs.candidates.policy import COARSE_PASSES
 from hfs.config import MAX_CANDIDATES, ObjectiveConfig, SelectConfig, load_yaml
 from hfs.data.benchmarks import list_benchmarks
 from hfs.encoders import DEFAULT_ENCODER, list_encoders
@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="candidate frames: auto (default: a frame per shot, or a grid that follows the video's "
                         "length refined around the best-scoring frames) or N segment midpoints (the paper's 128; "
                         f"at most {MAX_CANDIDATES})")
-    p.add_argument("--first-pass", choices=COARSE_PASSES, default="auto",
+    p.add_argument("--first-pass", choices=COARSE_PASSES, default=None,
                    help="-n auto's first pass: shots (one pass over the reference frames, a candidate at every cut), "
                         "grid, or auto (default: the cheaper for this video)")
     p.add_argument("--selector", choices=list_selectors(), default=None,
@@ -298,7 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _config(args: argparse.Namespace) -> SelectConfig:
     config = load_yaml(SelectConfig, args.config) if args.config else SelectConfig()
-    names = ("k", "num_candidates", "selector", "encoder", "cache_dir", "seed", "checkpoint", "decode_mode")
+    names = ("k", "num_candidates", "selector", "encoder", "cache_dir", "seed", "checkpoint", "decode_mode",
+             "first_pass")
     overrides = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     if args.no_cache:
         overrides["use_cache"] = False
@@ -319,7 +320,6 @@ def cmd_select(args: argparse.Namespace) -> int:
     selection = select_with_config(
         args.video, args.question, args.options, config, image_fps=args.image_fps,
         allow_download=args.allow_download, progress=fmt == "table",
-        policy=dataclasses.replace(DEFAULT_POLICY, coarse=args.first_pass),
     )
     paths = {}
     if out is not None:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, TypeVar
 
 import yaml
 
+from hfs.candidates.policy import COARSE_PASSES
 from hfs.errors import InputError
 from hfs.validation import SEED, Checked, Rule, at_least, one_of
 
@@ -189,10 +190,12 @@ class SelectConfig(Checked):
     cache_dir: str | None = None
     batch_size: int = 32
     decode_mode: str = "auto"  # auto | seek | sequential | keyframe (hfs.video.decode)
+    first_pass: str = "auto"  # -n auto's first pass: auto | grid | shots (hfs.candidates.coarse)
     seed: int = 0
 
     RULES = {
         "k": at_least(1), "num_candidates": Rule(low=1, high=MAX_CANDIDATES, choices=("auto",)),
+        "first_pass": one_of(*COARSE_PASSES),
         "selector": one_of(lookup=_selectors),
         "batch_size": at_least(1, 4096), "decode_mode": one_of(lookup=_decode_modes), "seed": SEED,
     }

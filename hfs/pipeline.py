@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -218,7 +220,9 @@ def select(
 
 def select_with_config(video: str | Path, question: str, options: Sequence[str] | None, config: SelectConfig,
                        **kwargs) -> Selection:
-    """``select`` with the knobs taken from a ``SelectConfig`` (e.g. loaded from YAML)."""
+    """``select`` with the knobs taken from a ``SelectConfig`` (e.g. loaded from YAML); a ``policy``
+    in ``kwargs`` replaces the default adaptive policy with ``config.first_pass`` as its first pass."""
+    kwargs.setdefault("policy", dataclasses.replace(DEFAULT_POLICY, coarse=config.first_pass))
     return select(
         video, question, options, k=config.k, num_candidates=config.num_candidates, selector=config.selector,
         encoder=config.encoder, checkpoint=config.checkpoint, objective=config.objective, use_cache=config.use_cache,

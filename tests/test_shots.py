@@ -222,3 +222,21 @@ def test_cli_first_pass_chooses_the_grid_or_the_scan(scenes_video, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([*base, "--first-pass", "scenes"])
     assert exit_.value.code == 2 and "invalid choice: 'scenes'" in capsys.readouterr().err
+
+
+def test_first_pass_comes_from_a_yaml_config_and_the_flag_wins(scenes_video, tmp_path, capsys):
+    import json
+
+    from hfs.cli import main
+
+    config = tmp_path / "sel.yaml"
+    config.write_text("first_pass: grid\nk: 4\n")
+    base = ["select", str(scenes_video), "-q", "a red screen", "--encoder", "color-names", "--json", "--no-cache",
+            "--config", str(config)]
+    assert main(base) == 0
+    assert json.loads(capsys.readouterr().out)["passes"][0]["name"] == "coarse"
+    assert main([*base, "--first-pass", "shots"]) == 0
+    assert json.loads(capsys.readouterr().out)["passes"][0]["name"] == "shots"
+    config.write_text("first_pass: scenes\n")
+    assert main(base) == 1
+    assert "first_pass: must be one of auto, grid, shots" in capsys.readouterr().err
