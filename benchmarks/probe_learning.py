@@ -36,17 +36,15 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hfs.eval.learning import CandidateFrames, load_task, prepare_task, student_indices  # noqa: E402
+from hfs.eval.learning import (CandidateFrames, evidence_candidates, load_task, prepare_task,  # noqa: E402
+                               screen_candidates, student_indices)
 from hfs.eval.metrics import evidence_recall  # noqa: E402
-from hfs.video.synth import COLORS  # noqa: E402
-
-GRAY = np.asarray(COLORS["gray"])
 
 
 def roles(item, times: np.ndarray, decoded: list[np.ndarray]) -> tuple[list[int], list[int], list[int]]:
     """Candidate indices: (evidence, other screens with one per screen, gray fillers)."""
-    evidence = [i for i, t in enumerate(times) if any(a <= t < b for a, b in item.evidence)]
-    screens = [i for i, f in enumerate(decoded) if np.abs(f[2, 2].astype(int) - GRAY).max() > 40]
+    evidence = evidence_candidates(item, times)
+    screens = screen_candidates(decoded)
     first_of_screen: dict[tuple, int] = {}
     for i in screens:
         if i not in evidence:
@@ -160,7 +158,8 @@ def oracle_student(task, raw: dict, steps: int, lr: float, seed: int = 0) -> dic
 
     def candidates(item):
         times, embeddings = store.candidates(task.video_dir / item.video)
-        target = np.array([any(a <= t < b for a, b in item.evidence) for t in times], np.float32)
+        target = np.zeros(len(times), np.float32)
+        target[evidence_candidates(item, times)] = 1.0
         return times, embeddings, target
 
     student.train()

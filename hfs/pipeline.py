@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -13,8 +12,7 @@ import numpy as np
 from hfs.cache import CachedEmbeddings, EmbeddingCache, frames_key
 from hfs.candidates import (DEFAULT_POLICY, AdaptivePolicy, CandidatePasses, NumCandidates, adaptive_candidates,
                             check_num_candidates, fixed_candidates, is_auto)
-from hfs.config import MAX_CANDIDATES
-from hfs.config import ObjectiveConfig, SelectConfig
+from hfs.config import MAX_CANDIDATES, ObjectiveConfig, SelectConfig
 from hfs.encoders import ImageTextEncoder, create_encoder
 from hfs.errors import InputError
 from hfs.frame_cache import FrameStore, load_store, save_store

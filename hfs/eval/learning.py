@@ -134,6 +134,17 @@ class CandidateFrames:
         return times, embeddings, self.store.decoded(video, times)
 
 
+def evidence_candidates(item: SyntheticItem, times: np.ndarray) -> list[int]:
+    """Indices of the candidates inside the item's evidence."""
+    return [i for i, t in enumerate(times) if any(a <= t < b for a, b in item.evidence)]
+
+
+def screen_candidates(decoded: Sequence[np.ndarray]) -> list[int]:
+    """Indices of the candidates showing a screen (any colour): their corner is not the gray filler."""
+    gray = np.asarray(COLORS["gray"])
+    return [i for i, f in enumerate(decoded) if np.abs(f[2, 2].astype(int) - gray).max() > 40]
+
+
 def teacher_examples(task: LearningTask, items: Sequence[SyntheticItem], num_candidates: int):
     """``TeacherExample``s for pre-training: the candidates at the teacher's resolution."""
     from hfs.encoders import create_encoder
@@ -142,13 +153,11 @@ def teacher_examples(task: LearningTask, items: Sequence[SyntheticItem], num_can
 
     short_side = MultimodalAnswerer(str(task.work / "models" / "teacher-init"), device="cpu").short_side
     frames = CandidateFrames(task, create_encoder(str(task.work / "models" / "clip")), num_candidates, short_side)
-    gray = np.asarray(COLORS["gray"])
     out = []
     for item in items:
         times, _, decoded = frames(item)
-        evidence = [i for i, t in enumerate(times) if any(a <= t < b for a, b in item.evidence)]
-        # the other screens: candidates whose corner is not the gray filler
-        screens = [i for i, f in enumerate(decoded) if np.abs(f[2, 2].astype(int) - gray).max() > 40]
+        evidence = evidence_candidates(item, times)
+        screens = screen_candidates(decoded)
         if evidence:
             out.append(TeacherExample(decoded, times, evidence, item.question, item.options, item.answer,
                                       distractors=[i for i in screens if i not in evidence]))

@@ -51,6 +51,9 @@ class FileVideo:
         self._check_file()
         self._keyframes: KeyframeIndex | None = None
         self.last_mode: str | None = None  # the mode the latest frames_at call decoded with
+        # One reformatter for the whole video: it keeps its scaler between frames, where each
+        # frame's own would build a new one (about 1 ms a frame, more than decoding a small one).
+        self._reformatter = VideoReformatter()
         self.info, self._start, self._gop = self._probe()
 
     # -- opening -------------------------------------------------------------------------
@@ -212,7 +215,7 @@ class FileVideo:
                 if unique and last_t is not None and best_t == last_t:
                     continue
                 last_t = best_t
-                yield Frame(i, best_t - self._start, self._to_array(best, short_side))
+                yield Frame(i, best_t - self._start, self.to_array(best, short_side))
 
     def decoded_frames(self, skip: str = "DEFAULT") -> Iterator[tuple[av.VideoFrame, float]]:
         """One forward pass from the start: (frame, true time in video seconds) for each frame the
@@ -232,16 +235,9 @@ class FileVideo:
 
     def to_array(self, frame: av.VideoFrame, short_side: int | None) -> np.ndarray:
         """A decoded frame as [H, W, 3] uint8 RGB in display orientation, short side scaled."""
-        return self._to_array(frame, short_side)
-
-    def _to_array(self, frame: av.VideoFrame, short_side: int | None) -> np.ndarray:
         rot = self.info.rotation
         # The stored picture is the displayed one turned back; scale its short side.
         w, h = scaled_size(frame.width, frame.height, short_side)
-        # One reformatter for the whole video: it keeps its scaler between frames, where each
-        # frame's own would build a new one (about 1 ms a frame, more than decoding a small one).
-        if getattr(self, "_reformatter", None) is None:
-            self._reformatter = VideoReformatter()
         image = self._reformatter.reformat(frame, width=w, height=h, format="rgb24").to_ndarray()
         return rotate_to_display(image, rot)
 
@@ -290,7 +286,7 @@ class _Cursor:
             landed = self._pull()
             if (landed and self.ahead_t <= t + _TIME_SLACK) or t - back <= 0:
                 return
-            back = max(2 * back, self.video._gop)
+            back = max(2 * back, self.video.gop_seconds)
 
     def _pull(self) -> bool:
         """Decode the next frame into ``ahead``; False at the end of the stream."""
@@ -334,11 +330,11 @@ class _Cursor:
             if self.ahead is None and target - self.prev_t > self.end_slack:
                 raise VideoError(
                     self.video.path,
-                    f"video is truncated: decoding stops at {self.prev_t - self.video._start:.2f} s "
+                    f"video is truncated: decoding stops at {self.prev_t - self.video.start:.2f} s "
                     f"of {self.video.info.duration:.2f} s",
                 )
             return self.prev, self.prev_t
-        raise VideoError(self.video.path, f"no frame could be decoded near {target - self.video._start:.2f} s")
+        raise VideoError(self.video.path, f"no frame could be decoded near {target - self.video.start:.2f} s")
 
 
 def _reason(exc: BaseException) -> str:
