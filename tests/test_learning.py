@@ -162,12 +162,17 @@ def test_paper_loss_with_F_finds_the_evidence_on_held_out_videos(tmp_path):
     from hfs.encoders import create_encoder
     from hfs.eval.learning import CandidateFrames, baseline_indices, prepare_task, student_indices
     from hfs.eval.metrics import evidence_recall
+    from hfs.reasoning.pretrain import PretrainConfig
     from hfs.student import HFSSelector
     from hfs.training.config import TrainConfig
     from hfs.training.trainer import train
 
     torch.set_num_threads(1)
-    task = prepare_task(tmp_path, train_videos=24, test_videos=32, teacher_steps=TEACHER_STEPS, teacher_videos=48)
+    # a smaller, quicker teacher than bench_learning's: it reads the shape of a screen it is shown,
+    # enough for L_CE and MLP_t to point at screens (the student need not learn the colour here)
+    quick = PretrainConfig(steps=TEACHER_STEPS, lr=3e-4, batch_size=1, max_frames=8, hold=0.3)
+    task = prepare_task(tmp_path, train_videos=24, test_videos=32, teacher_videos=48, teacher=quick,
+                        teacher_size=(32, 2))
     raw = yaml.safe_load(task.config.read_text())
     assert raw["supervision"] == "ce+kl" and raw["use_objective"] and raw["student"]["num_queries"] == 3
     raw.update(max_steps=STUDENT_STEPS, warmup_steps=10)

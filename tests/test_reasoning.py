@@ -142,3 +142,27 @@ def test_hfs_answer_on_a_very_wide_video(tmp_path, answerer, color_encoder):
                           use_cache=False)
     assert len(result.selection.indices) == 2 and result.letter in "ABCD"
     assert sum(result.probs) == pytest.approx(1.0, abs=1e-4)
+
+
+@pytest.mark.parametrize("family", ["answerer", "llava"])
+def test_a_batch_answers_each_question_as_it_would_alone(family, request):
+    """forward_batch (teacher pre-training) pads rows of different lengths on the left: every
+    row's letter logits and pooled hidden states are those of the question answered alone."""
+    model = request.getfixturevalue(family)
+    rng = np.random.default_rng(1)
+    count = 3 if family == "llava" else None  # LLaVA-OneVision takes one video: same count per row
+    questions = []
+    for j, question in enumerate(["What shape is on the red screen?", "Which colour is shown last in the clip?",
+                                  "What?"]):
+        k = count or j + 1
+        frames = [rng.integers(0, 255, (48 + 8 * j, 64, 3), dtype=np.uint8) for _ in range(k)]
+        questions.append((frames, [0.5 * i for i in range(k)], question, ["a", "b", "c"]))
+    out = model.forward_batch(questions, return_hidden=True)
+    assert out.letter_logits.shape == (3, 3)
+    for j, q in enumerate(questions):
+        alone = model.forward(*q, return_hidden=True)
+        torch.testing.assert_close(out.letter_logits[j], alone.letter_logits, atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(out.frame_hidden[j], alone.frame_hidden, atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(out.context_hidden[j], alone.context_hidden, atol=1e-4, rtol=1e-4)
+    with pytest.raises(InputError, match="same number of options"):
+        model.forward_batch([questions[0], (*questions[1][:3], ["a", "b"])])

@@ -29,7 +29,7 @@ SUPPORTED = tuple(FORMATS)
 # vision tower's output tokens are multiplied by m_i) or "layers" (each language-model layer's
 # normalised input at frame i's tokens), see ``MultimodalAnswerer._scale_normed_tokens``
 MASK_PLACES = ("vision", "layers")
-__all__ = ["INSTRUCTION", "MASK_PLACES", "SUPPORTED", "SYSTEM", "AnswerOutput", "MultimodalAnswerer"]
+__all__ = ["INSTRUCTION", "MASK_PLACES", "SUPPORTED", "SYSTEM", "AnswerOutput", "BatchOutput", "MultimodalAnswerer"]
 
 @dataclass
 class AnswerOutput:
@@ -42,6 +42,13 @@ class AnswerOutput:
     @property
     def letter(self) -> str:
         return LETTERS[self.answer]
+
+
+@dataclass
+class BatchOutput:
+    letter_logits: torch.Tensor  # [B, C]
+    frame_hidden: list[torch.Tensor] | None = None  # per row [k_j, H]
+    context_hidden: torch.Tensor | None = None  # [B, H] at each row's last prompt token
 
 
 class MultimodalAnswerer(nn.Module):
@@ -163,6 +170,33 @@ class MultimodalAnswerer(nn.Module):
             chunks = torch.split(hidden[self.format.visual_positions(ids[0])], per_frame)
             result.frame_hidden = torch.stack([c.mean(0) for c in chunks])
             result.context_hidden = hidden[-1]
+        return result
+
+    def forward_batch(self, questions: Sequence[tuple], return_hidden: bool = False) -> BatchOutput:
+        """Answer several questions in one forward: each a ``(frames, times, question, options)``
+        tuple, all with the same number of options. Rows are padded on the left, so the last
+        position is each row's answer position; no frame mask (pre-training, evaluation)."""
+        if not questions:
+            raise InputError("forward_batch needs at least one question")
+        choices = {len(q[3]) for q in questions}
+        if len(choices) > 1:
+            raise InputError(f"every question of a batch needs the same number of options, got {sorted(choices)}")
+        built = [self.build_inputs(*q) for q in questions]
+        per_frame = [b.pop("tokens_per_frame").tolist() for b in built]
+        kwargs = {n: v.to(self.device_) for n, v in self.format.collate(built, self.tokenizer.pad_token_id).items()}
+        ids = kwargs["input_ids"]  # [B, T]
+        kwargs.update(output_hidden_states=return_hidden,
+                      **{n: v.to(self.device_) for n, v in self.format.extra_inputs(ids, self._accepts).items()})
+        if "logits_to_keep" in self._accepts:
+            kwargs["logits_to_keep"] = 1
+        out = self.model(**kwargs)
+        letter_logits = out.logits[:, -1, self.letter_ids[: choices.pop()]].float()  # [B, C]
+        result = BatchOutput(letter_logits=letter_logits)
+        if return_hidden:
+            hidden = out.hidden_states[-1]  # [B, T, H]
+            result.frame_hidden = [torch.stack([c.mean(0) for c in torch.split(
+                hidden[j, self.format.visual_positions(ids[j])], counts)]) for j, counts in enumerate(per_frame)]
+            result.context_hidden = hidden[:, -1]
         return result
 
     @torch.no_grad()

@@ -2,9 +2,13 @@
 
 In the paper the teacher M_t is a pretrained MLLM that can already answer when shown the right
 frames; HFS then teaches the selector to find them. A tiny randomly initialised model cannot,
-so for the miniature reproduction it first learns the task here: each step shows it a few of a
-video's candidate frames, at least one of them evidence, and trains every weight on the
-cross-entropy of the option letters. Beside it the teacher's frame scorer MLP_t learns which of
+so for the miniature reproduction it first learns the task here: each step shows a batch of
+questions, each with a few of its video's candidate frames (at least one of them evidence, the
+same number in every question of the batch, so the rows stack), and trains every weight on the
+cross-entropy of the option letters. Batches matter: asked "what shape is on the red screen?"
+with other screens in view, a model shown one question per step learns to read the shape of
+whichever screen it sees (a quarter right with all four screens shown); with 32 questions per
+step, in the same time, it learns to find the screen of the asked colour. Beside it the teacher's frame scorer MLP_t learns which of
 the shown frames are evidence, from the teacher's hidden states ([H_t_i ; h_con]): what a
 pretrained MLLM knows about where its answer is. The model is saved like any Hugging Face
 model, MLP_t beside it (``TEACHER_SCORER_FILE``, safetensors), and the folder is used as
@@ -48,6 +52,7 @@ class PretrainConfig:
 
     steps: int = 400
     lr: float = 3e-4
+    batch_size: int = 32  # questions per step, all shown the same number of frames
     min_frames: int = 1  # frames shown per question: uniform in [min_frames, m], where m stays at
     max_frames: int = 8  # min_frames for the first ``hold`` of the steps (first learn to read one
     hold: float = 0.0  # frame), then rises to max_frames until half the steps past it (curriculum)
@@ -56,6 +61,8 @@ class PretrainConfig:
     def __post_init__(self) -> None:
         if self.steps < 1 or self.lr <= 0:
             raise InputError(f"pretrain steps must be >= 1 and lr > 0, got {self.steps} and {self.lr}")
+        if self.batch_size < 1:
+            raise InputError(f"pretrain batch_size must be >= 1, got {self.batch_size}")
         if not 0.0 <= self.hold < 1.0:
             raise InputError(f"pretrain hold must be in [0, 1), got {self.hold}")
         if not 1 <= self.min_frames <= self.max_frames:
@@ -104,17 +111,18 @@ def pretrain_teacher(model_dir: str | Path, out_dir: str | Path, examples: Seque
                                                    pct_start=0.1)
     teacher.model.train()
     for step in range(config.steps):
-        example = examples[int(rng.integers(len(examples)))]
         ramp = min(1.0, max(0.0, (step / config.steps - config.hold) / (0.5 * (1.0 - config.hold))))
         most = config.min_frames + (config.max_frames - config.min_frames) * ramp
-        idx = sample_frames(example, int(rng.integers(config.min_frames, round(most) + 1)), rng)
-        out = teacher([example.frames[i] for i in idx], [float(example.times[i]) for i in idx], example.question,
-                      example.options, return_hidden=True)
-        loss = torch.nn.functional.cross_entropy(out.letter_logits.unsqueeze(0), torch.tensor([example.answer]))
-        if len(idx) > 1:  # MLP_t: cross-entropy against the uniform distribution over the evidence shown
-            target = torch.tensor([float(i in example.evidence) for i in idx])
-            logits = scorer(out.frame_hidden.float().unsqueeze(0), out.context_hidden.float().unsqueeze(0))[0]
-            loss = loss - (target / target.sum() * torch.log_softmax(logits, -1)).sum()
+        count = int(rng.integers(config.min_frames, round(most) + 1))
+        batch = [examples[int(i)] for i in rng.integers(len(examples), size=config.batch_size)]
+        shown = [sample_frames(example, count, rng) for example in batch]
+        out = teacher.forward_batch([([e.frames[i] for i in idx], [float(e.times[i]) for i in idx], e.question,
+                                      e.options) for e, idx in zip(batch, shown)], return_hidden=True)
+        loss = torch.nn.functional.cross_entropy(out.letter_logits, torch.tensor([e.answer for e in batch]))
+        if count > 1:  # MLP_t: cross-entropy against the uniform distribution over the evidence shown
+            target = torch.tensor([[float(i in e.evidence) for i in idx] for e, idx in zip(batch, shown)])  # [B, k]
+            logits = scorer(torch.stack(out.frame_hidden).float(), out.context_hidden.float())  # [B, k]
+            loss = loss - (target / target.sum(-1, keepdim=True) * torch.log_softmax(logits, -1)).sum(-1).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
