@@ -120,7 +120,7 @@ def run(work: Path, quick: bool, seeds: list[int], jobs: int = 1, log=print) -> 
     from concurrent.futures import ProcessPoolExecutor
 
     work = work.resolve()
-    prepare_task(work, train_videos=64, test_videos=48, teacher_videos=256, log=log)
+    prepare_task(work, train_videos=256, test_videos=48, teacher_videos=256, log=log)
     w = _scorer(work)
     raw, task, encoder = w["raw"], w["task"], w["encoder"]
     k = raw["k"]

@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     start = time.perf_counter()
     if not (args.work / "train.yaml").is_file():
-        prepare_task(args.work, train_videos=64, test_videos=48, teacher_videos=256, log=print)
+        prepare_task(args.work, train_videos=256, test_videos=48, teacher_videos=256, log=print)
     task = load_task(args.work)
     raw = yaml.safe_load(task.config.read_text())
     teacher = MultimodalAnswerer(str(task.teacher), device="cpu")

@@ -274,3 +274,26 @@ def test_training_teaches_the_student_to_find_the_evidence(tmp_path, tiny_qwen_d
         uniform.append(evidence_recall(times[uniform_indices(len(times), k)], item.evidence))
     print(f"held-out evidence recall at k={k}: student {np.mean(learned):.3f}, uniform {np.mean(uniform):.3f}")
     assert np.mean(learned) >= np.mean(uniform) + 0.25
+
+
+def test_teacher_lr_steps_the_teacher_gently_and_the_student_as_before(tmp_path, tiny_qwen_dir, tiny_clip_dir,
+                                                                        tiny_vlm_dir, tiny_encoder, video_dir):
+    """teacher_lr sets the step of the teacher's LoRA (and MLP_t) apart from the student's lr."""
+    from hfs.reasoning import MultimodalAnswerer
+
+    moved = {}
+    for name, teacher_lr in (("same", None), ("gentle", 1e-5)):
+        config = _config(tmp_path / name, tiny_qwen_dir, tiny_clip_dir, supervision="ce+kl", max_steps=2,
+                         teacher=str(tiny_vlm_dir), teacher_lr=teacher_lr)
+        student = _student(config)
+        torch.manual_seed(0)
+        teacher = MultimodalAnswerer(str(tiny_vlm_dir), lora_rank=config.r_teacher)
+        parts = {"student": [p for p in student.parameters() if p.requires_grad],
+                 "teacher": [p for p in teacher.parameters() if p.requires_grad]}
+        before = {part: [p.detach().clone() for p in ps] for part, ps in parts.items()}
+        train(config, student=student, teacher=teacher, questions=_questions(video_dir), encoder=tiny_encoder,
+              progress=False)
+        moved[name] = {part: sum(float((p.detach() - b).abs().sum()) for p, b in zip(ps, before[part]))
+                       for part, ps in parts.items()}
+    assert moved["same"]["teacher"] > 100 * moved["gentle"]["teacher"] > 0
+    assert 0.5 < moved["gentle"]["student"] / moved["same"]["student"] < 2.0

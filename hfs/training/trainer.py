@@ -76,6 +76,18 @@ class CandidateStore:
         return torch.softmax(torch.as_tensor(z / temperature, dtype=torch.float32), dim=0)
 
 
+def _param_groups(module: HFSTrainModule, config: TrainConfig) -> list[dict]:
+    """The student's trainable weights at ``lr``; the teacher's LoRA and MLP_t at ``teacher_lr``."""
+    student, teacher = [], []
+    for name, p in module.named_parameters():
+        if p.requires_grad:
+            (student if name.startswith("student.") else teacher).append(p)
+    groups = [{"params": student, "lr": config.lr}]
+    if teacher:
+        groups.append({"params": teacher, "lr": config.teacher_lr or config.lr})
+    return groups
+
+
 def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = None, student=None, teacher=None,
           questions=None, encoder=None, progress: bool = True) -> dict[str, Any]:
     """Train; returns a summary (steps, last losses, where the student was saved).
@@ -116,8 +128,9 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
     module = HFSTrainModule(student, teacher if needs_teacher else None,
                             getattr(teacher, "hidden_size", None) if needs_teacher else None,
                             objective_form=config.objective_form)
-    params = [p for p in module.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    groups = _param_groups(module, config)
+    params = [p for group in groups for p in group["params"]]
+    optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
 
     rank, world = accelerator.process_index, accelerator.num_processes
     per_step = config.batch_size * config.grad_accumulation  # questions per optimizer step per process
