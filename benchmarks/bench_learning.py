@@ -23,6 +23,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +32,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hfs.config import ObjectiveConfig, from_dict  # noqa: E402
-from hfs.eval.learning import (METHODS, CandidateFrames, baseline_indices, evaluate, prepare_task,  # noqa: E402
-                               student_indices)
+from hfs.eval.learning import (METHODS, TEACHER_RECIPE, CandidateFrames, baseline_indices, evaluate,  # noqa: E402
+                               prepare_task, student_indices)
 
 # name -> changes to the headline config (dotted keys)
 ABLATIONS: dict[str, dict[str, dict]] = {
@@ -45,6 +46,7 @@ ABLATIONS: dict[str, dict[str, dict]] = {
     "F form": {"literal": {"objective_form": "literal"}, "mask": {}},
     "mask at": {"vision": {}, "layers": {"mask_at": "layers"}},  # where m_i meets the teacher
 }
+QUICK_TEACHER_STEPS, QUICK_VIDEOS = 400, 128  # --quick's teacher and training videos (its own work folder)
 # The objective of every greedy row at inference (greedy@k on cosine, hfs+greedy@k on the student's
 # scores): hfs select's default (ObjectiveConfig()), not the training config's F, which is the
 # paper's F for the loss.
@@ -120,7 +122,11 @@ def run(work: Path, quick: bool, seeds: list[int], jobs: int = 1, log=print) -> 
     from concurrent.futures import ProcessPoolExecutor
 
     work = work.resolve()
-    prepare_task(work, train_videos=256, test_videos=48, teacher_videos=256, log=log)
+    if quick:  # a shorter pre-training and half the videos, so that a first run fits in 10 minutes
+        prepare_task(work, train_videos=QUICK_VIDEOS, test_videos=48, teacher_videos=QUICK_VIDEOS,
+                     teacher=replace(TEACHER_RECIPE, steps=QUICK_TEACHER_STEPS, max_frames=8), log=log)
+    else:
+        prepare_task(work, train_videos=256, test_videos=48, teacher_videos=256, log=log)
     w = _scorer(work)
     raw, task, encoder = w["raw"], w["task"], w["encoder"]
     k = raw["k"]
@@ -228,14 +234,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="the headline with one seed (< 10 min on 2 cores)")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--plot", type=Path, help="write a bar chart here (default: beside --json)")
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "hfs-bench-learning",
-                        help="data, models and runs, reused between calls (default: TMPDIR/hfs-bench-learning)")
+    parser.add_argument("--work", type=Path, help="data, models and runs, reused between calls (default: "
+                        "TMPDIR/hfs-bench-learning, with --quick TMPDIR/hfs-bench-learning-quick)")
     parser.add_argument("--seeds", type=int, nargs="+", help="training seeds (default 0 1 2; --quick: 0)")
     parser.add_argument("--jobs", type=int, default=1, help="training runs in parallel processes (default 1)")
     args = parser.parse_args(argv)
     seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
     start = time.perf_counter()
-    report = run(args.work, args.quick, seeds, args.jobs)
+    work = args.work or Path(tempfile.gettempdir()) / ("hfs-bench-learning-quick" if args.quick else "hfs-bench-learning")
+    report = run(work, args.quick, seeds, args.jobs)
     report["seconds"] = round(time.perf_counter() - start, 1)
     print(markdown(report))
     if args.json:

@@ -7,8 +7,10 @@ questions, each with a few of its video's candidate frames (at least one of them
 same number in every question of the batch, so the rows stack), and trains every weight on the
 cross-entropy of the option letters. Batches matter: asked "what shape is on the red screen?"
 with other screens in view, a model shown one question per step learns to read the shape of
-whichever screen it sees (a quarter right with all four screens shown); with 32 questions per
-step, in the same time, it learns to find the screen of the asked colour. Beside it the teacher's frame scorer MLP_t learns which of
+whichever screen it sees (0.35 held-out with all four screens shown, after 6000 steps, 10
+minutes on 2 cores); with 32 questions per step, in about the same time (600 steps), it finds the
+screen of the asked colour (0.81; 0.94 after the 800 steps of
+``hfs.eval.learning.TEACHER_RECIPE``). Beside it the teacher's frame scorer MLP_t learns which of
 the shown frames are evidence, from the teacher's hidden states ([H_t_i ; h_con]): what a
 pretrained MLLM knows about where its answer is. The model is saved like any Hugging Face
 model, MLP_t beside it (``TEACHER_SCORER_FILE``, safetensors), and the folder is used as
