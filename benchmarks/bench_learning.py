@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hfs.config import ObjectiveConfig, from_dict  # noqa: E402
 from hfs.eval.learning import (METHODS, TEACHER_RECIPE, CandidateFrames, baseline_indices, evaluate,  # noqa: E402
-                               prepare_task, student_indices)
+                               load_mini_config, prepare_task, student_indices)
 
 # name -> changes to the headline config (dotted keys)
 ABLATIONS: dict[str, dict[str, dict]] = {
@@ -122,11 +122,11 @@ def run(work: Path, quick: bool, seeds: list[int], jobs: int = 1, log=print) -> 
     from concurrent.futures import ProcessPoolExecutor
 
     work = work.resolve()
-    if quick:  # a shorter pre-training and half the videos, so that a first run fits in 10 minutes
-        prepare_task(work, train_videos=QUICK_VIDEOS, test_videos=48, teacher_videos=QUICK_VIDEOS,
-                     teacher=replace(TEACHER_RECIPE, steps=QUICK_TEACHER_STEPS, max_frames=8), log=log)
-    else:
-        prepare_task(work, train_videos=256, test_videos=48, teacher_videos=256, log=log)
+    # --quick: a shorter pre-training and half the videos, so that a first run fits in 10 minutes
+    videos = QUICK_VIDEOS if quick else 256
+    teacher = (replace(TEACHER_RECIPE, steps=QUICK_TEACHER_STEPS, max_frames=2 * load_mini_config()["k"])
+               if quick else None)
+    prepare_task(work, train_videos=videos, test_videos=48, teacher_videos=videos, teacher=teacher, log=log)
     w = _scorer(work)
     raw, task, encoder = w["raw"], w["task"], w["encoder"]
     k = raw["k"]

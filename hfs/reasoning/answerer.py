@@ -144,33 +144,25 @@ class MultimodalAnswerer(nn.Module):
     # -- forward -----------------------------------------------------------------------
     def forward(self, frames: Sequence[np.ndarray], times: Sequence[float], question: str, options: Sequence[str],
                 frame_weights: torch.Tensor | None = None, return_hidden: bool = False) -> AnswerOutput:
-        """Answer one question from ``frames`` (RGB uint8, in time order) at ``times`` (s)."""
-        inputs = self.build_inputs(frames, times, question, options)
-        per_frame = inputs.pop("tokens_per_frame").tolist()
-        kwargs = {name: value.to(self.device_) for name, value in inputs.items()}
+        """Answer one question from ``frames`` (RGB uint8, in time order) at ``times`` (s);
+        ``frame_weights`` [k] is the straight-through mask m_i (training)."""
+        kwargs, per_frame = self._model_inputs([self.build_inputs(frames, times, question, options)], return_hidden)
         ids = kwargs["input_ids"]
-        kwargs.update(attention_mask=torch.ones_like(ids), output_hidden_states=return_hidden,
-                      **{n: v.to(self.device_) for n, v in self.format.extra_inputs(ids, self._accepts).items()})
-        if "logits_to_keep" in self._accepts:
-            kwargs["logits_to_keep"] = 1
         if frame_weights is not None:
-            self._frame_scale, self._per_frame = frame_weights.to(self.device_), per_frame
+            self._frame_scale, self._per_frame = frame_weights.to(self.device_), per_frame[0]
             self._token_scale = torch.ones(ids.shape[-1], dtype=frame_weights.dtype, device=self.device_).index_put(
                 (self.format.visual_positions(ids[0]),),
-                torch.repeat_interleave(self._frame_scale, torch.tensor(per_frame, device=self.device_)))
+                torch.repeat_interleave(self._frame_scale, torch.tensor(per_frame[0], device=self.device_)))
         try:
             out = self.model(**kwargs)
         finally:
             self._frame_scale = self._token_scale = None
-        letter_logits = out.logits[0, -1, self.letter_ids[: len(options)]].float()
-        result = AnswerOutput(letter_logits=letter_logits, probs=torch.softmax(letter_logits, -1),
-                              answer=int(letter_logits.argmax()))
-        if return_hidden:
-            hidden = out.hidden_states[-1][0]  # [T, H]
-            chunks = torch.split(hidden[self.format.visual_positions(ids[0])], per_frame)
-            result.frame_hidden = torch.stack([c.mean(0) for c in chunks])
-            result.context_hidden = hidden[-1]
-        return result
+        row = self._read(out, ids, per_frame, len(options), return_hidden)
+        letter_logits = row.letter_logits[0]
+        return AnswerOutput(letter_logits=letter_logits, probs=torch.softmax(letter_logits, -1),
+                            answer=int(letter_logits.argmax()),
+                            frame_hidden=row.frame_hidden[0] if return_hidden else None,
+                            context_hidden=row.context_hidden[0] if return_hidden else None)
 
     def forward_batch(self, questions: Sequence[tuple], return_hidden: bool = False) -> BatchOutput:
         """Answer several questions in one forward: each a ``(frames, times, question, options)``
@@ -181,7 +173,13 @@ class MultimodalAnswerer(nn.Module):
         choices = {len(q[3]) for q in questions}
         if len(choices) > 1:
             raise InputError(f"every question of a batch needs the same number of options, got {sorted(choices)}")
-        built = [self.build_inputs(*q) for q in questions]
+        kwargs, per_frame = self._model_inputs([self.build_inputs(*q) for q in questions], return_hidden)
+        return self._read(self.model(**kwargs), kwargs["input_ids"], per_frame, choices.pop(), return_hidden)
+
+    def _model_inputs(self, built: list[dict[str, torch.Tensor]],
+                      return_hidden: bool) -> tuple[dict[str, torch.Tensor], list[list[int]]]:
+        """``build_inputs`` outputs as the model's keyword arguments (one row each), and each row's
+        visual tokens per frame."""
         per_frame = [b.pop("tokens_per_frame").tolist() for b in built]
         kwargs = {n: v.to(self.device_) for n, v in self.format.collate(built, self.tokenizer.pad_token_id).items()}
         ids = kwargs["input_ids"]  # [B, T]
@@ -189,9 +187,13 @@ class MultimodalAnswerer(nn.Module):
                       **{n: v.to(self.device_) for n, v in self.format.extra_inputs(ids, self._accepts).items()})
         if "logits_to_keep" in self._accepts:
             kwargs["logits_to_keep"] = 1
-        out = self.model(**kwargs)
-        letter_logits = out.logits[:, -1, self.letter_ids[: choices.pop()]].float()  # [B, C]
-        result = BatchOutput(letter_logits=letter_logits)
+        return kwargs, per_frame
+
+    def _read(self, out, ids: torch.Tensor, per_frame: list[list[int]], choices: int,
+              return_hidden: bool) -> BatchOutput:
+        """The option letters' logits at each row's last position; with ``return_hidden`` the
+        last layer mean-pooled over each frame's visual tokens (H_t_i) and at that position (h_con)."""
+        result = BatchOutput(letter_logits=out.logits[:, -1, self.letter_ids[:choices]].float())  # [B, C]
         if return_hidden:
             hidden = out.hidden_states[-1]  # [B, T, H]
             result.frame_hidden = [torch.stack([c.mean(0) for c in torch.split(

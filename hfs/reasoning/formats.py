@@ -47,15 +47,18 @@ def pad_to_aspect(image: np.ndarray, max_ratio: float) -> np.ndarray:
     return np.pad(image, widths + [(0, 0)] * (image.ndim - 2))
 
 
-def left_pad(rows: Sequence[torch.Tensor], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Token id rows [T_i] as one [B, T] batch padded on the left, and its attention mask: the
-    last position is every row's answer position."""
+def collate_rows(inputs: Sequence[dict[str, torch.Tensor]], pad_id: int) -> dict[str, torch.Tensor]:
+    """Several questions' ``build`` outputs (each one row) as one batch: the token ids padded on
+    the left, so the last position is every row's answer position, with their attention mask;
+    every pixel input concatenated in row order along its first dimension."""
+    rows = [i["input_ids"][0] for i in inputs]
     width = max(len(r) for r in rows)
     ids = torch.full((len(rows), width), pad_id, dtype=rows[0].dtype)
     mask = torch.zeros((len(rows), width), dtype=torch.long)
     for j, row in enumerate(rows):
         ids[j, width - len(row):], mask[j, width - len(row):] = row, 1
-    return ids, mask
+    pixels = {name: torch.cat([i[name] for i in inputs]) for name in inputs[0] if name != "input_ids"}
+    return {"input_ids": ids, "attention_mask": mask, **pixels}
 
 
 def _chat(user: str) -> str:
@@ -91,13 +94,7 @@ class QwenVLFormat:
         inputs = {"input_ids": ids, "pixel_values": images["pixel_values"], "image_grid_thw": grid}
         return inputs, per_frame
 
-    @staticmethod
-    def collate(inputs: Sequence[dict[str, torch.Tensor]], pad_id: int) -> dict[str, torch.Tensor]:
-        """Several questions' ``build`` outputs as one batch: the images of every row in order."""
-        ids, mask = left_pad([i["input_ids"][0] for i in inputs], pad_id)
-        return {"input_ids": ids, "attention_mask": mask,
-                "pixel_values": torch.cat([i["pixel_values"] for i in inputs]),
-                "image_grid_thw": torch.cat([i["image_grid_thw"] for i in inputs])}
+    collate = staticmethod(collate_rows)  # the images of every row, in order
 
     def visual_positions(self, ids: torch.Tensor) -> torch.Tensor:
         return (ids == self.token_id).nonzero().squeeze(-1)
@@ -160,9 +157,7 @@ class LlavaOneVisionFormat:
         counts = {int(i["pixel_values_videos"].shape[1]) for i in inputs}
         if len(counts) > 1:
             raise InputError(f"a LLaVA-OneVision batch needs the same frame count in every row, got {sorted(counts)}")
-        ids, mask = left_pad([i["input_ids"][0] for i in inputs], pad_id)
-        return {"input_ids": ids, "attention_mask": mask,
-                "pixel_values_videos": torch.cat([i["pixel_values_videos"] for i in inputs])}
+        return collate_rows(inputs, pad_id)
 
     def visual_positions(self, ids: torch.Tensor) -> torch.Tensor:
         return (ids == self.token_id).nonzero().squeeze(-1)[:-1]  # the last one is the newline embedding
