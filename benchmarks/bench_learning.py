@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hfs.config import ObjectiveConfig, from_dict  # noqa: E402
 from hfs.eval.learning import (METHODS, TEACHER_RECIPE, CandidateFrames, baseline_indices, evaluate,  # noqa: E402
-                               load_mini_config, prepare_task, student_indices)
+                               load_mini_config, prepare_task, student_indices, validation_items)
 
 # name -> changes to the headline config (dotted keys)
 ABLATIONS: dict[str, dict[str, dict]] = {
@@ -75,8 +75,9 @@ def _stats(values: list[float]) -> dict[str, float]:
 _WORKER: dict = {}
 
 
-def _scorer(work: Path) -> dict:
-    """Per process: the task, the downstream teacher (no LoRA) and the candidate frames, loaded once."""
+def _scorer(work: Path, split: str = "report") -> dict:
+    """Per process: the task, the downstream teacher (no LoRA), the candidate frames and the
+    held-out videos of ``split`` (report or validation), loaded once."""
     if not _WORKER:
         import torch
 
@@ -90,17 +91,18 @@ def _scorer(work: Path) -> dict:
         encoder = create_encoder(raw["student"]["encoder"])
         teacher = MultimodalAnswerer(str(task.teacher), device="cpu")
         frames = CandidateFrames(task, encoder, raw["data"]["num_candidates"], teacher.short_side)
-        _WORKER.update(task=task, raw=raw, encoder=encoder, teacher=teacher, frames=frames)
+        items = task.test_items if split == "report" else validation_items(task, len(task.test_items))
+        _WORKER.update(task=task, raw=raw, encoder=encoder, teacher=teacher, frames=frames, items=items)
     return _WORKER
 
 
-def train_and_score(work: Path, changes: dict, name: str, seed: int) -> dict[str, float]:
+def train_and_score(work: Path, changes: dict, name: str, seed: int, split: str = "report") -> dict[str, float]:
     """Train one student (headline config + ``changes`` + seed) through the trainer; score it held out."""
     from hfs.student import HFSSelector
     from hfs.training.config import TrainConfig
     from hfs.training.trainer import train
 
-    w = _scorer(work)
+    w = _scorer(work, split)
     out_dir = w["task"].work / "runs" / f"{name}-seed{seed}"
     shutil.rmtree(out_dir, ignore_errors=True)  # an earlier call's run: `hfs train` refuses to start over it
     raw = _override(w["raw"], {**changes, "seed": seed, "output_dir": str(out_dir)})
@@ -108,17 +110,20 @@ def train_and_score(work: Path, changes: dict, name: str, seed: int) -> dict[str
     start = time.perf_counter()
     summary = train(config, progress=False)
     student = HFSSelector.from_pretrained(summary["student"])
-    result = evaluate(lambda item, times, emb: student_indices(student, config.k, emb, item), w["task"].test_items,
-                      w["frames"], w["teacher"])
+    result = evaluate(lambda item, times, emb: student_indices(student, config.k, emb, item), w["items"], w["frames"],
+                      w["teacher"])
     greedy = evaluate(lambda item, times, emb: student_indices(student, config.k, emb, item, INFERENCE_OBJECTIVE, times),
-                      w["task"].test_items, w["frames"], w["teacher"])
+                      w["items"], w["frames"], w["teacher"])
     result.update({f"greedy {metric}": value for metric, value in greedy.items()})
     print(f"  {name} seed {seed}: accuracy {result['accuracy']:.3f}, recall {result['recall']:.3f}; greedy F: "
           f"{greedy['accuracy']:.3f}, {greedy['recall']:.3f} ({time.perf_counter() - start:.0f} s)", flush=True)
     return result
 
 
-def run(work: Path, quick: bool, seeds: list[int], jobs: int = 1, log=print) -> dict:
+def run(work: Path, quick: bool, seeds: list[int], jobs: int = 1, log=print, split: str = "report",
+        groups: list[str] | None = None) -> dict:
+    """The headline and (without ``quick``) the ablation ``groups`` (default: all), on the held-out
+    videos of ``split``: "report" (the figures we publish) or "validation" (where settings are chosen)."""
     from concurrent.futures import ProcessPoolExecutor
 
     work = work.resolve()
@@ -127,30 +132,31 @@ def run(work: Path, quick: bool, seeds: list[int], jobs: int = 1, log=print) -> 
     teacher = (replace(TEACHER_RECIPE, steps=QUICK_TEACHER_STEPS, max_frames=2 * load_mini_config()["k"])
                if quick else None)
     prepare_task(work, train_videos=videos, test_videos=48, teacher_videos=videos, teacher=teacher, log=log)
-    w = _scorer(work)
-    raw, task, encoder = w["raw"], w["task"], w["encoder"]
+    w = _scorer(work, split)
+    raw, task, encoder, items = w["raw"], w["task"], w["encoder"], w["items"]
+    groups = list(ABLATIONS) if groups is None else groups
     k = raw["k"]
     report: dict = {"k": k, "num_candidates": raw["data"]["num_candidates"], "supervision": raw["supervision"],
                     "use_F": raw["use_objective"], "objective_form": raw["objective_form"], "seeds": seeds,
-                    "test_videos": len(task.test_items), "accuracy": {}, "recall": {}}
+                    "split": split, "test_videos": len(items), "accuracy": {}, "recall": {}}
     for method in METHODS[:4]:  # deterministic: one evaluation serves every seed (std 0)
         result = evaluate(lambda item, times, emb: baseline_indices(method, k, times, emb, encoder, item,
                                                                     INFERENCE_OBJECTIVE),
-                          task.test_items, w["frames"], w["teacher"])
+                          items, w["frames"], w["teacher"])
         for metric in ("accuracy", "recall"):
             report[metric][method] = {"mean": result[metric], "std": 0.0}
         log(f"{method}: accuracy {result['accuracy']:.3f}, recall {result['recall']:.3f}")
     runs = {("headline", seed): {} for seed in seeds}
     if not quick:
-        for group, variants in ABLATIONS.items():
-            for variant, changes in variants.items():
+        for group in groups:
+            for variant, changes in ABLATIONS[group].items():
                 if changes:
                     runs.update({(f"{group}-{variant}".replace(" ", "_"), seed): changes for seed in seeds})
     import multiprocessing
 
     spawn = multiprocessing.get_context("spawn")  # fresh processes: no forked torch thread pools
     with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) if jobs > 1 else _Serial() as pool:
-        futures = {key: pool.submit(train_and_score, work, changes, *key) for key, changes in runs.items()}
+        futures = {key: pool.submit(train_and_score, work, changes, *key, split) for key, changes in runs.items()}
         results = {key: future.result() for key, future in futures.items()}
     headline = [results[("headline", seed)] for seed in seeds]
     for metric in ("accuracy", "recall"):
@@ -158,9 +164,9 @@ def run(work: Path, quick: bool, seeds: list[int], jobs: int = 1, log=print) -> 
         report[metric]["hfs+greedy@k"] = _stats([r[f"greedy {metric}"] for r in headline])
     if not quick:
         report["ablations"] = {}
-        for group, variants in ABLATIONS.items():
+        for group in groups:
             rows = {}
-            for variant, changes in variants.items():
+            for variant, changes in ABLATIONS[group].items():
                 name = f"{group}-{variant}".replace(" ", "_") if changes else "headline"
                 found = [results[(name, seed)] for seed in seeds]
                 rows[variant] = {metric: _stats([r[metric] for r in found])
@@ -238,11 +244,14 @@ def main(argv: list[str] | None = None) -> int:
                         "TMPDIR/hfs-bench-learning, with --quick TMPDIR/hfs-bench-learning-quick)")
     parser.add_argument("--seeds", type=int, nargs="+", help="training seeds (default 0 1 2; --quick: 0)")
     parser.add_argument("--jobs", type=int, default=1, help="training runs in parallel processes (default 1)")
+    parser.add_argument("--split", choices=("report", "validation"), default="report",
+                        help="held-out videos to score on: the report set, or validation videos for choosing settings")
+    parser.add_argument("--groups", nargs="*", choices=list(ABLATIONS), help="ablation groups to run (default: all)")
     args = parser.parse_args(argv)
     seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
     start = time.perf_counter()
     work = args.work or Path(tempfile.gettempdir()) / ("hfs-bench-learning-quick" if args.quick else "hfs-bench-learning")
-    report = run(work, args.quick, seeds, args.jobs)
+    report = run(work, args.quick, seeds, args.jobs, split=args.split, groups=args.groups)
     report["seconds"] = round(time.perf_counter() - start, 1)
     print(markdown(report))
     if args.json:

@@ -20,6 +20,13 @@ on its held-out videos, each link of the chain from the teacher to the student:
    uniform distribution over the evidence candidates, every candidate every step), held-out
    recall of its top k. What the student could reach if the teacher's signals were exact.
 Chance levels are printed beside each figure.
+
+    python benchmarks/probe_learning.py --run WORK/runs/NAME [--videos 24]
+
+instead follows one training run (checkpoint_every > 0) checkpoint by checkpoint, on validation
+videos: the student's top-k evidence recall and score spread, and which frame MLP_t ranks first,
+with its weights from the checkpoint and, beside it, the pretrained MLP_t on the same (trained)
+teacher LoRA, which tells whether MLP_t's own weights or the LoRA under it moved it.
 """
 
 from __future__ import annotations
@@ -114,17 +121,19 @@ def mask_gradients(task, frames, teacher_dir: str, rng_seed: int) -> dict[str, d
     return out
 
 
-def scorer_choice(task, frames, teacher, teacher_dir: str, rng) -> dict[str, float]:
-    """Share of questions where MLP_t ranks first the evidence, the other screen or a filler."""
+def scorer_choice(task, frames, teacher, teacher_dir: str | None, rng, scorer=None, items=None) -> dict[str, float]:
+    """Share of questions where MLP_t (``scorer``, else the one saved in ``teacher_dir``) ranks
+    first the evidence, the other screen or a filler."""
     from safetensors.torch import load_file
 
     from hfs.reasoning.pretrain import TEACHER_SCORER_FILE
     from hfs.scoring.mlp import FrameScorer
 
-    scorer = FrameScorer(teacher.hidden_size)
-    scorer.load_state_dict(load_file(str(Path(teacher_dir) / TEACHER_SCORER_FILE)))
+    if scorer is None:
+        scorer = FrameScorer(teacher.hidden_size)
+        scorer.load_state_dict(load_file(str(Path(teacher_dir) / TEACHER_SCORER_FILE)))
     first = {"evidence": 0, "other screen": 0, "filler": 0}
-    for item in task.test_items:
+    for item in task.test_items if items is None else items:
         times, _, decoded = frames(item)
         if (found := four_frames(item, times, decoded, rng)) is None:
             continue
@@ -184,18 +193,55 @@ def oracle_student(task, raw: dict, steps: int, lr: float, seed: int = 0) -> dic
     return {"held-out recall": float(np.mean(recall))}
 
 
+def trajectory(task, frames, run_dir: Path, items, raw: dict):
+    """Per checkpoint of ``run_dir``: (step, student top-k recall, mean score std, MLP_t's first
+    choices, the pretrained MLP_t's first choices), both MLP_t on the checkpoint's teacher LoRA."""
+    import json
+
+    from safetensors.torch import load_file
+
+    from hfs.config import from_dict
+    from hfs.training.config import TrainConfig
+    from hfs.training.module import HFSTrainModule
+    from hfs.training.trainer import _build_student, _build_teacher
+
+    config = from_dict(TrainConfig, {**raw, **json.loads((run_dir / "config.json").read_text()),
+                                     "output_dir": str(run_dir)})
+    teacher = _build_teacher(config)
+    module = HFSTrainModule(_build_student(config), teacher, teacher.hidden_size).eval()
+    pretrained = {k: v.clone() for k, v in module.teacher_scorer.state_dict().items()}
+    for checkpoint in sorted(run_dir.glob("checkpoint-*")):
+        module.load_trainable_state_dict(load_file(str(checkpoint / "weights.safetensors")))
+        trained = {k: v.clone() for k, v in module.teacher_scorer.state_dict().items()}
+        recall, spread = [], []
+        for item in items:
+            times, embeddings, _ = frames(item)
+            scores = module.student.score_frames(embeddings, item.question, item.options).numpy()
+            spread.append(float(scores.std()))
+            recall.append(evidence_recall(times[np.sort(np.argsort(-scores)[:config.k])], item.evidence))
+        choices = []
+        for weights in (trained, pretrained):
+            module.teacher_scorer.load_state_dict(weights)
+            choices.append(scorer_choice(task, frames, teacher, None, np.random.default_rng(0), module.teacher_scorer,
+                                         items))
+        module.teacher_scorer.load_state_dict(trained)
+        yield int(checkpoint.name.split("-")[1]), float(np.mean(recall)), float(np.mean(spread)), *choices
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "hfs-bench-learning",
                         help="bench_learning.py's work folder (prepared here if missing)")
     parser.add_argument("--oracle-steps", type=int, default=1500, help="steps of the ceiling run (0: skip it)")
     parser.add_argument("--oracle-lr", type=float, default=1e-3)
+    parser.add_argument("--run", type=Path, help="a training run with checkpoints: follow it instead (validation videos)")
+    parser.add_argument("--videos", type=int, default=24, help="validation videos for --run (default 24)")
     args = parser.parse_args(argv)
     from hfs.encoders import create_encoder
     from hfs.reasoning import MultimodalAnswerer
 
     torch.set_num_threads(1)
-    start = time.perf_counter()
+    start = start_time = time.perf_counter()
     if not (args.work / "train.yaml").is_file():
         prepare_task(args.work, train_videos=256, test_videos=48, teacher_videos=256, log=print)
     task = load_task(args.work)
@@ -203,6 +249,17 @@ def main(argv: list[str] | None = None) -> int:
     teacher = MultimodalAnswerer(str(task.teacher), device="cpu")
     frames = CandidateFrames(task, create_encoder(raw["student"]["encoder"]), raw["data"]["num_candidates"],
                              teacher.short_side)
+    if args.run is not None:
+        from hfs.eval.learning import validation_items
+
+        items = validation_items(task, args.videos)
+        print(f"{args.run}: {len(items)} validation videos; MLP_t's first of {{evidence, another screen, 2 fillers}}")
+        print("  step  top-k recall  score std  MLP_t: evidence / filler  pretrained MLP_t: evidence / filler")
+        for step, recall, spread, trained, pre in trajectory(task, frames, args.run, items, raw):
+            print(f"{step:6d}  {recall:12.3f}  {spread:9.2f}  {trained['evidence']:8.2f} / {trained['filler']:.2f}"
+                  f"  {pre['evidence']:18.2f} / {pre['filler']:.2f}", flush=True)
+        print(f"\n({time.perf_counter() - start_time:.0f} s)")
+        return 0
     options = len(task.test_items[0].options)
     print(f"{len(task.test_items)} held-out videos, {options} options (chance {1 / options:.2f})")
     print("\n1. teacher accuracy by what it is shown")

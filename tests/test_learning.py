@@ -175,9 +175,11 @@ def test_paper_loss_with_F_finds_the_evidence_on_held_out_videos(tmp_path):
                         teacher_size=(32, 2))
     raw = yaml.safe_load(task.config.read_text())
     assert raw["supervision"] == "ce+kl" and raw["use_objective"] and raw["student"]["num_queries"] == 3
-    # one learning rate for every part, as in the paper; the gentler teacher_lr of the config is
-    # for bench_learning's teacher, which knows the task better than this quick one
+    # the teacher's LoRA at the student's lr, as in the paper (the gentler teacher_lr of the config
+    # is for bench_learning's teacher, which knows the task better than this quick one); MLP_t at
+    # the config's teacher_scorer_lr, which keeps mutual learning from erasing what it knows
     raw.update(max_steps=STUDENT_STEPS, warmup_steps=10, teacher_lr=None)
+    assert raw["teacher_scorer_lr"] < raw["lr"] / 100
     summary = train(from_dict(TrainConfig, raw), progress=False)
     student = HFSSelector.from_pretrained(summary["student"])
     encoder = create_encoder(raw["student"]["encoder"])

@@ -297,3 +297,40 @@ def test_teacher_lr_steps_the_teacher_gently_and_the_student_as_before(tmp_path,
                        for part, ps in parts.items()}
     assert moved["same"]["teacher"] > 100 * moved["gentle"]["teacher"] > 0
     assert 0.5 < moved["gentle"]["student"] / moved["same"]["student"] < 2.0
+
+
+def test_teacher_scorer_lr_holds_the_pretrained_mlp_t_while_the_lora_learns(tmp_path, tiny_qwen_dir, tiny_clip_dir,
+                                                                            tiny_vlm_dir, tiny_encoder, video_dir):
+    """teacher_scorer_lr steps MLP_t apart from the teacher's LoRA: 0 keeps the pretrained MLP_t the
+    run started from exactly; unset, it follows teacher_lr and moves. The LoRA learns either way."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from hfs.reasoning import MultimodalAnswerer
+    from hfs.reasoning.pretrain import TEACHER_SCORER_FILE
+    from hfs.scoring.mlp import FrameScorer
+
+    teacher_dir = tmp_path / "teacher"
+    shutil.copytree(tiny_vlm_dir, teacher_dir)
+    torch.manual_seed(1)
+    width = MultimodalAnswerer(str(teacher_dir)).hidden_size
+    pretrained = {k: v.contiguous() for k, v in FrameScorer(width).state_dict().items()}
+    save_file(pretrained, str(teacher_dir / TEACHER_SCORER_FILE))
+    moved = {}
+    for name, scorer_lr in (("follows", None), ("held", 0.0)):
+        config = _config(tmp_path / name, tiny_qwen_dir, tiny_clip_dir, supervision="ce+kl", max_steps=3,
+                         checkpoint_every=0, teacher=str(teacher_dir), teacher_lr=1e-2, teacher_scorer_lr=scorer_lr)
+        torch.manual_seed(0)
+        teacher = MultimodalAnswerer(str(teacher_dir), lora_rank=config.r_teacher)
+        lora = [p for p in teacher.parameters() if p.requires_grad]
+        lora_before = [p.detach().clone() for p in lora]
+        train(config, student=_student(config), teacher=teacher, questions=_questions(video_dir), encoder=tiny_encoder,
+              progress=False)
+        final = load_file(str(tmp_path / name / "run" / "checkpoint-000003" / "weights.safetensors"))
+        moved[name] = {
+            "MLP_t": sum(float((final[f"teacher_scorer.{k}"] - v).abs().sum()) for k, v in pretrained.items()),
+            "LoRA": sum(float((p.detach() - b).abs().sum()) for p, b in zip(lora, lora_before)),
+        }
+    assert moved["held"]["MLP_t"] == 0.0 and moved["follows"]["MLP_t"] > 1e-3
+    assert moved["held"]["LoRA"] > 0 and moved["follows"]["LoRA"] > 0

@@ -39,6 +39,10 @@ TEACHER_RECIPE = PretrainConfig(steps=800, lr=1e-3, batch_size=32)
 # hfs@k: the trained student's hard top-k (the paper's inference); hfs+greedy@k: greedy F on its
 # scores (SPEC.md: "hard top-k (or greedy F)"), with the objective greedy@k uses too.
 METHODS = ("uniform@k", "uniform@2k", "topk@k", "greedy@k", "hfs@k", "hfs+greedy@k")
+# Videos of the task by role, as offsets of the task's seed: training (0), the held-out report set
+# (1000), the teacher's extra training videos (2000) and validation videos (3000), on which settings
+# are chosen so that the report set is never tuned on.
+REPORT_SEED, TEACHER_SEED, VALIDATION_SEED = 1000, 2000, 3000
 
 
 @dataclass
@@ -94,7 +98,7 @@ def prepare_task(work: str | Path, train_videos: int = 64, test_videos: int = 32
     raw = load_mini_config(base_config)
     videos = work / "data" / "videos"
     train_items = make_shapes_set(videos, train_videos, seed=seed)
-    test_items = make_shapes_set(videos, test_videos, seed=seed + 1000)
+    test_items = make_shapes_set(videos, test_videos, seed=seed + REPORT_SEED)
     write_llava_annotations(work / "data" / "train.json", train_items)
     write_items(work / "data" / "test_items.json", test_items)
     models = work / "models"
@@ -114,7 +118,7 @@ def prepare_task(work: str | Path, train_videos: int = 64, test_videos: int = 32
     if not task.teacher.exists():
         teacher = teacher or replace(TEACHER_RECIPE, max_frames=2 * raw["k"], seed=seed)
         log(f"pre-training the teacher ({teacher.steps} steps of {teacher.batch_size} questions)")
-        extra = make_shapes_set(videos, max(0, teacher_videos - train_videos), seed=seed + 2000)
+        extra = make_shapes_set(videos, max(0, teacher_videos - train_videos), seed=seed + TEACHER_SEED)
         examples = teacher_examples(task, train_items + extra, raw["data"]["num_candidates"])
         pretrain_teacher(models / "teacher-init", task.teacher, examples, teacher)
     return task
@@ -124,6 +128,11 @@ def load_task(work: str | Path) -> LearningTask:
     """A task ``prepare_task`` wrote earlier (test items from their JSON)."""
     work = Path(work).resolve()
     return LearningTask(work, [], read_items(work / "data" / "test_items.json"), work / "train.yaml")
+
+
+def validation_items(task: LearningTask, count: int = 48, seed: int = 0) -> list[SyntheticItem]:
+    """Held-out videos for choosing settings: neither training nor the report set."""
+    return make_shapes_set(task.video_dir, count, seed=seed + VALIDATION_SEED)
 
 
 class CandidateFrames:

@@ -77,14 +77,16 @@ class CandidateStore:
 
 
 def _param_groups(module: HFSTrainModule, config: TrainConfig) -> list[dict]:
-    """The student's trainable weights at ``lr``; the teacher's LoRA and MLP_t at ``teacher_lr``."""
-    student, teacher = [], []
+    """The student's trainable weights at ``lr``; the teacher's LoRA at ``teacher_lr``; MLP_t at
+    ``teacher_scorer_lr`` (each unset: the one before it)."""
+    student, lora, scorer = [], [], []
     for name, p in module.named_parameters():
         if p.requires_grad:
-            (student if name.startswith("student.") else teacher).append(p)
+            (student if name.startswith("student.") else scorer if name.startswith("teacher_scorer.") else lora).append(p)
+    teacher_lr = config.teacher_lr or config.lr
+    scorer_lr = teacher_lr if config.teacher_scorer_lr is None else config.teacher_scorer_lr
     groups = [{"params": student, "lr": config.lr}]
-    if teacher:
-        groups.append({"params": teacher, "lr": config.teacher_lr or config.lr})
+    groups += [{"params": params, "lr": lr} for params, lr in ((lora, teacher_lr), (scorer, scorer_lr)) if params]
     return groups
 
 
