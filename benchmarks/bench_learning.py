@@ -10,7 +10,9 @@ training-free top-k and greedy at k (cosine of the image-text model), and traine
 hard top-k (hfs@k, the paper's inference) and greedy F on its scores (hfs+greedy@k; SPEC.md allows
 either). Both greedy rows use hfs select's default objective, not the loss's F.
 Without --quick it adds the ablations (supervision pseudo / ce / ce+kl; F terms none / rel /
-rel+cov / rel+cov+red; K = 0..4; F in the paper's literal form), each over 3 seeds, mean +- std.
+rel+cov / rel+cov+red; K = 0..4; F in the paper's literal form; where the mask meets the teacher;
+MLP_t's learning rate), each over 3 seeds, mean +- std. --split validation scores on validation
+videos instead of the report set: settings are chosen there.
 --quick: the headline with one seed (under 10 minutes on 2 CPU cores).
 """
 
@@ -45,6 +47,8 @@ ABLATIONS: dict[str, dict[str, dict]] = {
     "K": {str(k): {"student.num_queries": k} if k != 3 else {} for k in range(5)},  # the headline has K = 3
     "F form": {"literal": {"objective_form": "literal"}, "mask": {}},
     "mask at": {"vision": {}, "layers": {"mask_at": "layers"}},  # where m_i meets the teacher
+    # MLP_t's step: at the LoRA's teacher_lr (before), held gently (the config's), frozen
+    "MLP_t lr": {"teacher_lr": {"teacher_scorer_lr": None}, "1e-5": {}, "0": {"teacher_scorer_lr": 0.0}},
 }
 QUICK_TEACHER_STEPS, QUICK_VIDEOS = 400, 128  # --quick's teacher and training videos (its own work folder)
 # The objective of every greedy row at inference (greedy@k on cosine, hfs+greedy@k on the student's
