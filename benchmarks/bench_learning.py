@@ -11,7 +11,7 @@ hard top-k (hfs@k, the paper's inference) and greedy F on its scores (hfs+greedy
 either). Both greedy rows use hfs select's default objective, not the loss's F.
 Without --quick it adds the ablations (supervision pseudo / ce / ce+kl; F terms none / rel /
 rel+cov / rel+cov+red; K = 0..4; F in the paper's literal form; where the mask meets the teacher;
-MLP_t's learning rate), each over 3 seeds, mean +- std. --split validation scores on validation
+MLP_t's learning rate; what MLP_s reads), each over 3 seeds, mean +- std. --split validation scores on validation
 videos instead of the report set: settings are chosen there.
 --quick: the headline with one seed (under 10 minutes on 2 CPU cores).
 """
@@ -49,6 +49,8 @@ ABLATIONS: dict[str, dict[str, dict]] = {
     "mask at": {"vision": {}, "layers": {"mask_at": "layers"}},  # where m_i meets the teacher
     # MLP_t's step: at the LoRA's teacher_lr (before), held gently (the config's), frozen
     "MLP_t lr": {"teacher_lr": {"teacher_scorer_lr": None}, "1e-5": {}, "0": {"teacher_scorer_lr": 0.0}},
+    # what MLP_s reads: the paper's [frame ; query], or with their product (the config's)
+    "MLP_s input": {"concat": {"student.scorer_input": "concat"}, "concat+product": {}},
 }
 QUICK_TEACHER_STEPS, QUICK_VIDEOS = 400, 128  # --quick's teacher and training videos (its own work folder)
 # The objective of every greedy row at inference (greedy@k on cosine, hfs+greedy@k on the student's

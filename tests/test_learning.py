@@ -180,6 +180,9 @@ def test_paper_loss_with_F_finds_the_evidence_on_held_out_videos(tmp_path):
     # the config's teacher_scorer_lr, which keeps mutual learning from erasing what it knows
     raw.update(max_steps=STUDENT_STEPS, warmup_steps=10, teacher_lr=None)
     assert raw["teacher_scorer_lr"] < raw["lr"] / 100
+    # the paper's MLP_s ([frame ; query]): this quick teacher teaches screens, not colours, which the
+    # paper's scorer learns in these few steps (the config's product input pays off on the colour)
+    raw["student"]["scorer_input"] = "concat"
     summary = train(from_dict(TrainConfig, raw), progress=False)
     student = HFSSelector.from_pretrained(summary["student"])
     encoder = create_encoder(raw["student"]["encoder"])

@@ -7,7 +7,8 @@ from typing import Any
 
 from hfs.config import ObjectiveConfig, from_dict
 from hfs.query.prompt import PROMPT_VERSION
-from hfs.validation import Checked, Rule, above, at_least
+from hfs.scoring.mlp import SCORER_INPUTS
+from hfs.validation import Checked, Rule, above, at_least, one_of
 
 DEFAULT_BASE_LM = "Qwen/Qwen2.5-1.5B-Instruct"
 
@@ -26,6 +27,9 @@ class StudentConfig(Checked):
     lora_dropout: float = 0.0
     lora_targets: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
     scorer_hidden: int | None = None  # MLP_s hidden width (default: the LM width)
+    # what MLP_s reads per frame: "concat" (SPEC.md, the paper: [frame ; query]) or "concat+product"
+    # ([frame ; query ; frame * query], a match a two-layer MLP learns far more easily; README)
+    scorer_input: str = "concat"
     tau_start: float = 2.0
     tau_end: float = 0.5
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
@@ -35,7 +39,7 @@ class StudentConfig(Checked):
         "frame_dim": at_least(1, 65536), "num_queries": at_least(0, 4), "r_task": at_least(1, 1024),
         "r_agg": at_least(1, 1024), "lora_alpha_ratio": above(0, 1e3),
         "lora_dropout": Rule(low=0, high=1, high_open=True),
-        "scorer_hidden": at_least(1, 65536), "tau_start": at_least(1e-3, 1e3), "tau_end": at_least(1e-3, 1e3),
+        "scorer_hidden": at_least(1, 65536), "scorer_input": one_of(*SCORER_INPUTS), "tau_start": at_least(1e-3, 1e3), "tau_end": at_least(1e-3, 1e3),
     }
 
     def to_dict(self) -> dict[str, Any]:

@@ -81,7 +81,7 @@ class HFSSelector(nn.Module):
         self.width = width
         self.projector = nn.Sequential(nn.Linear(config.frame_dim, width), nn.GELU(), nn.Linear(width, width))
         self.q_agg = nn.Parameter(torch.randn(width) * 0.02)
-        self.scorer = FrameScorer(width, config.scorer_hidden)
+        self.scorer = FrameScorer(width, config.scorer_hidden, config.scorer_input)
         self.topk = GumbelTopK(tau=config.tau_start)
         self._use_adapter(ADAPTERS[0])
 
