@@ -97,8 +97,11 @@ def _scorer(work: Path, split: str = "report") -> dict:
         encoder = create_encoder(raw["student"]["encoder"])
         teacher = MultimodalAnswerer(str(task.teacher), device="cpu")
         frames = CandidateFrames(task, encoder, raw["data"]["num_candidates"], teacher.short_side)
+        _WORKER.update(task=task, raw=raw, encoder=encoder, teacher=teacher, frames=frames)
+    if _WORKER.get("split") != split:
+        task = _WORKER["task"]
         items = task.test_items if split == "report" else validation_items(task, len(task.test_items))
-        _WORKER.update(task=task, raw=raw, encoder=encoder, teacher=teacher, frames=frames, items=items)
+        _WORKER.update(split=split, items=items)
     return _WORKER
 
 

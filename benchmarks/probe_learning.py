@@ -121,19 +121,22 @@ def mask_gradients(task, frames, teacher_dir: str, rng_seed: int) -> dict[str, d
     return out
 
 
-def scorer_choice(task, frames, teacher, teacher_dir: str | None, rng, scorer=None, items=None) -> dict[str, float]:
-    """Share of questions where MLP_t (``scorer``, else the one saved in ``teacher_dir``) ranks
-    first the evidence, the other screen or a filler."""
+def saved_scorer(teacher, teacher_dir: str):
+    """The pretrained MLP_t saved beside the teacher (``hfs.reasoning.pretrain``)."""
     from safetensors.torch import load_file
 
     from hfs.reasoning.pretrain import TEACHER_SCORER_FILE
     from hfs.scoring.mlp import FrameScorer
 
-    if scorer is None:
-        scorer = FrameScorer(teacher.hidden_size)
-        scorer.load_state_dict(load_file(str(Path(teacher_dir) / TEACHER_SCORER_FILE)))
+    scorer = FrameScorer(teacher.hidden_size)
+    scorer.load_state_dict(load_file(str(Path(teacher_dir) / TEACHER_SCORER_FILE)))
+    return scorer
+
+
+def scorer_choice(items, frames, teacher, scorer, rng) -> dict[str, float]:
+    """Share of questions where MLP_t (``scorer``) ranks first the evidence, the other screen or a filler."""
     first = {"evidence": 0, "other screen": 0, "filler": 0}
-    for item in task.test_items if items is None else items:
+    for item in items:
         times, _, decoded = frames(item)
         if (found := four_frames(item, times, decoded, rng)) is None:
             continue
@@ -193,7 +196,7 @@ def oracle_student(task, raw: dict, steps: int, lr: float, seed: int = 0) -> dic
     return {"held-out recall": float(np.mean(recall))}
 
 
-def trajectory(task, frames, run_dir: Path, items, raw: dict):
+def trajectory(frames, run_dir: Path, items):
     """Per checkpoint of ``run_dir``: (step, student top-k recall, mean score std, MLP_t's first
     choices, the pretrained MLP_t's first choices), both MLP_t on the checkpoint's teacher LoRA."""
     import json
@@ -203,10 +206,10 @@ def trajectory(task, frames, run_dir: Path, items, raw: dict):
     from hfs.config import from_dict
     from hfs.training.config import TrainConfig
     from hfs.training.module import HFSTrainModule
+    from hfs.training.run_folder import CONFIG_FILE
     from hfs.training.trainer import _build_student, _build_teacher
 
-    config = from_dict(TrainConfig, {**raw, **json.loads((run_dir / "config.json").read_text()),
-                                     "output_dir": str(run_dir)})
+    config = from_dict(TrainConfig, json.loads((run_dir / CONFIG_FILE).read_text()))
     teacher = _build_teacher(config)
     module = HFSTrainModule(_build_student(config), teacher, teacher.hidden_size).eval()
     pretrained = {k: v.clone() for k, v in module.teacher_scorer.state_dict().items()}
@@ -222,8 +225,7 @@ def trajectory(task, frames, run_dir: Path, items, raw: dict):
         choices = []
         for weights in (trained, pretrained):
             module.teacher_scorer.load_state_dict(weights)
-            choices.append(scorer_choice(task, frames, teacher, None, np.random.default_rng(0), module.teacher_scorer,
-                                         items))
+            choices.append(scorer_choice(items, frames, teacher, module.teacher_scorer, np.random.default_rng(0)))
         module.teacher_scorer.load_state_dict(trained)
         yield int(checkpoint.name.split("-")[1]), float(np.mean(recall)), float(np.mean(spread)), *choices
 
@@ -241,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     from hfs.reasoning import MultimodalAnswerer
 
     torch.set_num_threads(1)
-    start = start_time = time.perf_counter()
+    start = time.perf_counter()
     if not (args.work / "train.yaml").is_file():
         prepare_task(args.work, train_videos=256, test_videos=48, teacher_videos=256, log=print)
     task = load_task(args.work)
@@ -255,10 +257,10 @@ def main(argv: list[str] | None = None) -> int:
         items = validation_items(task, args.videos)
         print(f"{args.run}: {len(items)} validation videos; MLP_t's first of {{evidence, another screen, 2 fillers}}")
         print("  step  top-k recall  score std  MLP_t: evidence / filler  pretrained MLP_t: evidence / filler")
-        for step, recall, spread, trained, pre in trajectory(task, frames, args.run, items, raw):
+        for step, recall, spread, trained, pre in trajectory(frames, args.run, items):
             print(f"{step:6d}  {recall:12.3f}  {spread:9.2f}  {trained['evidence']:8.2f} / {trained['filler']:.2f}"
                   f"  {pre['evidence']:18.2f} / {pre['filler']:.2f}", flush=True)
-        print(f"\n({time.perf_counter() - start_time:.0f} s)")
+        print(f"\n({time.perf_counter() - start:.0f} s)")
         return 0
     options = len(task.test_items[0].options)
     print(f"{len(task.test_items)} held-out videos, {options} options (chance {1 / options:.2f})")
@@ -269,7 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     for place, row in mask_gradients(task, frames, str(task.teacher), 0).items():
         print(f"   mask at {place:7s} " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()))
     print("\n3. MLP_t's first of {evidence, another screen, 2 fillers} (chance 0.25 / 0.25 / 0.5)")
-    for role, share in scorer_choice(task, frames, teacher, str(task.teacher), np.random.default_rng(0)).items():
+    scorer = saved_scorer(teacher, str(task.teacher))
+    for role, share in scorer_choice(task.test_items, frames, teacher, scorer, np.random.default_rng(0)).items():
         print(f"   {role:14s} {share:.3f}")
     if args.oracle_steps:
         got = oracle_student(task, raw, args.oracle_steps, args.oracle_lr)

@@ -39,7 +39,8 @@ class StudentConfig(Checked):
         "frame_dim": at_least(1, 65536), "num_queries": at_least(0, 4), "r_task": at_least(1, 1024),
         "r_agg": at_least(1, 1024), "lora_alpha_ratio": above(0, 1e3),
         "lora_dropout": Rule(low=0, high=1, high_open=True),
-        "scorer_hidden": at_least(1, 65536), "scorer_input": one_of(*SCORER_INPUTS), "tau_start": at_least(1e-3, 1e3), "tau_end": at_least(1e-3, 1e3),
+        "scorer_hidden": at_least(1, 65536), "scorer_input": one_of(*SCORER_INPUTS),
+        "tau_start": at_least(1e-3, 1e3), "tau_end": at_least(1e-3, 1e3),
     }
 
     def to_dict(self) -> dict[str, Any]:

@@ -104,7 +104,8 @@ class TrainConfig(Checked):
         "lambda_sep": at_least(0, 1e6),
         "kl_temperature": at_least(1e-3, 1e6), "kl_start": at_least(0, 1e6), "kl_end": at_least(0, 1e6),
         "epochs": at_least(1), "max_steps": at_least(1), "batch_size": at_least(1, 4096),
-        "grad_accumulation": at_least(1), "lr": above(0, 10), "teacher_lr": above(0, 10), "teacher_scorer_lr": at_least(0, 10),
+        "grad_accumulation": at_least(1), "lr": above(0, 10), "teacher_lr": above(0, 10),
+        "teacher_scorer_lr": at_least(0, 10),
         "weight_decay": at_least(0, 1e3),
         "warmup_steps": at_least(0), "min_lr_ratio": at_least(0, 1),
         "max_grad_norm": at_least(0),  # 0: no clipping

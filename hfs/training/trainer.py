@@ -79,15 +79,14 @@ class CandidateStore:
 def _param_groups(module: HFSTrainModule, config: TrainConfig) -> list[dict]:
     """The student's trainable weights at ``lr``; the teacher's LoRA at ``teacher_lr``; MLP_t at
     ``teacher_scorer_lr`` (each unset: the one before it)."""
-    student, lora, scorer = [], [], []
-    for name, p in module.named_parameters():
-        if p.requires_grad:
-            (student if name.startswith("student.") else scorer if name.startswith("teacher_scorer.") else lora).append(p)
     teacher_lr = config.teacher_lr or config.lr
     scorer_lr = teacher_lr if config.teacher_scorer_lr is None else config.teacher_scorer_lr
-    groups = [{"params": student, "lr": config.lr}]
-    groups += [{"params": params, "lr": lr} for params, lr in ((lora, teacher_lr), (scorer, scorer_lr)) if params]
-    return groups
+    lrs = {"student.": config.lr, "teacher_scorer.": scorer_lr, "": teacher_lr}  # "": the teacher's LoRA
+    params: dict[str, list] = {prefix: [] for prefix in lrs}
+    for name, p in module.named_parameters():
+        if p.requires_grad:
+            params[next(prefix for prefix in lrs if name.startswith(prefix))].append(p)
+    return [{"params": params[prefix], "lr": lr} for prefix, lr in lrs.items() if params[prefix] or prefix == "student."]
 
 
 def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = None, student=None, teacher=None,
