@@ -160,7 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "json", *EXPORT_FORMATS], default=None,
                    help="what to print: table (default), json (as --json), openai (a chat message's content: "
                         "each frame's time and the frame as a base64 JPEG), vllm (a vLLM request body: the frames "
-                        "as one JPEG-sequence video with their times, indices and fps)")
+                        "as one JPEG-sequence video, with media_io_kwargs giving their source indices, the source "
+                        "fps, frame count and duration); not with --json")
     p.add_argument("--config", metavar="YAML", help="SelectConfig values (flags given here win)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     p.add_argument("--cache-dir", metavar="DIR", help="embedding cache folder (default ~/.cache/hfs/embeddings)")
@@ -314,6 +315,8 @@ def _config(args: argparse.Namespace) -> SelectConfig:
 def cmd_select(args: argparse.Namespace) -> int:
     from hfs.pipeline import select_with_config
 
+    if args.json and args.format is not None:
+        raise InputError(f"--json and --format {args.format} ask for two outputs; give one of them")
     config = _config(args)
     fmt = args.format or ("json" if args.json else "table")
     out = _usable_dir(args.out, "--out") if args.out else None
