@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -43,7 +44,8 @@ FORMATS = ("openai", "vllm")
 DEFAULT_SHORT_SIDE = 448  # px; about what the common VLM processors resize a frame to anyway
 
 
-def _jpeg_base64(image: np.ndarray, quality: int) -> str:
+def jpeg_base64(image: np.ndarray, quality: int = 85) -> str:
+    """``image`` (RGB uint8) as a base64 JPEG."""
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="JPEG", quality=quality)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
@@ -53,15 +55,25 @@ def _prompt(selection: Selection) -> str:
     return question_block(selection.question or "", selection.options).rstrip("\n")
 
 
+def frame_jpegs(selection: Selection, *, short_side: int = DEFAULT_SHORT_SIDE, quality: int = 85,
+                image_fps: float = 1.0) -> list[str]:
+    """The chosen frames, decoded from the video, as base64 JPEGs (short side ``short_side``)."""
+    return [jpeg_base64(image, quality) for image in selected_frames(selection, short_side, image_fps)]
+
+
 def openai_content(selection: Selection, *, short_side: int = DEFAULT_SHORT_SIDE, quality: int = 85,
-                   image_fps: float = 1.0, include_question: bool = True) -> list[dict[str, Any]]:
-    """A chat message's ``content``: "Frame i at mm:ss.s" + the frame as an image, per frame."""
+                   image_fps: float = 1.0, include_question: bool = True,
+                   jpegs: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """A chat message's ``content``: "Frame i at mm:ss.s" + the frame as an image, per frame.
+
+    ``jpegs``: the chosen frames already encoded (as ``frame_jpegs`` gives them), else decoded here.
+    """
+    if jpegs is None:
+        jpegs = frame_jpegs(selection, short_side=short_side, quality=quality, image_fps=image_fps)
     parts: list[dict[str, Any]] = []
-    images = selected_frames(selection, short_side, image_fps)
-    for i, (image, t) in enumerate(zip(images, selection.times.tolist())):
+    for i, (jpeg, t) in enumerate(zip(jpegs, selection.times.tolist())):
         parts.append({"type": "text", "text": f"Frame {i + 1} at {format_time(t)}:"})
-        parts.append({"type": "image_url",
-                      "image_url": {"url": f"data:image/jpeg;base64,{_jpeg_base64(image, quality)}"}})
+        parts.append({"type": "image_url", "image_url": {"url": f"data:image/jpeg;base64,{jpeg}"}})
     if include_question and selection.question:
         parts.append({"type": "text", "text": _prompt(selection)})
     return parts
@@ -79,11 +91,13 @@ def video_metadata(selection: Selection) -> dict[str, Any]:
 
 
 def vllm_video(selection: Selection, *, short_side: int = DEFAULT_SHORT_SIDE, quality: int = 85,
-               image_fps: float = 1.0) -> tuple[dict[str, Any], dict[str, Any]]:
+               image_fps: float = 1.0, jpegs: Sequence[str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """The chosen frames as vLLM's JPEG-sequence ``video_url`` part, and the request's
-    ``media_io_kwargs`` that tell vLLM what they are (see the module docstring)."""
-    images = selected_frames(selection, short_side, image_fps)
-    video = ",".join(_jpeg_base64(image, quality) for image in images)
+    ``media_io_kwargs`` that tell vLLM what they are (see the module docstring); ``jpegs`` as
+    for ``openai_content``."""
+    if jpegs is None:
+        jpegs = frame_jpegs(selection, short_side=short_side, quality=quality, image_fps=image_fps)
+    video = ",".join(jpegs)
     meta = video_metadata(selection)
     part = {"type": "video_url", "video_url": {"url": f"data:video/jpeg;base64,{video}"}}
     kwargs = {"video": {
@@ -91,7 +105,7 @@ def vllm_video(selection: Selection, *, short_side: int = DEFAULT_SHORT_SIDE, qu
         "fps": meta["fps"] if meta["fps"] > 0 else float(image_fps),
         "frames_indices": meta["frame_indices"],
         # vLLM refuses a total below the number of frames sent
-        "total_num_frames": max(meta["total_num_frames"], len(images), max(meta["frame_indices"], default=0) + 1),
+        "total_num_frames": max(meta["total_num_frames"], len(jpegs), max(meta["frame_indices"], default=0) + 1),
         "duration": meta["duration"],
         "do_sample_frames": False,
     }}

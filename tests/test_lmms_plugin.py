@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from hfs.errors import InputError
 from hfs.integrations.lmms.indices import read_choices
@@ -37,44 +36,12 @@ _TEMPLATE = (
 )
 
 
-def build_tiny_qwen2_5_vl(path: Path) -> Path:
-    """A tiny random Qwen2.5-VL with a real tokenizer, image and video processor and chat template."""
-    from transformers import (
-        Qwen2_5_VLConfig,
-        Qwen2_5_VLForConditionalGeneration,
-        Qwen2_5_VLProcessor,
-        Qwen2VLImageProcessor,
-        Qwen2VLVideoProcessor,
-    )
-
-    from hfs.reasoning.tiny import _SPECIALS, _text_config, _tokenizer
-
-    tokenizer, vocab, ids = _tokenizer(_SPECIALS)
-    hidden = 32
-    half = hidden // 8
-    config = Qwen2_5_VLConfig(
-        text_config=_text_config(vocab, ids, hidden=hidden, rope_scaling={
-            "type": "mrope", "mrope_section": [half // 2, half // 4, half - half // 2 - half // 4]}),
-        vision_config=dict(depth=1, hidden_size=hidden, intermediate_size=2 * hidden, num_heads=2,
-                           out_hidden_size=hidden, patch_size=14, spatial_merge_size=2, temporal_patch_size=2,
-                           window_size=56, fullatt_block_indexes=[0]),
-        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
-        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
-    )
-    torch.manual_seed(0)
-    model = Qwen2_5_VLForConditionalGeneration(config).eval()
-    pixels = dict(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16, patch_size=14, merge_size=2, temporal_patch_size=2)
-    processor = Qwen2_5_VLProcessor(image_processor=Qwen2VLImageProcessor(**pixels), tokenizer=tokenizer,
-                                    video_processor=Qwen2VLVideoProcessor(**pixels), chat_template=_TEMPLATE)
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    processor.save_pretrained(path)
-    return path
-
-
 @pytest.fixture(scope="module")
 def tiny_qwen25_dir(tmp_path_factory) -> Path:
-    return build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("models") / "tiny-qwen2.5-vl")
+    from hfs.reasoning.tiny import build_tiny_qwen2_5_vl
+
+    return build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("models") / "tiny-qwen2.5-vl", video_processor=True,
+                                 chat_template=_TEMPLATE)
 
 
 @pytest.fixture(scope="module")
