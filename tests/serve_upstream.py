@@ -14,7 +14,6 @@ import asyncio
 import base64
 import io
 import json
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from PIL import Image
@@ -132,29 +130,3 @@ def create_upstream(model_dir) -> tuple[FastAPI, list[Received]]:
         return StreamingResponse(events(), media_type="text/event-stream")
 
     return app, received
-
-
-class ServerThread:
-    """A uvicorn server for ``app`` on a free loopback port, in a thread, until ``stop``."""
-
-    def __init__(self, app) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.02)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-        self.sock.close()

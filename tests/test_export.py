@@ -112,7 +112,8 @@ def test_cli_format_openai_and_vllm(three_scene_video, capsys):
 def test_cli_refuses_format_with_json(three_scene_video, capsys):
     args = ["select", str(three_scene_video), "-q", "a green screen", "-k", "2", "--encoder", "color-names"]
     assert main([*args, "--json", "--format", "vllm"]) == 1
-    assert capsys.readouterr().err.strip() == "hfs: error: --json and --format vllm ask for two outputs; give one of them"
+    expected = "hfs: error: --json and --format vllm ask for two outputs; give one of them"
+    assert capsys.readouterr().err.strip() == expected
 
 
 def test_unknown_format_and_missing_video_are_hfs_errors(selection):
@@ -132,7 +133,8 @@ def _tiny_processor(family: str):
 
     tokenizer = _tokenizer(_SPECIALS)[0]
     if family == "qwen2_5_vl":
-        pixels = dict(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16, patch_size=14, merge_size=2, temporal_patch_size=2)
+        pixels = dict(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16, patch_size=14, merge_size=2,
+                      temporal_patch_size=2)
         return Qwen2_5_VLProcessor(image_processor=Qwen2VLImageProcessor(**pixels), tokenizer=tokenizer,
                                    video_processor=Qwen2VLVideoProcessor(**pixels))
     size = {"shortest_edge": 32 * 32 * 4, "longest_edge": 32 * 32 * 16}

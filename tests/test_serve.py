@@ -17,12 +17,13 @@ import numpy as np
 import openai
 import pytest
 from openai import AsyncOpenAI, OpenAI
-from serve_upstream import ServerThread, create_upstream
+from serve_upstream import create_upstream
 
 from hfs.cli import main
 from hfs.reasoning.tiny import build_tiny_qwen2_5_vl
 from hfs.serve import ServeConfig
 from hfs.serve.app import create_app
+from hfs.serve.background import BackgroundServer
 from hfs.serve.frames import FrameEngine
 from hfs.video.synth import Scene, read_counter, write_video
 
@@ -48,7 +49,7 @@ def root(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def upstream(tmp_path_factory):
     app, received = create_upstream(build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("models") / "tiny-qwen2.5-vl"))
-    server = ServerThread(app)
+    server = BackgroundServer(app)
     yield server, received
     server.stop()
 
@@ -62,7 +63,7 @@ def proxy(upstream_url: str, root: Path, encoder=None, **settings):
                           encoder="color-names", selector="topk")
     config = ServeConfig(upstream=upstream_url, video_root=str(root), select=select, **settings)
     engine = FrameEngine(config, encoder=encoder)
-    server = ServerThread(create_app(config, engine=engine))
+    server = BackgroundServer(create_app(config, engine=engine))
     try:
         yield server, engine
     finally:
@@ -99,7 +100,8 @@ def test_the_answer_comes_back_from_k_frames_chosen_for_the_question(upstream, r
             assert all(span[0] <= f["time"] < span[1] for f in chosen)
             # the rest of the request as the client sent it
             body = got.body
-            assert (body["model"], body["max_tokens"], body["temperature"], body["seed"]) == ("tiny-qwen2.5-vl", 3, 0.0, 7)
+            sent = (body["model"], body["max_tokens"], body["temperature"], body["seed"])
+            assert sent == ("tiny-qwen2.5-vl", 3, 0.0, 7)
             assert body["messages"][0] == {"role": "system", "content": "You answer questions about videos."}
             parts = body["messages"][1]["content"]
             assert [p["type"] for p in parts] == ["text", "image_url"] * 4 + ["text"]
@@ -230,7 +232,8 @@ def test_the_hfs_serve_command(upstream, root, tmp_path):
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
+    env = {**os.environ,
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
     cmd = [sys.executable, "-m", "hfs.cli", "serve", "--upstream", server.url, "--port", str(port), "--video-root",
            str(root), "--encoder", "color-names", "-k", "3", "-n", "12", "--api-key", "k3y", "--log-level", "warning"]
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
@@ -258,6 +261,7 @@ def test_the_hfs_serve_command(upstream, root, tmp_path):
 
 def test_serve_flags_are_checked(capsys):
     assert main(["serve", "--upstream", "ftp://x", "--encoder", "color-names"]) == 1
-    assert capsys.readouterr().err.strip() == "hfs: error: --upstream: must be an http:// or https:// URL, got 'ftp://x'"
+    expected = "hfs: error: --upstream: must be an http:// or https:// URL, got 'ftp://x'"
+    assert capsys.readouterr().err.strip() == expected
     assert main(["serve", "--upstream", "http://x/v1", "--video-root", "/nonexistent-dir"]) == 1
     assert "--video-root /nonexistent-dir: not a folder" in capsys.readouterr().err

@@ -38,9 +38,12 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
 
 def run(args: argparse.Namespace) -> int:
     """Load the encoder, then serve until interrupted."""
-    import uvicorn
+    try:
+        import uvicorn
 
-    from hfs.serve.app import create_app
+        from hfs.serve.app import create_app
+    except ImportError as exc:
+        raise InputError(f"hfs serve needs the serve extra ({exc.name} is missing): pip install 'hfs[serve]'") from None
     from hfs.serve.frames import FrameEngine
 
     config = config_from_args(args)

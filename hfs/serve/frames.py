@@ -63,6 +63,10 @@ class FrameJpegs:
         if self.videos:
             self.get(path, times)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._store.clear()
+
     def _decode(self, path: Path, times: list[float]) -> dict[int, str]:
         from hfs.export import jpeg_base64
         from hfs.video import open_video
@@ -123,7 +127,8 @@ class FrameEngine:
             chosen = await asyncio.wait_for(asyncio.shield(future), self.config.select_timeout)
         except asyncio.TimeoutError:
             raise ServeError(504, f"hfs serve: choosing the frames of {path.name} took longer than "
-                                  f"{self.config.select_timeout:g} s (--select-timeout)", code="select_timeout") from None
+                                  f"{self.config.select_timeout:g} s (--select-timeout)",
+                             code="select_timeout") from None
         except HfsError as exc:
             raise ServeError(400, f"hfs: error: {exc}", code="bad_video", param="video_url") from None
         self._prefetch(path, chosen)
@@ -138,7 +143,7 @@ class FrameEngine:
         self._background.add(future)
         future.add_done_callback(self._background.discard)
 
-    async def drain(self) -> None:
-        """Wait for the background prefetches (tests, benchmarks)."""
-        while self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
+    @property
+    def prefetching(self) -> int:
+        """How many videos' candidate frames are being decoded in the background."""
+        return len(self._background)

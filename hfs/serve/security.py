@@ -60,6 +60,9 @@ def local_video(url: str, root: Path) -> Path:
                          param="video_url")
     if target != root and root not in target.parents:
         raise _outside(path)
+    if not (target.is_file() or target.is_dir()):  # a FIFO or device would hang or never end
+        raise ServeError(400, f"video {path!r} is not a file or a folder of images", code="invalid_video_url",
+                         param="video_url")
     return target
 
 

@@ -39,7 +39,8 @@ class Upstream:
             out["authorization"] = next(v for k, v in incoming.items() if k.lower() == "authorization")
         return out
 
-    def _failed(self, what: str, exc: Exception | None = None, status: int | None = None, detail: str = "") -> ServeError:
+    def _failed(self, what: str, exc: Exception | None = None, status: int | None = None,
+                detail: str = "") -> ServeError:
         reason = (f"answered {status}" if status is not None else type(exc).__name__ + (f": {exc}" if str(exc) else ""))
         more = f": {detail}" if detail else ""
         return ServeError(502, f"upstream {self.base} failed ({what}): {reason}{more}", code="upstream_error")
