@@ -5,12 +5,19 @@ its time and an ``image_url`` part holding the frame as a base64 JPEG data URL, 
 (with its lettered options). Any OpenAI-compatible server that takes images (OpenAI, vLLM,
 SGLang, TGI, llama.cpp's server) accepts it.
 
-``vllm_request`` gives a chat request body for vLLM's video path instead, as vLLM reads it since
-its pull request 34778 (read at vllm-project/vllm commit 055e47c28003156421365af985d676fc921cb075,
-``vllm/frontend/processing/multimodal/media/video.py``, ``VideoMediaIO.load_base64``; older vLLM
-builds decode the same frames but take no metadata with them): the frames as one ``video_url``
-part in vLLM's JPEG-sequence form (``data:video/jpeg;base64,<frame>,<frame>,...``), and the
-request's top-level ``media_io_kwargs.video``, which vLLM passes to that loader:
+``vllm_request`` gives a chat request body for vLLM's video path instead, as vLLM reads it (read at
+vllm-project/vllm commit 055e47c28003156421365af985d676fc921cb075,
+``vllm/frontend/processing/multimodal/media/video.py``, ``VideoMediaIO.load_base64``): the frames
+as one ``video_url`` part in vLLM's JPEG-sequence form (``data:video/jpeg;base64,<frame>,...``),
+and the request's top-level ``media_io_kwargs.video``, which vLLM passes to that loader.
+
+Which vLLM builds take it: the request-level ``media_io_kwargs`` came with vLLM pull request 34778
+(merged February 2026), metadata for JPEG sequences with 37301 (March 2026: ``fps`` only, frames
+counted from 0), and ``frames_indices``, ``total_num_frames`` and ``duration`` with 40133 (April
+2026). Builds with all three read everything below. Builds without 40133 take the k frames as k
+consecutive source frames at ``fps``, so neither the frames' times nor their rate is right there,
+and builds without 34778 ignore ``media_io_kwargs`` (and keep only the first 32 frames): with
+those, use ``openai_content`` (image parts with their times), which every build takes.
 
 - ``num_frames: -1``: keep every part; the loader keeps only the first ``num_frames`` (32 by
   default) otherwise;

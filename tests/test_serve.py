@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -265,3 +266,55 @@ def test_serve_flags_are_checked(capsys):
     assert capsys.readouterr().err.strip() == expected
     assert main(["serve", "--upstream", "http://x/v1", "--video-root", "/nonexistent-dir"]) == 1
     assert "--video-root /nonexistent-dir: not a folder" in capsys.readouterr().err
+
+
+def test_selection_runs_off_the_event_loop_within_its_time_limit(upstream, root):
+    """While one request's frames are being embedded, the server still answers; a selection past
+    --select-timeout is a 504, and the video's lock is held until that work ends."""
+    from hfs.encoders.color import ColorNamesEncoder
+
+    entered, release = threading.Event(), threading.Event()
+
+    class StuckEncoder(ColorNamesEncoder):
+        def encode_image_batch(self, images):
+            entered.set()
+            release.wait(60)
+            return super().encode_image_batch(images)
+
+    server, _ = upstream
+    with proxy(server.url, root, encoder=StuckEncoder(), select_timeout=1.0) as (hfs_serve, _):
+        client = OpenAI(base_url=hfs_serve.url, api_key="unused", max_retries=0)
+        outcome: list = []
+        asking = threading.Thread(target=lambda: outcome.append(
+            _refusal(lambda: client.chat.completions.create(model="m", messages=video_message("rgb.mp4")))))
+        asking.start()
+        assert entered.wait(60)
+        health = httpx.get(hfs_serve.url.removesuffix("/v1") + "/health", timeout=30)  # the loop is free
+        asking.join(60)
+        release.set()
+    assert health.json()["status"] == "ok"
+    (error,) = outcome
+    assert error.status_code == 504 and "--select-timeout" in error.body["message"]
+
+
+def test_urls_are_fetched_only_with_allow_url_and_within_the_size_limit(upstream, root):
+    from fastapi import FastAPI
+    from fastapi.responses import FileResponse
+
+    files = FastAPI()
+    files.get("/rgb.mp4")(lambda: FileResponse(root / "rgb.mp4"))
+    server, received = upstream
+    with BackgroundServer(files) as host:
+        url = f"http://127.0.0.1:{host.port}/rgb.mp4"
+        with proxy(server.url, root, allow_url=True) as (hfs_serve, _):
+            client = OpenAI(base_url=hfs_serve.url, api_key="unused", max_retries=0)
+            answer = client.chat.completions.create(model="m", messages=video_message(url), max_tokens=1)
+            error = _refusal(lambda: client.chat.completions.create(
+                model="m", messages=video_message(url.replace("rgb", "none")), max_tokens=1))
+        assert {mean_colour(f) for f in received[-1].frames} == {"blue"}
+        assert answer.model_extra["hfs"]["video"] == url
+        assert error.status_code == 400 and "answered 404" in error.body["message"]
+        with proxy(server.url, root, allow_url=True, max_video_bytes=4096) as (hfs_serve, _):
+            client = OpenAI(base_url=hfs_serve.url, api_key="unused", max_retries=0)
+            error = _refusal(lambda: client.chat.completions.create(model="m", messages=video_message(url)))
+        assert error.status_code == 413 and "--max-video-bytes" in error.body["message"]

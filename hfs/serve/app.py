@@ -21,7 +21,7 @@ from hfs.serve.security import check_key, is_remote_url, local_video
 from hfs.serve.upstream import Upstream
 
 # response headers of the upstream that do not describe the body hfs sends on
-_DROP = {"content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive"}
+_DROP = {"content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive", "date", "server"}
 
 
 def create_app(config: ServeConfig, engine: FrameEngine | None = None, upstream: Upstream | None = None) -> FastAPI:
