@@ -36,16 +36,16 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
-from PIL import Image
+from typing import TYPE_CHECKING, Any
 
 from hfs.errors import InputError
 from hfs.query.prompt import question_block
 from hfs.report.timefmt import format_time
-from hfs.report.writer import selected_frames
-from hfs.selection import Selection
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from hfs.selection import Selection
 
 FORMATS = ("openai", "vllm")
 DEFAULT_SHORT_SIDE = 448  # px; about what the common VLM processors resize a frame to anyway
@@ -53,9 +53,17 @@ DEFAULT_SHORT_SIDE = 448  # px; about what the common VLM processors resize a fr
 
 def jpeg_base64(image: np.ndarray, quality: int = 85) -> str:
     """``image`` (RGB uint8) as a base64 JPEG."""
+    from PIL import Image
+
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="JPEG", quality=quality)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _frames(selection: Selection, short_side: int, image_fps: float) -> list[np.ndarray]:
+    from hfs.report.writer import selected_frames  # decoding (PyAV, numpy) loads on first export, not on import
+
+    return selected_frames(selection, short_side, image_fps)
 
 
 def _prompt(selection: Selection) -> str:
@@ -65,7 +73,7 @@ def _prompt(selection: Selection) -> str:
 def frame_jpegs(selection: Selection, *, short_side: int = DEFAULT_SHORT_SIDE, quality: int = 85,
                 image_fps: float = 1.0) -> list[str]:
     """The chosen frames, decoded from the video, as base64 JPEGs (short side ``short_side``)."""
-    return [jpeg_base64(image, quality) for image in selected_frames(selection, short_side, image_fps)]
+    return [jpeg_base64(image, quality) for image in _frames(selection, short_side, image_fps)]
 
 
 def openai_content(selection: Selection, *, short_side: int = DEFAULT_SHORT_SIDE, quality: int = 85,
