@@ -38,6 +38,7 @@ class Received:
 
     body: dict[str, Any]
     frames: list[np.ndarray] = field(default_factory=list)
+    authorization: str | None = None
 
 
 class TinyVLM:
@@ -107,7 +108,7 @@ def create_upstream(model_dir) -> tuple[FastAPI, list[Received]]:
     async def chat(request: Request):
         body = await request.json()
         text, frames = vlm.read(body)
-        received.append(Received(body, frames))
+        received.append(Received(body, frames, request.headers.get("authorization")))
         tokens = await asyncio.to_thread(vlm.generate, text, frames, int(body.get("max_tokens") or 4))
         base = {"id": f"chatcmpl-{len(received)}", "created": int(time.time()), "model": body["model"]}
         if not body.get("stream"):

@@ -147,6 +147,7 @@ def test_requests_without_a_video_pass_through_untouched(upstream, root):
         answer = client.chat.completions.create(model="m", messages=messages, max_tokens=2, top_p=0.5)
         assert [m.id for m in client.models.list()] == ["tiny-qwen2.5-vl"]  # passed through
     assert received[-1].body == {"model": "m", "messages": messages, "max_tokens": 2, "top_p": 0.5}
+    assert received[-1].authorization == "Bearer unused"  # hfs asks no key: the client's goes on
     assert "hfs" not in answer.model_extra
 
 
@@ -185,6 +186,12 @@ def test_keys_path_escapes_and_urls_are_refused(upstream, root):
         error = _refusal(lambda: client.chat.completions.create(model="m", messages=big))
         assert error.status_code == 413
         assert received == []  # nothing refused reached the upstream
+        ask(client, "rgb.mp4")
+        assert received[-1].authorization is None  # the client's key for hfs stays with hfs
+    with proxy(server.url, root, upstream_api_key="up-key") as (hfs_serve, _):
+        client = OpenAI(base_url=hfs_serve.url, api_key="client-key", max_retries=0)
+        ask(client, "rgb.mp4")
+        assert received[-1].authorization == "Bearer up-key"
 
 
 def test_a_bad_video_gives_the_line_hfs_select_gives(upstream, root, capsys):
