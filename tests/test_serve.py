@@ -188,6 +188,8 @@ def test_keys_path_escapes_and_urls_are_refused(upstream, root):
         error = _refusal(lambda: ask(keyless, "rgb.mp4"))
         assert error.status_code == 401 and error.body["code"] == "invalid_api_key"
         assert httpx.get(hfs_serve.url.removesuffix("/v1") + "/health").json()["status"] == "ok"
+        missing = httpx.get(hfs_serve.url + "/embeddings")
+        assert missing.status_code == 404 and missing.json()["error"]["type"] == "not_found_error"
 
         client = OpenAI(base_url=hfs_serve.url, api_key="s3cret", max_retries=0)
         received.clear()
@@ -371,3 +373,17 @@ def test_in_front_of_transformers_serve(root, tmp_path):
     assert usage[4] > usage[2] + 2
     assert chunks and chunks[0].model_extra["hfs"]["k"] == 4
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+
+
+def test_a_student_checkpoint_brings_its_own_encoder(tiny_qwen_dir, tiny_clip_dir, tmp_path):
+    from hfs.config import SelectConfig
+    from hfs.student import HFSSelector, StudentConfig
+
+    path = HFSSelector(StudentConfig(base_lm=str(tiny_qwen_dir), frame_dim=16, encoder=str(tiny_clip_dir))
+                       ).save_pretrained(tmp_path / "student")
+    config = ServeConfig(upstream="http://127.0.0.1:9/v1", select=SelectConfig(checkpoint=str(path)))
+    engine = FrameEngine(config)
+    try:
+        assert engine.encoder.name == str(tiny_clip_dir) and engine.encoder.dim == 16
+    finally:
+        engine.close()
