@@ -432,13 +432,15 @@ def cmd_embed(args: argparse.Namespace) -> int:
     videos = read_manifest(args.manifest)
     out = _usable_dir(args.out, "--out") if args.out else EmbeddingCache().root
     encoder = create_encoder(args.encoder)
-    output = create_output(args.output_format, out, encoder.dim, args.num_candidates, encoder.name)
+    output = create_output(args.output_format, out, encoder.dim, args.num_candidates, encoder.name,
+                           fingerprint=encoder.fingerprint, short_side=encoder.short_side)
     options = {"local": {"workers": args.workers or max(1, (os.cpu_count() or 2) - 1)},
                "ray": {"decode_tasks": args.workers, "actors": args.actors, "gpus_per_actor": args.gpus_per_worker,
                        "videos_per_batch": args.videos_per_batch}}[args.engine]
     report = ENGINES[args.engine](videos, encoder, args.num_candidates, batch_size=args.batch_size,
                                   image_fps=args.image_fps, output=output, **options)
-    path = write_text_atomic(Path(out) / "embed_report.json", dumps_finite(report.to_dict(), what="the report"))
+    path = write_text_atomic(Path(out) / "embed_report.json", dumps_finite(report.to_dict(), what="the report"),
+                             "the embed report")
     how = (f"{options['workers']} decoding processes" if args.engine == "local"
            else f"Ray, {args.actors} embedding actor(s)")
     print(f"{len(videos)} videos: {len(report.embedded)} embedded, {len(report.cached)} already {output.done_as}, "

@@ -54,6 +54,13 @@ class WriteError(HfsError, OSError):
     def __str__(self) -> str:
         return f"{self.path}: cannot write {self.what} ({self.reason})"
 
+    def __reduce__(self) -> tuple:  # travels whole between processes (Ray workers, process pools)
+        return _write_error, (self.path, self.what, self.errno, self.reason)
+
+
+def _write_error(path: str, what: str, errno: int | None, reason: str) -> WriteError:
+    return WriteError(path, what, OSError(errno, reason))
+
 
 @contextmanager
 def writing(path: object, what: str) -> Iterator[None]:
