@@ -15,7 +15,7 @@ from hfs.candidates.policy import COARSE_PASSES
 from hfs.config import MAX_CANDIDATES, ObjectiveConfig, SelectConfig, load_yaml
 from hfs.data.benchmarks import list_benchmarks
 from hfs.encoders import DEFAULT_ENCODER, list_encoders
-from hfs.errors import HfsError, InputError
+from hfs.errors import HfsError, InputError, describe_os_error
 from hfs.export import FORMATS as EXPORT_FORMATS
 from hfs.selection import list_selectors
 from hfs.validation import FieldError, short_repr
@@ -432,13 +432,15 @@ def cmd_embed(args: argparse.Namespace) -> int:
     videos = read_manifest(args.manifest)
     out = _usable_dir(args.out, "--out") if args.out else EmbeddingCache().root
     encoder = create_encoder(args.encoder)
-    output = create_output(args.output_format, out, encoder.dim, args.num_candidates, encoder.name)
+    output = create_output(args.output_format, out, encoder.dim, args.num_candidates, encoder.name,
+                           fingerprint=encoder.fingerprint, short_side=encoder.short_side)
     options = {"local": {"workers": args.workers or max(1, (os.cpu_count() or 2) - 1)},
                "ray": {"decode_tasks": args.workers, "actors": args.actors, "gpus_per_actor": args.gpus_per_worker,
                        "videos_per_batch": args.videos_per_batch}}[args.engine]
     report = ENGINES[args.engine](videos, encoder, args.num_candidates, batch_size=args.batch_size,
                                   image_fps=args.image_fps, output=output, **options)
-    path = write_text_atomic(Path(out) / "embed_report.json", dumps_finite(report.to_dict(), what="the report"))
+    path = write_text_atomic(Path(out) / "embed_report.json", dumps_finite(report.to_dict(), what="the report"),
+                             "the embed report")
     how = (f"{options['workers']} decoding processes" if args.engine == "local"
            else f"Ray, {args.actors} embedding actor(s)")
     print(f"{len(videos)} videos: {len(report.embedded)} embedded, {len(report.cached)} already {output.done_as}, "
@@ -579,6 +581,9 @@ def _run(argv: list[str]) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
         return 141
+    except OSError as exc:  # a write no hfs code named (a full disk under a library's own writer...)
+        print(f"hfs: error: {describe_os_error(exc)}", file=sys.stderr)
+        return 1
 
 
 startup.release()  # this module's imports are done: from here main() turns Ctrl-C into one line
