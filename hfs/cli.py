@@ -249,7 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--annotations", metavar="PATH", help="annotation file (or MLVU folder) instead of the default")
     p.add_argument("--out", metavar="DIR", default="hfs-eval",
                    help="results.jsonl, report.md, report.json, accuracy.png (default hfs-eval)")
-    p.add_argument("--skip-bad", action="store_true", help="skip and count malformed records and unusable videos")
+    p.add_argument("--skip-bad", action="store_true", help="skip and count missing or unreadable videos (records that "
+                   "cannot be scored are always counted and named, never fatal)")
     p.add_argument("--limit", type=_positive_int, default=None, help="only the first N questions")
     p.add_argument("--synthetic-videos", type=_int_in(1, MAX_GENERATED_VIDEOS), default=12,
                    help="videos to generate for --benchmark synthetic when DIR has none (default 12)")

@@ -9,16 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from hfs.atomic import write_text_atomic
+from hfs.data.instruct import ReadReport
 from hfs.eval.accuracy import accuracy_table
 
 
-def build_report(records: list[dict[str, Any]], config, skipped: dict[str, int], counts: dict[str, Any]) -> dict:
+def build_report(records: list[dict[str, Any]], config, read: ReadReport, counts: dict[str, Any]) -> dict:
     """Everything the report shows, computed from the merged per-question records."""
     return {
         "benchmark": config.benchmark, "model": config.model, "selectors": list(config.selectors),
         "k": sorted({int(k) for k in config.k}), "num_candidates": config.num_candidates,
         "questions": len({r["id"] for r in records}), "records": len(records),
-        "skipped_annotations": skipped, "run": counts, "config": asdict(config),
+        "skipped_annotations": dict(read.skipped), "unscorable_records": list(read.unscorable), "run": counts,
+        "config": asdict(config),
         "overall": accuracy_table(records),
         "by_duration_group": accuracy_table(records, "duration_group"),
         "by_category": accuracy_table(records, "category"),
@@ -48,6 +50,8 @@ def markdown(report: dict[str, Any]) -> str:
     if report["skipped_annotations"]:
         lines.append("Skipped annotation records: " +
                      ", ".join(f"{reason} {n}" for reason, n in report["skipped_annotations"].items()))
+    if report.get("unscorable_records"):
+        lines.append("Records that cannot be scored (left out): " + "; ".join(report["unscorable_records"]))
     return "\n".join(lines) + "\n"
 
 

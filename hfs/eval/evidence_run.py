@@ -137,7 +137,7 @@ def run_kfs_eval(config: KfsEvalConfig, progress: bool = True) -> dict[str, Any]
     if (out / MANIFEST).is_file():
         raise InputError(f"{out} holds an accuracy run of `hfs eval`; use another --out for the evidence metrics")
     annotations = read_kfs_annotations(config.kfs_annotations)
-    questions, skipped = load_questions(replace(config, limit=None))
+    questions, read = load_questions(replace(config, limit=None))
     annotated = [q for q in questions if q.id in annotations]
     if not annotated:
         raise InputError(f"{config.kfs_annotations}: none of its {len(annotations)} question ids (e.g. "
@@ -188,7 +188,8 @@ def run_kfs_eval(config: KfsEvalConfig, progress: bool = True) -> dict[str, Any]
         "k": ks, "num_candidates": config.num_candidates, "questions": counts["evaluated"],
         "annotations": {"file": str(config.kfs_annotations), "questions": len(annotations), "matched": matched,
                         "without_question": len(annotations.keys() - {q.id for q in questions})},
-        "unannotated_questions": len(questions) - matched, "skipped_annotations": skipped, "run": counts,
+        "unannotated_questions": len(questions) - matched, "skipped_annotations": dict(read.skipped),
+        "unscorable_records": list(read.unscorable), "run": counts,
         "config": asdict(config),
         "overall": _table(records, list(config.selectors), ks),
         "by_duration_group": _table(records, list(config.selectors), ks, "duration_group"),

@@ -30,7 +30,8 @@ from hfs.atomic import clean_stale, write_text_atomic
 from hfs.cache import EmbeddingCache, frames_key
 from hfs.candidates import adaptive_candidates, check_num_candidates, fixed_candidates, is_auto
 from hfs.config import MAX_CANDIDATES, ObjectiveConfig
-from hfs.data.benchmarks import BenchmarkQuestion, read_benchmark
+from hfs.data.benchmarks import BenchmarkQuestion, ReadReport, read_benchmark
+from hfs.data.benchmarks.common import unscorable_line
 from hfs.encoders import create_encoder
 from hfs.errors import InputError, VideoError, warn
 from hfs.eval.results import SHARDS, ShardWriter, existing_records, merge, record_key, repair
@@ -58,7 +59,7 @@ class EvalConfig:
     encoder: str | None = None  # image-text model scoring the frames; default: the student's, else the default
     checkpoint: str | None = None  # trained student, for the "hfs" selector
     annotations: str | None = None
-    skip_bad: bool = False  # skip (and count) malformed records and missing or unreadable videos
+    skip_bad: bool = False  # skip (and count) missing or unreadable videos; unscorable records never stop a run
     limit: int | None = None  # evaluate only the first questions (a quick look)
     seed: int = 0
     synthetic_videos: int = 12  # generated when --benchmark synthetic finds no set in data_root
@@ -84,19 +85,23 @@ class EvalConfig:
             raise InputError(f"limit must be a positive number of questions, got {self.limit}")
 
 
-def load_questions(config: EvalConfig) -> tuple[list[BenchmarkQuestion], dict[str, int]]:
-    """The benchmark's questions (generating the synthetic set if asked and absent) and skip counts."""
+def load_questions(config: EvalConfig, quiet: bool = False) -> tuple[list[BenchmarkQuestion], ReadReport]:
+    """The benchmark's questions (generating the synthetic set if asked and absent) and what the
+    reader left out; records that cannot be scored are named in one warning line (unless ``quiet``)."""
     if config.benchmark == "synthetic" and not config.annotations and \
             not (Path(config.data_root) / "items.json").is_file():
         from hfs.data.evidence import make_evidence_set
 
         make_evidence_set(config.data_root, config.synthetic_videos, seed=config.seed)
-    questions, report = read_benchmark(config.benchmark, config.data_root, config.annotations, config.skip_bad)
+    questions, report = read_benchmark(config.benchmark, config.data_root, config.annotations)
+    line = unscorable_line(config.benchmark, report)
+    if line and not quiet:
+        warn(line)
     if config.limit is not None:
         questions = questions[: config.limit]
     if not questions:
         raise InputError(f"{config.benchmark}: no questions to evaluate under {config.data_root}")
-    return questions, dict(report.skipped)
+    return questions, report
 
 
 class _Scorers:
@@ -242,12 +247,12 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
     manifest = _check_manifest(config, out, has_results=bool(previous))
     if state.is_main_process:
         _tidy(out)
-    questions, skipped = load_questions(config) if state.is_main_process else (None, None)
+    questions, read = load_questions(config) if state.is_main_process else (None, None)
     state.wait_for_everyone()
     if state.is_main_process:
         write_text_atomic(out / MANIFEST, json.dumps(manifest, indent=1))
     if not state.is_main_process:
-        questions, skipped = load_questions(config)  # after the main process generated what was missing
+        questions, read = load_questions(config, quiet=True)  # after the main process generated what was missing
     ks = config.k  # sorted and unique (validate)
     done = {record_key(r) for r in previous}
     mine = questions[state.process_index::state.num_processes]
@@ -284,7 +289,7 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
     if not state.is_main_process:
         return {"process": counts}
     records = merge(out, [q.id for q in questions], config.selectors, ks)
-    report = build_report(records, config, skipped, counts)
+    report = build_report(records, config, read, counts)
     write_eval_report(report, out)
     return report
 

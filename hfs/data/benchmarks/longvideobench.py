@@ -39,12 +39,11 @@ def _parse(root: Path, record: dict[str, Any]) -> BenchmarkQuestion:
         duration=duration)
 
 
-def read_longvideobench(data_root: str | Path, annotations: str | Path | None = None,
-                        skip_bad: bool = False) -> tuple[list[BenchmarkQuestion], ReadReport]:
+def read_longvideobench(data_root: str | Path, annotations: str | Path | None = None) -> tuple[list[BenchmarkQuestion], ReadReport]:
     """LongVideoBench questions; ``annotations`` defaults to ``lvb_val.json`` under ``data_root``."""
     root = Path(data_root)
     path = require_file(Path(annotations) if annotations is not None else root / DEFAULT_ANNOTATIONS, SOURCE)
     report = ReadReport()
     questions = collect(path, read_json_records(path), lambda n, r: _parse(root, r),
-                        lambda n, r: r.get("id"), skip_bad, report)
+                        lambda n, r: r.get("id"), report)
     return questions, report

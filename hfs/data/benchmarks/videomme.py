@@ -80,12 +80,11 @@ def _parse(root: Path, record: dict[str, Any]) -> BenchmarkQuestion:
         answer=answer, duration_group=duration, category=text(record, "task_type"))
 
 
-def read_videomme(data_root: str | Path, annotations: str | Path | None = None,
-                  skip_bad: bool = False) -> tuple[list[BenchmarkQuestion], ReadReport]:
+def read_videomme(data_root: str | Path, annotations: str | Path | None = None) -> tuple[list[BenchmarkQuestion], ReadReport]:
     """Video-MME questions; ``annotations`` defaults to the released parquet under ``data_root``."""
     root = Path(data_root)
     path = Path(annotations) if annotations is not None else root / DEFAULT_ANNOTATIONS
     report = ReadReport()
     questions = collect(path, load_records(path), lambda n, r: _parse(root, r),
-                        lambda n, r: r.get("question_id"), skip_bad, report)
+                        lambda n, r: r.get("question_id"), report)
     return questions, report
