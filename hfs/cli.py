@@ -248,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", metavar="DIR", help="trained HFS student, for the 'hfs' selector")
     p.add_argument("--annotations", metavar="PATH", help="annotation file (or MLVU folder) instead of the default")
     p.add_argument("--out", metavar="DIR", default="hfs-eval",
-                   help="results.jsonl, report.md, report.json, accuracy.png (default hfs-eval)")
+                   help="results.jsonl, report.md, report.json, accuracy.png, kfs-results/ (default hfs-eval)")
     p.add_argument("--skip-bad", action="store_true", help="skip and count missing or unreadable videos (records that "
                    "cannot be scored are always counted and named, never fatal)")
     p.add_argument("--limit", type=_positive_int, default=None, help="only the first N questions")

@@ -7,7 +7,8 @@ decoded in one pass, and the answerer answers each selection.
 Records are appended to this process's shard as they are produced, so an interrupted run
 resumes without redoing finished (question, selector, k) triples. Under ``accelerate launch``
 each process takes every world-size-th question; the main process merges the shards and writes
-the report.
+the report, and every selector x k's frame times in KFS-Bench's input format (``kfs-results/``,
+``hfs.eval.kfs_export``), so that KFS-Bench's own ``eval.py`` can score them.
 
 An output folder belongs to one setup (run.json: model, encoder, benchmark, N, ...); runs into
 it may ask for other questions (``limit``), selectors or ks: finished answers are reused, and the
@@ -235,6 +236,7 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
     """Evaluate, resume-aware and sharded; on the main process merge and report. Returns the
     report dict (on other processes: this process's counts only)."""
     from hfs.eval.eval_report import build_report, write_eval_report
+    from hfs.eval.kfs_export import export_kfs_results
 
     config.validate()
     state = _state()
@@ -291,6 +293,7 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
     records = merge(out, [q.id for q in questions], config.selectors, ks)
     report = build_report(records, config, read, counts)
     write_eval_report(report, out)
+    export_kfs_results(records, out)
     return report
 
 
