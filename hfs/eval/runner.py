@@ -66,6 +66,7 @@ class EvalConfig:
     synthetic_videos: int = 12  # generated when --benchmark synthetic finds no set in data_root
     allow_download: bool = False
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    subtitles: bool = False  # the benchmark's with-subtitle protocol (Video-MME, LongVideoBench): answerer's prompt only
 
     def validate(self) -> None:
         """Refuse unusable settings; drop repeated selectors and ks."""
@@ -84,6 +85,10 @@ class EvalConfig:
         self.num_candidates = check_num_candidates(self.num_candidates, "num_candidates", MAX_CANDIDATES)
         if self.limit is not None and self.limit < 1:
             raise InputError(f"limit must be a positive number of questions, got {self.limit}")
+        if self.subtitles:
+            from hfs.eval.subtitled import check_subtitles
+
+            check_subtitles(self.benchmark, self.data_root)
 
 
 def load_questions(config: EvalConfig, quiet: bool = False) -> tuple[list[BenchmarkQuestion], ReadReport]:
@@ -174,7 +179,8 @@ class _CurrentVideo:
 
 
 MANIFEST = "run.json"
-_SAME_RUN = ("benchmark", "model", "encoder", "checkpoint", "num_candidates", "annotations", "seed")
+_SAME_RUN = ("benchmark", "model", "encoder", "checkpoint", "num_candidates", "annotations", "seed", "subtitles")
+_BEFORE = {"subtitles": False}  # the value of a setting added later, in a manifest written before it
 
 
 def _read_manifest(path: Path) -> dict[str, Any] | None:
@@ -206,7 +212,7 @@ def _check_manifest(config: EvalConfig, out: Path, has_results: bool) -> dict[st
             raise InputError(f"{path} is damaged (not a JSON object), so the results in {out} cannot be matched "
                              f"to a setup; use another --out or remove {out}")
     else:
-        changed = [key for key in _SAME_RUN if old.get(key) != manifest[key]]
+        changed = [key for key in _SAME_RUN if old.get(key, _BEFORE.get(key)) != manifest[key]]
         if changed:
             raise InputError(f"{out} holds results of another setup ({', '.join(f'{k}: {old.get(k)!r}' for k in changed)}); "
                              f"use another --out or remove it")
@@ -271,6 +277,11 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
                  for s in config.selectors}
     writer = ShardWriter(out, state.process_index)
     counts = {"answered": 0, "resumed": len(mine) - len(todo), "bad_videos": 0}
+    subtitles = None
+    if config.subtitles:
+        from hfs.eval.subtitled import SubtitleSource
+
+        subtitles = SubtitleSource()
     t0 = time.perf_counter()
     try:
         with progress_bar(len(todo), f"eval {config.benchmark} [{state.process_index + 1}/{state.num_processes}]",
@@ -278,7 +289,7 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
             for q in todo:
                 try:
                     counts["answered"] += _evaluate_question(q, ks, done, video, scorers, selectors, answerer,
-                                                             writer)
+                                                             writer, subtitles)
                 except VideoError as exc:
                     if not config.skip_bad:
                         raise InputError(f"{q.benchmark} question {q.id}: {exc} (use --skip-bad to skip it)") from exc
@@ -287,6 +298,8 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
     finally:
         writer.close()
     counts["seconds"] = round(time.perf_counter() - t0, 2)
+    if subtitles is not None:
+        counts["without_subtitles"] = subtitles.missing
     state.wait_for_everyone()
     if not state.is_main_process:
         return {"process": counts}
@@ -298,8 +311,9 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
 
 
 def _evaluate_question(q: BenchmarkQuestion, ks: list[int], done: set, video: _CurrentVideo, scorers: _Scorers,
-                       selectors: dict, answerer, writer: ShardWriter) -> int:
-    """Select for every missing (selector, k) of question ``q``, answer, and write the records."""
+                       selectors: dict, answerer, writer: ShardWriter, subtitles=None) -> int:
+    """Select for every missing (selector, k) of question ``q``, answer (with the subtitles at the
+    chosen frames when ``subtitles`` is a SubtitleSource), and write the records."""
     entry = video.candidates(q.video, scorers.refining_score(q, list(selectors)))
     scores = scorers.scores(q, entry.embeddings, list(selectors))
     n = len(entry.times)
@@ -311,13 +325,19 @@ def _evaluate_question(q: BenchmarkQuestion, ks: list[int], done: set, video: _C
                                                    embeddings=entry.embeddings).indices
     if picks:  # decode every frame the selections need in one pass
         video.frames(entry.times[np.unique(np.concatenate(list(picks.values())))])
+    if picks and subtitles is not None:
+        subtitles.for_question(q)
     for (name, k), idx in picks.items():
         times = entry.times[idx]
-        result = answerer.answer(video.frames(times), times.tolist(), q.question, q.options)
+        extra = {}
+        if subtitles is not None:
+            extra["subtitles"] = subtitles.lines(q, times.tolist(), float(video.source.info.fps or 0.0))
+        result = answerer.answer(video.frames(times), times.tolist(), q.question, q.options, **extra)
         writer.write({
             "id": q.id, "benchmark": q.benchmark, "selector": name, "k": k, "frames": int(len(idx)),
             "prediction": result.answer, "answer": q.answer, "correct": result.answer == q.answer,
             "probs": [round(float(p), 5) for p in result.probs], "times": [round(float(t), 3) for t in times],
             "duration_group": q.duration_group, "category": q.category, "video": q.video_id,
+            **({"subtitle_lines": len(extra["subtitles"].lines)} if extra else {}),
         })
     return len(picks)
