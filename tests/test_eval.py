@@ -426,3 +426,29 @@ def test_subtitles_are_refused_where_none_are_released(tmp_path, tiny_vlm_dir):
     with pytest.raises(InputError, match=r"--subtitles: .*lvb/subtitles not found; extract subtitles\.tar"):
         run_eval(_config(tmp_path, tiny_vlm_dir, benchmark="longvideobench", data_root=str(tmp_path / "lvb"),
                          subtitles=True), progress=False)
+
+
+def test_eval_reads_odd_mlvu_records_and_names_the_unscorable_one(tmp_path, tiny_vlm_dir, answerer, capsys):
+    root = tmp_path / "mlvu"
+    (root / "video" / "2_needle").mkdir(parents=True)
+    (root / "json").mkdir()
+    write_video(root / "video" / "2_needle" / "n.mp4", [Scene("red", 2.0), Scene("blue", 2.0)], fps=8, size=(64, 48))
+    record = {"video": "n.mp4", "duration": 4.0, "question": "Which colour?", "question_type": "needle"}
+    tasks = {"2_needle": [{**record, "candidates": ["red", "blue", ""], "answer": "green"},  # not a candidate
+                          {**record, "candidates": ["", "red", "blue", ""], "answer": "red"},
+                          {**record, "answer": "red"}]}  # no candidates: cannot be scored
+    for stem in ("1_plotQA", "2_needle", "3_ego", "4_count", "5_order", "6_anomaly_reco", "7_topic_reasoning"):
+        (root / "json" / f"{stem}.json").write_text(json.dumps(tasks.get(stem, [])))
+    report = run_eval(_config(tmp_path, tiny_vlm_dir, benchmark="mlvu", data_root=str(root), k=[2]),
+                      answerer=answerer, progress=False)
+    err = capsys.readouterr().err
+    assert err.count("hfs: warning: mlvu: 1 annotation record(s) cannot be scored") == 1
+    assert "2_needle.json record 2 (id 2_needle/2): missing field 'candidates'" in err
+    assert report["questions"] == 2 and report["unscorable_records"] == [
+        "2_needle.json record 2 (id 2_needle/2): missing field 'candidates'"]
+    records = read_jsonl(tmp_path / "out" / "results.jsonl")
+    assert {r["answer"] for r in records if r["id"] == "2_needle/0"} == {-1}
+    assert not any(r["correct"] for r in records if r["id"] == "2_needle/0")  # always wrong, as choice_bench.py
+    assert all(len(r["probs"]) == 4 for r in records if r["id"] == "2_needle/1")  # empty options kept
+    assert "Records that cannot be scored (left out): 2_needle.json record 2" in \
+        (tmp_path / "out" / "report.md").read_text()

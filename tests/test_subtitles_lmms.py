@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from hfs.data.benchmarks.subtitles import longvideobench_lines, read_lvb_subtitles, read_srt, videomme_lines
-from hfs.reasoning.formats import Subtitles, _with_subtitles
+from hfs.reasoning.formats import Subtitles, place_subtitles
 from hfs.video.synth import Scene, write_video
 
 pytestmark = pytest.mark.lmms
@@ -76,5 +76,5 @@ def test_subtitle_rules_match_lmms_eval(tmp_path):
     times = theirs["lvb_times"]
     lines = longvideobench_lines(read_lvb_subtitles(lvb_dir / "x_en.json", 100, 40.0), times)
     prefix = theirs["lvb"].split("\nWhich word?")[0]
-    ours = _with_subtitles([(t, "<image>\n") for t in times], Subtitles(tuple(lines), interleaved=True))
+    ours = place_subtitles([(t, "<image>\n") for t in times], Subtitles(tuple(lines), interleaved=True))
     assert ours == prefix + "\n" and 0 < len(lines) < len(LVB_SUBS)

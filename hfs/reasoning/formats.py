@@ -87,7 +87,7 @@ def collate_rows(inputs: Sequence[dict[str, torch.Tensor]], pad_id: int) -> dict
     return {"input_ids": ids, "attention_mask": mask, **pixels}
 
 
-def _with_subtitles(blocks: list[tuple[float, str]], subtitles: Subtitles | None) -> str:
+def place_subtitles(blocks: list[tuple[float, str]], subtitles: Subtitles | None) -> str:
     """The frames' prompt blocks (time, text) with the subtitles: each line after the frames at or
     before its time when interleaved, else one block after every frame."""
     if subtitles is None:
@@ -128,7 +128,7 @@ class QwenVLFormat:
         per_frame = (grid.prod(-1) // self.merge**2).tolist()
         blocks = [(float(t), f"Frame {i + 1} at {format_time(t)}: <|vision_start|>{'<|image_pad|>' * n}"
                              f"<|vision_end|>\n") for i, (t, n) in enumerate(zip(times, per_frame))]
-        text = _with_subtitles(blocks, subtitles)
+        text = place_subtitles(blocks, subtitles)
         ids = tokenizer(_chat(text + question_block(question, options) + INSTRUCTION), add_special_tokens=False,
                         return_tensors="pt")["input_ids"]
         inputs = {"input_ids": ids, "pixel_values": images["pixel_values"], "image_grid_thw": grid}
