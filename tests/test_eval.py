@@ -452,3 +452,12 @@ def test_eval_reads_odd_mlvu_records_and_names_the_unscorable_one(tmp_path, tiny
     assert all(len(r["probs"]) == 4 for r in records if r["id"] == "2_needle/1")  # empty options kept
     assert "Records that cannot be scored (left out): 2_needle.json record 2" in \
         (tmp_path / "out" / "report.md").read_text()
+
+
+def test_cli_subtitles_flag_errors_are_one_line(tmp_path, tiny_vlm_dir, capsys):
+    base = ["eval", "--benchmark", "nextqa", "--data-root", str(tmp_path), "--out", str(tmp_path / "o"), "--subtitles"]
+    assert main(base + ["--model", str(tiny_vlm_dir)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == "hfs: error: --subtitles: nextqa ships no subtitles (only videomme, longvideobench do)"
+    assert main(base + ["--kfs-annotations", str(tmp_path / "a.csv")]) == 1
+    assert "the evidence run has none" in capsys.readouterr().err
