@@ -248,8 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", metavar="DIR", help="trained HFS student, for the 'hfs' selector")
     p.add_argument("--annotations", metavar="PATH", help="annotation file (or MLVU folder) instead of the default")
     p.add_argument("--out", metavar="DIR", default="hfs-eval",
-                   help="results.jsonl, report.md, report.json, accuracy.png (default hfs-eval)")
-    p.add_argument("--skip-bad", action="store_true", help="skip and count malformed records and unusable videos")
+                   help="results.jsonl, report.md, report.json, accuracy.png, kfs-results/ (default hfs-eval)")
+    p.add_argument("--subtitles", action="store_true",
+                   help="Video-MME / LongVideoBench: show the answering model the subtitles at the chosen frames' "
+                        "times, as each benchmark's with-subtitle protocol does (default: without subtitles)")
+    p.add_argument("--skip-bad", action="store_true", help="skip and count missing or unreadable videos (records that "
+                   "cannot be scored are always counted and named, never fatal)")
     p.add_argument("--limit", type=_positive_int, default=None, help="only the first N questions")
     p.add_argument("--synthetic-videos", type=_int_in(1, MAX_GENERATED_VIDEOS), default=12,
                    help="videos to generate for --benchmark synthetic when DIR has none (default 12)")
@@ -488,6 +492,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.kfs_annotations:
         from hfs.eval.evidence_run import cmd_kfs_eval
 
+        if args.subtitles:
+            raise InputError("--subtitles goes into an answering model's prompt; the evidence run has none")
+
         return cmd_kfs_eval(args)
     if not args.model:
         raise InputError("hfs eval needs --model (a multimodal LLM answering) or --kfs-annotations CSV (evidence only)")
@@ -496,11 +503,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
                         selectors=selectors, k=args.k,
                         num_candidates=args.num_candidates, encoder=args.encoder, checkpoint=args.checkpoint,
                         annotations=args.annotations, skip_bad=args.skip_bad, limit=args.limit, seed=args.seed,
-                        synthetic_videos=args.synthetic_videos, allow_download=args.allow_download)
+                        synthetic_videos=args.synthetic_videos, allow_download=args.allow_download,
+                        subtitles=args.subtitles)
     report = run_eval(config)
     if "overall" not in report:  # not the main process: it only wrote its shard
         return 0
-    print(f"{report['benchmark']}: {report['questions']} questions, answerer {report['model']}")
+    print(f"{report['benchmark']} {'with' if report['subtitles'] else 'without'} subtitles: "
+          f"{report['questions']} questions, answerer {report['model']}")
     for selector in report["selectors"]:
         cells = sorted((c for c in report["overall"].values() if c["selector"] == selector), key=lambda c: c["k"])
         print(f"  {selector:8s} " + "  ".join(f"acc@{c['k']} {c['accuracy']:.3f}" for c in cells)
