@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from hfs.errors import InputError
 from hfs.integrations.lmms.indices import read_choices
@@ -26,54 +25,10 @@ pytestmark = [pytest.mark.lmms,
 TASK, SPLIT = "tiny_video_qa", "test"
 QUESTION = "When is the screen green?"
 
-_TEMPLATE = (
-    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
-    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
-    "{% for part in message['content'] %}"
-    "{% if part['type'] == 'video' %}<|vision_start|><|video_pad|><|vision_end|>"
-    "{% elif part['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
-    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n"
-    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
-
-
-def build_tiny_qwen2_5_vl(path: Path) -> Path:
-    """A tiny random Qwen2.5-VL with a real tokenizer, image and video processor and chat template."""
-    from transformers import (
-        Qwen2_5_VLConfig,
-        Qwen2_5_VLForConditionalGeneration,
-        Qwen2_5_VLProcessor,
-        Qwen2VLImageProcessor,
-        Qwen2VLVideoProcessor,
-    )
-
-    from hfs.reasoning.tiny import _SPECIALS, _text_config, _tokenizer
-
-    tokenizer, vocab, ids = _tokenizer(_SPECIALS)
-    hidden = 32
-    half = hidden // 8
-    config = Qwen2_5_VLConfig(
-        text_config=_text_config(vocab, ids, hidden=hidden, rope_scaling={
-            "type": "mrope", "mrope_section": [half // 2, half // 4, half - half // 2 - half // 4]}),
-        vision_config=dict(depth=1, hidden_size=hidden, intermediate_size=2 * hidden, num_heads=2,
-                           out_hidden_size=hidden, patch_size=14, spatial_merge_size=2, temporal_patch_size=2,
-                           window_size=56, fullatt_block_indexes=[0]),
-        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
-        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
-    )
-    torch.manual_seed(0)
-    model = Qwen2_5_VLForConditionalGeneration(config).eval()
-    pixels = dict(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16, patch_size=14, merge_size=2, temporal_patch_size=2)
-    processor = Qwen2_5_VLProcessor(image_processor=Qwen2VLImageProcessor(**pixels), tokenizer=tokenizer,
-                                    video_processor=Qwen2VLVideoProcessor(**pixels), chat_template=_TEMPLATE)
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    processor.save_pretrained(path)
-    return path
-
-
 @pytest.fixture(scope="module")
 def tiny_qwen25_dir(tmp_path_factory) -> Path:
+    from hfs.integrations.lmms.tiny import build_tiny_qwen2_5_vl
+
     return build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("models") / "tiny-qwen2.5-vl")
 
 
@@ -95,7 +50,8 @@ def model_class():
 def make_model(model_dir: Path, log: Path, **hfs_args):
     extra = ",".join(f"{k}={v}" for k, v in hfs_args.items())
     model = model_class().create_from_arg_string(
-        f"pretrained={model_dir},device=cpu,device_map=cpu,max_num_frames=8,hfs_log={log},{extra}")
+        f"pretrained={model_dir},device=cpu,device_map=cpu,max_num_frames=8,min_pixels=3136,max_pixels=12544,"
+        f"hfs_log={log},{extra}")
     model.task_dict = {TASK: {SPLIT: [{"video": None, "question": QUESTION}]}}
     return model
 
@@ -175,11 +131,11 @@ def test_qwen_is_shown_the_frames_hfs_selects_with_their_times(tiny_qwen25_dir, 
     assert shown.shape == (4, 3)
     decoded = np.array([image.reshape(-1, 3).mean(axis=0) for image in chosen.images])
     assert np.abs(shown - decoded).max() < 12
-    # logged with the sample: the hfs_log and the request's arguments (lmms-eval's --log_samples)
+    # logged with the sample, with the scores hfs gave the frames
     (record,) = [json.loads(line) for line in log.read_text().splitlines()]
     assert record["times"] == times and record["frame_indices"] == indices
     assert (record["task"], record["doc_id"], record["question"]) == (TASK, 0, QUESTION)
-    assert request.args[-1]["hfs"][0]["times"] == times
+    assert record["scores"] == [round(float(s), 4) for s in expected.scores]
 
 
 def test_indices_file_reuses_precomputed_selections(tiny_qwen25_dir, video, tmp_path):
@@ -272,7 +228,10 @@ def test_llava_onevision_load_video_gives_the_chosen_frames(video, tmp_path):
     rest = model._hfs_setup({"hfs_k": 4, "hfs_candidates": 16, "hfs_encoder": "color-names",
                              "hfs_log": str(tmp_path / "log.jsonl"), "conv_template": "qwen_1_5"})
     assert rest == {"conv_template": "qwen_1_5"}  # what lmms-eval's class gets
-    model._hfs_sample = (TASK, 3, QUESTION)
+    from hfs.integrations.lmms.query import SampleQuery
+    from hfs.integrations.lmms.selection import Sample
+
+    model._hfs_sample = Sample(TASK, 3, SampleQuery(QUESTION))
     frames = model.load_video([str(video)], 32)
     expected = hfs.select(video, QUESTION, k=4, num_candidates=16, encoder="color-names")
     assert frames.shape == (4, 80, 128, 3) and frames.dtype == np.uint8

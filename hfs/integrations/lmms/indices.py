@@ -9,6 +9,7 @@ another, as ``hfs select --json >> FILE`` appends them, read as well)::
      "times": [1.5, 7.0, ...],                    # seconds, ascending: the frames shown
      "frame_indices": [45, 210, ...],             # their indices in the video (optional)
      "fps": 30.0, "total_num_frames": 5400, "duration": 180.0,   # the video's (optional)
+     "scores": [1.8, 0.9, ...],                   # each frame's standardised score (optional)
      ...}
 
 Left out, ``frame_indices``, ``fps``, ``total_num_frames`` and ``duration`` are read from the
@@ -16,6 +17,7 @@ video itself; the frames shown are always those nearest ``times`` in the request
 Further fields a log carries::
 
     {...
+     "options": ["A. ...", ...], "query_from": "doc",            # the query: the doc's fields or the prompt
      "selector": "greedy", "encoder": "...", "k": 16}            # how they were chosen (optional)
 
 ``hfs select --json`` objects are read too: their ``frames[].time`` give the times and their
@@ -49,7 +51,8 @@ class FrameChoice:
     question: str | None = None
     task: str | None = None
     doc_id: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # selector, encoder, k, ...
+    scores: list[float] | None = None  # [k] each frame's standardised score, when selected by hfs
+    extra: dict[str, Any] = field(default_factory=dict)  # options, query_from, selector, encoder, k, ...
 
     def to_dict(self) -> dict[str, Any]:
         """The JSONL record (the module docstring's schema)."""
@@ -57,6 +60,8 @@ class FrameChoice:
                                "question": self.question, "times": [round(t, 4) for t in self.times],
                                "frame_indices": self.frame_indices, "fps": self.fps,
                                "total_num_frames": self.total_num_frames, "duration": self.duration}
+        if self.scores is not None:
+            out["scores"] = [round(float(s), 4) for s in self.scores]
         out.update(self.extra)
         return out
 
@@ -70,6 +75,7 @@ def choice_from_selection(selection, task: str | None = None, doc_id: int | None
     return FrameChoice(video=str(selection.video), times=[float(t) for t in selection.times.tolist()],
                        frame_indices=meta["frame_indices"], fps=meta["fps"], total_num_frames=meta["total_num_frames"],
                        duration=meta["duration"], question=selection.question, task=task, doc_id=doc_id,
+                       scores=[float(s) for s in selection.scores.tolist()],
                        extra={"selector": selection.selector, "encoder": selection.encoder, "k": selection.k})
 
 
