@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hfs.errors import InputError
+from hfs.errors import HfsError, InputError
 from hfs.integrations.lmms.indices import read_choices
 from hfs.video.synth import Scene, read_counter, write_video
 
@@ -236,3 +236,120 @@ def test_llava_onevision_load_video_gives_the_chosen_frames(video, tmp_path):
     expected = hfs.select(video, QUESTION, k=4, num_candidates=16, encoder="color-names")
     assert frames.shape == (4, 80, 128, 3) and frames.dtype == np.uint8
     assert [read_counter(f) for f in frames] == [round(t * 10) for t in expected.times]
+
+
+# -- Qwen3-VL, sizes like uniform, failing fast, where the records go ------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_qwen3_dir(tmp_path_factory) -> Path:
+    from hfs.integrations.lmms.tiny import build_tiny_qwen3_vl
+
+    return build_tiny_qwen3_vl(tmp_path_factory.mktemp("models") / "tiny-qwen3-vl")
+
+
+@pytest.fixture(scope="module")
+def wide_video(tmp_path_factory) -> Path:
+    """640x360 (not a multiple of Qwen's 28 / 32 pixel grid), 12 s at 10 fps, red / blue / green."""
+    return write_video(tmp_path_factory.mktemp("videos") / "wide.mp4",
+                       [Scene("red", 4), Scene("blue", 4), Scene("green", 4)], fps=10, size=(640, 360),
+                       frame_counter=True)
+
+
+def run_model(name: str, model_dir: Path, video: Path, args: str, question: str = QUESTION):
+    """One generate_until of lmms-eval model ``name`` (hfs's or lmms-eval's own) on ``video``;
+    (the model, what its Hugging Face processor was given and returned)."""
+    from lmms_eval.api.instance import Instance
+    from lmms_eval.models import get_model
+
+    model = get_model(name).create_from_arg_string(f"pretrained={model_dir},device=cpu,device_map=cpu,{args}")
+    model.task_dict = {TASK: {SPLIT: [{"question": question}]}}
+
+    def doc_to_messages(doc):
+        return [{"role": "user", "content": [{"type": "video", "url": str(video)},
+                                             {"type": "text", "text": doc["question"]}]}]
+
+    holder = model.processor if name.startswith("hfs_") else model
+    recorder = Recorder(holder.inner if name.startswith("hfs_") else holder.processor)
+    if name.startswith("hfs_"):
+        holder.inner = recorder
+    else:
+        holder.processor = recorder
+    request = Instance(request_type="generate_until", idx=0, metadata={"task": TASK, "doc_id": 0, "repeats": 1},
+                       arguments=("", doc_to_messages, {"max_new_tokens": 2}, 0, TASK, SPLIT))
+    model.generate_until([request])
+    (call,) = recorder.calls
+    return model, call
+
+
+@pytest.mark.parametrize("family", ["qwen2_5_vl", "qwen3_vl"])
+def test_hfs_frames_reach_the_model_at_uniforms_size(family, tiny_qwen25_dir, tiny_qwen3_dir, wide_video, tmp_path):
+    """Same model args, same number of frames: hfs's frames and lmms-eval's uniform ones give the
+    same pixels per frame and the same visual tokens (qwen_vl_utils would make a list of frames
+    smaller: 336x616 instead of 364x644 for Qwen2.5-VL here)."""
+    model_dir = tiny_qwen25_dir if family == "qwen2_5_vl" else tiny_qwen3_dir
+    args = "max_num_frames=8"
+    _, uniform = run_model(family, model_dir, wide_video, args)
+    model, hfs_call = run_model(f"hfs_{family}", model_dir, wide_video,
+                                f"{args},hfs_encoder=color-names,hfs_log={tmp_path / 'log.jsonl'}")
+    assert model.hfs_args.hfs_k == 8  # hfs_k defaults to the model's own max_num_frames
+    assert hfs_call["videos"][0].shape == uniform["videos"][0].shape
+    assert hfs_call["videos"][0].shape[-2:] == ((364, 644) if family == "qwen2_5_vl" else (352, 640))
+    assert hfs_call["output"]["video_grid_thw"].tolist() == uniform["output"]["video_grid_thw"].tolist()
+    assert hfs_call["output"]["pixel_values_videos"].shape == uniform["output"]["pixel_values_videos"].shape
+    # the frames differ: uniform's are evenly spread, hfs's follow the question (green: 8-12 s)
+    assert uniform["video_metadata"][0]["frames_indices"] != hfs_call["video_metadata"][0]["frames_indices"]
+
+
+def test_qwen3_writes_the_chosen_frames_real_times_into_its_prompt(tiny_qwen3_dir, video, tmp_path):
+    """Qwen3-VL's own processor turns the frames' source indices and fps into ``<t seconds>``
+    before each pair of frames: with hfs's metadata those are the chosen frames' real times."""
+    import hfs
+
+    indices_file = tmp_path / "chosen.jsonl"
+    indices_file.write_text(json.dumps({"task": TASK, "doc_id": 0, "video": str(video),
+                                        "times": [0.5, 1.5, 9.0, 11.0]}) + "\n")
+    model, call = run_model("hfs_qwen3_vl", tiny_qwen3_dir, video,
+                            f"max_num_frames=4,hfs_indices={indices_file},hfs_log={tmp_path / 'log.jsonl'}")
+    (meta,) = call["video_metadata"]
+    assert meta["frames_indices"] == [5, 15, 90, 110] and meta["fps"] == pytest.approx(10.0)
+    prompt = model.tokenizer.decode(call["output"]["input_ids"][0])
+    # pairs (0.5 s, 1.5 s) and (9.0 s, 11.0 s): their mean times, as Qwen3-VL computes them
+    assert "<1.0 seconds>" in prompt and "<10.0 seconds>" in prompt
+    assert prompt.count("seconds>") == 2
+    # and selected by hfs (not read from a file): the prompt's times are those of the chosen frames
+    model, call = run_model("hfs_qwen3_vl", tiny_qwen3_dir, video,
+                            f"max_num_frames=4,hfs_encoder=color-names,hfs_candidates=24,hfs_log={tmp_path / 'l2.jsonl'}")
+    sel = hfs.select(video, QUESTION, k=4, num_candidates=24, encoder="color-names")
+    t = [round(float(x) * 10) / 10 for x in sel.times]
+    expected = [f"<{(t[0] + t[1]) / 2:.1f} seconds>", f"<{(t[2] + t[3]) / 2:.1f} seconds>"]
+    prompt = model.tokenizer.decode(call["output"]["input_ids"][0])
+    assert all(e in prompt for e in expected), (prompt[:300], expected)
+
+
+def test_a_missing_encoder_fails_before_the_vlm_naming_the_model_arg(tmp_path, monkeypatch):
+    """No weights for the encoder: one error naming ``hfs_encoder=``, raised before lmms-eval's
+    class loads anything (``pretrained`` here does not even exist)."""
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty Hugging Face cache, offline
+    with pytest.raises(HfsError) as err:
+        model_class().create_from_arg_string(f"pretrained={tmp_path / 'no-such-model'},device=cpu")
+    message = str(err.value)
+    assert message.startswith("hfs_encoder=") and "\n" not in message and "--encoder" not in message
+    with pytest.raises(HfsError, match=r"^hfs_encoder=nope: unknown encoder"):
+        model_class().create_from_arg_string(f"pretrained={tmp_path / 'no-such-model'},hfs_encoder=nope")
+    with pytest.raises(HfsError, match=r"^hfs_checkpoint=.*missing"):
+        model_class().create_from_arg_string(f"pretrained={tmp_path},hfs_checkpoint={tmp_path / 'missing'}")
+
+
+def test_frame_records_go_next_to_lmms_evals_output(tmp_path, monkeypatch):
+    from hfs.integrations.lmms.records import frame_log_path
+
+    argv = ["--model", "hfs_qwen2_5_vl", "--output_path", str(tmp_path / "out"), "--timezone", "UTC"]
+    path = frame_log_path({"pretrained": "Qwen/Qwen2.5-VL-7B-Instruct"}, argv)
+    assert path.parent == tmp_path / "out" / "Qwen__Qwen2.5-VL-7B-Instruct"  # lmms-eval's own folder
+    assert path.name.endswith("_hfs_frames.jsonl") and len(path.name) == len("20261206_203000_hfs_frames.jsonl")
+    config = tmp_path / "run.yaml"
+    config.write_text(f"model: hfs_qwen2_5_vl\noutput_path: {tmp_path / 'cfg'}\n")
+    assert frame_log_path({"pretrained": "/m/qwen"}, ["--config", str(config)]).parent == tmp_path / "cfg" / "m__qwen"
+    monkeypatch.chdir(tmp_path)
+    assert frame_log_path({"pretrained": "/m/qwen"}, ["--model", "x"]) == Path("hfs_frames.jsonl")

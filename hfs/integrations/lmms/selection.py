@@ -69,7 +69,7 @@ def video_path(visual: Any) -> str:
 
 def _arg_error(arg: str, value: Any, exc: HfsError) -> HfsError:
     """``exc`` reworded for a model arg: named as ``arg=value``, hints in model-arg form."""
-    message = str(exc).replace("--encoder ", "hfs_encoder=")
+    message = str(exc).replace("--encoder ", "hfs_encoder=").replace(" or --offline", "")
     return type(exc)(f"{arg}={value}: {message}")
 
 
