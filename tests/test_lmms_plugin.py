@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.lmms,
 TASK, SPLIT = "tiny_video_qa", "test"
 QUESTION = "When is the screen green?"
 
+
 @pytest.fixture(scope="module")
 def tiny_qwen25_dir(tmp_path_factory) -> Path:
     from hfs.integrations.lmms.tiny import build_tiny_qwen2_5_vl
@@ -81,8 +82,10 @@ def run_one(model, video: Path):
 
     request = Instance(request_type="generate_until", idx=0, metadata={"task": TASK, "doc_id": 0, "repeats": 1},
                        arguments=("", doc_to_messages, {"max_new_tokens": 3}, 0, TASK, SPLIT))
-    recorder = Recorder(model.processor.inner)  # what the Hugging Face processor itself is given
-    model.processor.inner = recorder
+    # what the Hugging Face processor itself is given (inside hfs's wrapper, for hfs's models)
+    holder = model.processor if hasattr(model.processor, "inner") else model
+    recorder = Recorder(holder.inner if holder is not model else model.processor)
+    setattr(holder, "inner" if holder is not model else "processor", recorder)
     out = model.generate_until([request])
     return request, out, recorder.calls
 
@@ -220,17 +223,17 @@ def test_missing_or_broken_indices_file_names_it(tmp_path):
 def test_llava_onevision_load_video_gives_the_chosen_frames(video, tmp_path):
     """LLaVA-OneVision reads frames through ``load_video``; lmms-eval's ``__init__`` needs the
     LLaVA-NeXT package and weights, so only the hfs part of the set-up runs here."""
-    import hfs
     from lmms_eval.models import get_model
+
+    import hfs
+    from hfs.integrations.lmms.query import SampleQuery
+    from hfs.integrations.lmms.selection import Sample
 
     cls = get_model("hfs_llava_onevision")
     model = cls.__new__(cls)
     rest = model._hfs_setup({"hfs_k": 4, "hfs_candidates": 16, "hfs_encoder": "color-names",
                              "hfs_log": str(tmp_path / "log.jsonl"), "conv_template": "qwen_1_5"})
     assert rest == {"conv_template": "qwen_1_5"}  # what lmms-eval's class gets
-    from hfs.integrations.lmms.query import SampleQuery
-    from hfs.integrations.lmms.selection import Sample
-
     model._hfs_sample = Sample(TASK, 3, SampleQuery(QUESTION))
     frames = model.load_video([str(video)], 32)
     expected = hfs.select(video, QUESTION, k=4, num_candidates=16, encoder="color-names")
@@ -259,26 +262,11 @@ def wide_video(tmp_path_factory) -> Path:
 def run_model(name: str, model_dir: Path, video: Path, args: str, question: str = QUESTION):
     """One generate_until of lmms-eval model ``name`` (hfs's or lmms-eval's own) on ``video``;
     (the model, what its Hugging Face processor was given and returned)."""
-    from lmms_eval.api.instance import Instance
     from lmms_eval.models import get_model
 
     model = get_model(name).create_from_arg_string(f"pretrained={model_dir},device=cpu,device_map=cpu,{args}")
     model.task_dict = {TASK: {SPLIT: [{"question": question}]}}
-
-    def doc_to_messages(doc):
-        return [{"role": "user", "content": [{"type": "video", "url": str(video)},
-                                             {"type": "text", "text": doc["question"]}]}]
-
-    holder = model.processor if name.startswith("hfs_") else model
-    recorder = Recorder(holder.inner if name.startswith("hfs_") else holder.processor)
-    if name.startswith("hfs_"):
-        holder.inner = recorder
-    else:
-        holder.processor = recorder
-    request = Instance(request_type="generate_until", idx=0, metadata={"task": TASK, "doc_id": 0, "repeats": 1},
-                       arguments=("", doc_to_messages, {"max_new_tokens": 2}, 0, TASK, SPLIT))
-    model.generate_until([request])
-    (call,) = recorder.calls
+    _, _, (call,) = run_one(model, video)
     return model, call
 
 
