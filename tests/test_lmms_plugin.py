@@ -203,6 +203,7 @@ def test_choice_records_round_trip(video, color_encoder, tmp_path):
     ("hfs_selector=nope", "hfs_selector"),
     ("hfs_kk=3", "hfs_kk"),
     ("hfs_k=200,hfs_candidates=100", "hfs_k"),
+    ("hfs_uniform=true,hfs_encoder=color-names", "hfs_uniform"),
 ])
 def test_bad_args_are_one_line_naming_the_arg(args, named, tmp_path):
     with pytest.raises(InputError) as err:
@@ -287,6 +288,15 @@ def test_hfs_frames_reach_the_model_at_uniforms_size(family, tiny_qwen25_dir, ti
     assert hfs_call["output"]["pixel_values_videos"].shape == uniform["output"]["pixel_values_videos"].shape
     # the frames differ: uniform's are evenly spread, hfs's follow the question (green: 8-12 s)
     assert uniform["video_metadata"][0]["frames_indices"] != hfs_call["video_metadata"][0]["frames_indices"]
+    # hfs_uniform=true: lmms-eval's own frames through hfs's model (same prompt as the hfs run)
+    model, same = run_model(f"hfs_{family}", model_dir, wide_video, f"{args},hfs_uniform=true,"
+                            f"hfs_log={tmp_path / 'u.jsonl'}")
+    assert same["video_metadata"][0]["frames_indices"] == uniform["video_metadata"][0]["frames_indices"]
+    assert same["text"] == uniform["text"]
+    assert same["output"]["video_grid_thw"].tolist() == uniform["output"]["video_grid_thw"].tolist()
+    # decoded by PyAV here, by decord there: the same frames, up to colour conversion
+    difference = (same["videos"][0] - uniform["videos"][0]).abs().mean()
+    assert float(difference) < 2.0
 
 
 def test_qwen3_writes_the_chosen_frames_real_times_into_its_prompt(tiny_qwen3_dir, video, tmp_path):

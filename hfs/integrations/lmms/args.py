@@ -26,6 +26,9 @@ class ModelArgs(Checked):
     hfs_indices: str | None = None  # JSONL of precomputed selections to reuse instead of selecting
     hfs_log: str | None = None  # the frame records' JSONL (None: next to lmms-eval's --output_path)
     hfs_cache_dir: str | None = None  # the embedding cache (default: hfs's)
+    # True: show lmms-eval's own uniform frames (qwen_vl_utils' evenly spaced source frames)
+    # through this model, so a baseline run has the very prompt and pixels of the hfs run
+    hfs_uniform: bool = False
 
     RULES = {
         "hfs_k": at_least(1), "hfs_candidates": at_least(1, MAX_CANDIDATES),
@@ -33,6 +36,9 @@ class ModelArgs(Checked):
     }
 
     def check(self) -> None:
+        if self.hfs_uniform and (self.hfs_indices or self.hfs_checkpoint or self.hfs_selector or self.hfs_encoder):
+            raise InputError("ModelArgs.hfs_uniform: shows evenly spaced frames; leave out hfs_indices, "
+                             "hfs_checkpoint, hfs_selector and hfs_encoder")
         if self.hfs_indices is None and self.hfs_k is not None and self.hfs_k > self.hfs_candidates:
             raise InputError(f"ModelArgs.hfs_k: {self.hfs_k} is larger than hfs_candidates ({self.hfs_candidates})")
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from hfs.errors import EncoderNotAvailableError, HfsError, InputError, warn
 from hfs.integrations.lmms.args import ModelArgs, split_model_args
@@ -88,7 +89,8 @@ class HfsFrameSelection:
             args.check()
         self.hfs_args = args
         self._hfs_index = ChoiceIndex(args.hfs_indices) if args.hfs_indices else None
-        self._hfs_encoder = None if self._hfs_index is not None else self._hfs_load_encoder(args)
+        picks = self._hfs_index is None and not args.hfs_uniform
+        self._hfs_encoder = self._hfs_load_encoder(args) if picks else None
         self.hfs_log = Path(args.hfs_log) if args.hfs_log else frame_log_path(rest)
         self._hfs_sample = Sample()
         self.hfs_last: list[ChosenFrames] = []  # the current sample's frames, in the order shown
@@ -175,6 +177,8 @@ class HfsFrameSelection:
                                  fps=fps, total_num_frames=total, duration=duration, question=query.question,
                                  task=sample.task, doc_id=sample.doc_id, scores=found.scores,
                                  extra={**found.extra, "source": "hfs_indices"})
+        elif self.hfs_args.hfs_uniform:
+            choice = self._hfs_uniform(source, path, query, sample)
         else:
             choice = self._hfs_select(path, query, sample)
         images = [frame.image for frame in source.frames_at(choice.times, unique=False, tolerance=0)]
@@ -197,6 +201,19 @@ class HfsFrameSelection:
         choice.extra = {**query.to_dict(), **choice.extra}
         del choice.extra["question"]  # the record's own field
         return choice
+
+
+    def _hfs_uniform(self, source, path: str, query: SampleQuery, sample: Sample) -> FrameChoice:
+        """hfs_k source frames evenly spaced from the first to the last, as qwen_vl_utils'
+        readers take them for lmms-eval (``torch.linspace(0, total - 1, n).round()``,
+        qwen-vl-utils 0.0.14 ``vision_process._read_video_decord``)."""
+        info = source.info
+        total = info.num_frames or int(round(info.duration * info.fps))
+        indices = torch.linspace(0, max(total - 1, 0), self.hfs_args.hfs_k).round().long().tolist()
+        return FrameChoice(video=path, times=[i / info.fps for i in indices], frame_indices=indices, fps=info.fps,
+                           total_num_frames=total, duration=info.duration, question=query.question, task=sample.task,
+                           doc_id=sample.doc_id, extra={"options": query.options, "selector": "lmms-uniform",
+                                                        "k": self.hfs_args.hfs_k})
 
 
 class HfsVideoLoader(HfsFrameSelection):
