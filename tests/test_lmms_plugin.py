@@ -1,5 +1,6 @@
 """The lmms-eval plug-in (``hfs[lmms]``): hfs models found through lmms-eval's own registry, run
-on a generated video with a tiny random Qwen2.5-VL, shown the frames hfs chose with their times.
+on generated videos with tiny random Qwen2.5-VL and Qwen3-VL, shown the frames hfs chose with their
+real times, at the size lmms-eval's uniform path gives.
 
 Marked ``lmms``: they need the ``lmms`` extra, whose torchvision is a CUDA build of torch (it runs
 on a CPU), so README's plain test command leaves them out and ``python -m pytest -q -m lmms`` runs
@@ -95,18 +96,22 @@ def frame_means(video_tensor) -> np.ndarray:
     return np.asarray(video_tensor, dtype=np.float64).mean(axis=(2, 3))
 
 
-def test_plugin_is_registered_for_all_three_models():
+def test_plugin_is_registered_for_all_four_models():
     from lmms_eval.models import MODEL_REGISTRY_V2
 
-    paths = {name: MODEL_REGISTRY_V2.resolve(name) for name in ("hfs_qwen2_5_vl", "hfs_llava_onevision",
-                                                                  "hfs_llava_vid")}
-    assert paths["hfs_qwen2_5_vl"].model_type == "chat"
+    paths = {name: MODEL_REGISTRY_V2.resolve(name) for name in ("hfs_qwen2_5_vl", "hfs_qwen3_vl",
+                                                                  "hfs_llava_onevision", "hfs_llava_vid")}
+    assert paths["hfs_qwen2_5_vl"].model_type == "chat" and paths["hfs_qwen3_vl"].model_type == "chat"
+    assert paths["hfs_qwen3_vl"].class_path == "hfs.integrations.lmms.qwen3_vl.HfsQwen3_VL"
     assert paths["hfs_qwen2_5_vl"].class_path == "hfs.integrations.lmms.qwen2_5_vl.HfsQwen2_5_VL"
     assert paths["hfs_llava_onevision"].class_path == "hfs.integrations.lmms.llava_onevision.HfsLlavaOneVision"
     assert paths["hfs_llava_vid"].class_path == "hfs.integrations.lmms.llava_vid.HfsLlavaVid"
     from lmms_eval.models.chat.qwen2_5_vl import Qwen2_5_VL
 
-    assert issubclass(model_class(), Qwen2_5_VL)
+    from lmms_eval.models import get_model
+    from lmms_eval.models.chat.qwen3_vl import Qwen3_VL
+
+    assert issubclass(model_class(), Qwen2_5_VL) and issubclass(get_model("hfs_qwen3_vl"), Qwen3_VL)
 
 
 def test_qwen_is_shown_the_frames_hfs_selects_with_their_times(tiny_qwen25_dir, video, tmp_path):
