@@ -93,3 +93,20 @@ def test_frames_follow_the_question_not_the_subtitles(three_scene_video, color_e
     assert all(scene[0] <= t < scene[1] for t in sel.times.tolist())
     whole = hfs.select(three_scene_video, prompt, k=4, num_candidates=24, selector="topk", encoder=color_encoder)
     assert not all(scene[0] <= t < scene[1] for t in whole.times.tolist())
+
+
+def test_frame_log_refuses_a_planted_symlink_unless_named(tmp_path):
+    from hfs.errors import InputError
+    from hfs.integrations.lmms.indices import FrameChoice, append_choice, read_choices
+
+    choice = FrameChoice(video="a.mp4", times=[1.0], frame_indices=[10], fps=10.0, total_num_frames=100,
+                         duration=10.0, task="t", doc_id=0, scores=[0.5])
+    target = tmp_path / "elsewhere.jsonl"
+    target.write_text("")
+    (tmp_path / "log.jsonl").symlink_to(target)
+    with pytest.raises(InputError, match="log.jsonl: cannot be written"):
+        append_choice(tmp_path / "log.jsonl", choice, follow_links=False)
+    assert target.read_text() == ""
+    append_choice(tmp_path / "log.jsonl", choice)  # hfs_log=... named it: followed
+    (back,) = read_choices(target)
+    assert back.times == [1.0] and back.scores == [0.5]

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,12 +125,16 @@ def choice_from_record(record: Any, where: str) -> FrameChoice:
     doc_id = record.get("doc_id")
     if doc_id is not None and (isinstance(doc_id, bool) or not isinstance(doc_id, int)):
         raise InputError(f"{where}: doc_id must be an integer, got {doc_id!r}")
+    scores = record.get("scores")
+    if scores is not None and (not isinstance(scores, list) or len(scores) != len(times) or any(
+            isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) for x in scores)):
+        raise InputError(f"{where}: scores must be {len(times)} numbers, one per time")
     known = {"task", "doc_id", "video", "question", "times", "frame_indices", "fps", "total_num_frames",
-             "duration", "frames", "video_info"}
+             "duration", "frames", "video_info", "scores"}
     extra = {k: v for k, v in record.items() if k not in known and k in ("selector", "encoder", "k")}
     return FrameChoice(video=record["video"], times=times, frame_indices=list(indices), fps=fps,
                        total_num_frames=total, duration=duration, question=record.get("question"),
-                       task=record.get("task"), doc_id=doc_id, extra=extra)
+                       task=record.get("task"), doc_id=doc_id, scores=scores, extra=extra)
 
 
 def read_choices(path: str | Path) -> list[FrameChoice]:
@@ -183,12 +188,14 @@ class ChoiceIndex:
         return found
 
 
-def append_choice(path: str | Path, choice: FrameChoice) -> None:
-    """Append one record to a JSONL file (the hfs_log), creating its folder."""
+def append_choice(path: str | Path, choice: FrameChoice, follow_links: bool = True) -> None:
+    """Append one record to a JSONL file (the frame log), creating its folder; with
+    ``follow_links=False`` (a path the user did not name) a symlink there is refused."""
     path = Path(path)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | (0 if follow_links else os.O_NOFOLLOW)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as f:
+        with os.fdopen(os.open(path, flags, 0o644), "a", encoding="utf-8") as f:
             f.write(dumps_finite(choice.to_dict(), what="the frame choice") + "\n")
     except OSError as exc:
         raise InputError(f"hfs_log: {path}: cannot be written ({exc.strerror or exc})") from None

@@ -146,7 +146,7 @@ class HfsFrameSelection:
             self._hfs_sample = Sample(task, doc_id, sample_query(task, doc, self._hfs_prompt(request, doc)))
             out.extend(run([self._hfs_prepare(request)]))
             for chosen in self.hfs_last:
-                append_choice(self.hfs_log, chosen.choice)
+                append_choice(self.hfs_log, chosen.choice, follow_links=self.hfs_args.hfs_log is not None)
         return out
 
     def _hfs_prompt(self, request, doc: Any) -> str:
