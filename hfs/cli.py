@@ -160,7 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "json", *EXPORT_FORMATS], default=None,
                    help="what to print: table (default), json (as --json), openai (a chat message's content: "
                         "each frame's time and the frame as a base64 JPEG), vllm (a vLLM request body: the frames "
-                        "as one JPEG-sequence video with their times, indices and fps)")
+                        "as one JPEG-sequence video, with media_io_kwargs giving their source indices, the source "
+                        "fps, frame count and duration); not with --json")
     p.add_argument("--config", metavar="YAML", help="SelectConfig values (flags given here win)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     p.add_argument("--cache-dir", metavar="DIR", help="embedding cache folder (default ~/.cache/hfs/embeddings)")
@@ -295,6 +296,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offline", action="store_true", help="never download (as HF_HUB_OFFLINE=1)")
     p.set_defaults(func=cmd_embed)
 
+    p = sub.add_parser("serve", help="an OpenAI-compatible proxy that chooses the frames before a VLM server",
+                       description="Serve /v1/chat/completions: a user message with a video_url (file://PATH under "
+                                   "--video-root) and a question gets k frames chosen for the question, forwarded "
+                                   "to the --upstream server with the rest of the request unchanged.")
+    p.add_argument("--upstream", required=True, metavar="URL",
+                   help="the VLM server's OpenAI base URL, e.g. http://127.0.0.1:8000/v1")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=_int_in(0, 65535), default=8100, help="port (default 8100)")
+    p.add_argument("--video-root", default=".", metavar="DIR", help="the only folder videos are read from (default .)")
+    p.add_argument("--api-key", default=os.environ.get("HFS_SERVE_API_KEY"), metavar="KEY",
+                   help="bearer key clients must send (default $HFS_SERVE_API_KEY; none: no key asked)")
+    p.add_argument("-k", type=_positive_int, default=16, help="frames per question (default 16)")
+    p.add_argument("-n", "--num-candidates", type=_candidates_or_auto, default="auto",
+                   help="candidates: auto (default) or N segment midpoints")
+    p.add_argument("--selector", choices=list_selectors(), default=None, help="selection rule (default greedy)")
+    p.add_argument("--encoder", default=None, help=f"image-text model (default {DEFAULT_ENCODER})")
+    p.add_argument("--checkpoint", metavar="DIR", help="score frames with a trained HFS student")
+    p.add_argument("--upstream-format", choices=["openai", "vllm"], default="openai",
+                   help="frames as image parts with their times (openai, default) or as vLLM's JPEG-sequence video "
+                        "with its media_io_kwargs (vllm)")
+    p.add_argument("--upstream-api-key", default=os.environ.get("HFS_UPSTREAM_API_KEY"), metavar="KEY",
+                   help="bearer key for the upstream (default $HFS_UPSTREAM_API_KEY)")
+    p.add_argument("--allow-url", action="store_true", help="fetch http(s) video URLs (default: local files only)")
+    p.add_argument("--max-k", type=_positive_int, default=64, help="most frames a request may ask for (default 64)")
+    p.add_argument("--max-request-bytes", type=_positive_int, default=32 << 20, help="(default 32 MiB)")
+    p.add_argument("--max-video-bytes", type=_positive_int, default=2 << 30, help="of a fetched URL (default 2 GiB)")
+    p.add_argument("--select-timeout", type=_float_in(0.01, 86400), default=300.0, help="seconds (default 300)")
+    p.add_argument("--upstream-timeout", type=_float_in(0.01, 86400), default=600.0, help="seconds (default 600)")
+    p.add_argument("--workers", type=_int_in(1, 256), default=2, help="selections at once (default 2)")
+    p.add_argument("--cache-dir", metavar="DIR", help="embedding cache folder (default ~/.cache/hfs/embeddings)")
+    p.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"], default="info")
+    p.add_argument("--offline", action="store_true", help="never download (as HF_HUB_OFFLINE=1)")
+    p.set_defaults(func=cmd_serve)
+
     # `hfs train ...` is handed whole to hfs.train (see main), the module accelerate launches.
     sub.add_parser("train", help="train the HFS student end to end (also: accelerate launch -m hfs.train)")
     return parser
@@ -318,6 +353,8 @@ def _config(args: argparse.Namespace) -> SelectConfig:
 def cmd_select(args: argparse.Namespace) -> int:
     from hfs.pipeline import select_with_config
 
+    if args.json and args.format is not None:
+        raise InputError(f"--json and --format {args.format} ask for two outputs; give one of them")
     config = _config(args)
     fmt = args.format or ("json" if args.json else "table")
     out = _usable_dir(args.out, "--out") if args.out else None
@@ -453,6 +490,12 @@ def cmd_embed(args: argparse.Namespace) -> int:
     for video, reason in report.bad.items():
         print(f"  skipped {video}: {reason}", file=sys.stderr)
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from hfs.serve.command import run
+
+    return run(args)
 
 
 def cmd_answer(args: argparse.Namespace) -> int:
