@@ -2,7 +2,7 @@
 
 >>> import hfs
 >>> sel = hfs.select("video.mp4", "what does the man put in the box?", k=16)
->>> sel.frames   # [{"index", "time", "score"}, ...] sorted by index
+>>> sel.frames   # [{"index", "frame", "time", "score"}, ...] sorted by index ("frame": the source frame number)
 """
 
 __version__ = "0.1.0"

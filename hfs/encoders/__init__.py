@@ -48,17 +48,26 @@ def list_encoders() -> list[str]:
     return sorted(set(_REGISTRY) | set(ALIASES))
 
 
+def looks_local(name: str) -> bool:
+    """Whether ``name`` can only be a path: a hub name is exactly "org/model"."""
+    return name.startswith((".", "/", "~")) or "\\" in name or name.count("/") > 1
+
+
 def default_encoder_name() -> str:
     return os.environ.get("HFS_ENCODER") or DEFAULT_ENCODER
 
 
-def create_encoder(name: str | None = None, allow_download: bool = True, **kwargs) -> ImageTextEncoder:
+def create_encoder(name: str | None = None, allow_download: bool = True, *, flag: str = "--encoder",
+                   **kwargs) -> ImageTextEncoder:
     """Build (or reuse, within this process) the encoder called ``name``.
 
     ``name``: a registered name, an alias from ``ALIASES``, a local model folder, or a hub
     name ("org/model"). A model not in the Hugging Face cache is fetched on first use, unless
-    ``HF_HUB_OFFLINE=1``; without a network that fails in one line within seconds.
-    ``allow_download`` is accepted for older callers and changes nothing.
+    ``HF_HUB_OFFLINE=1``; without a network that fails in one line within seconds. A path that
+    is plainly local (``./x``, ``/x``, ``~/x``, ``a/b/c``) and missing is an error, never a hub
+    name. ``flag`` is what named the model (a CLI flag, or a config field such as
+    ``student.encoder``), for the errors. ``allow_download`` is accepted for older callers and
+    changes nothing.
     """
     del allow_download  # fetching on first use is the default now, as in Hugging Face libraries
     name = name or default_encoder_name()
@@ -68,13 +77,15 @@ def create_encoder(name: str | None = None, allow_download: bool = True, **kwarg
         encoder = _REGISTRY[name](**kwargs)
     elif name in ALIASES:
         repo = ALIASES[name]
-        encoder = HFImageTextEncoder(fetch_model(repo), local_files_only=True, display_name=name,
-                                     missing_hint=f"the cached copy of {repo} is incomplete; {fetch_hint(repo)}",
+        encoder = HFImageTextEncoder(fetch_model(repo, flag=flag), local_files_only=True, display_name=name,
+                                     missing_hint=f"the cached copy of {repo} is incomplete; {fetch_hint(repo, flag)}",
                                      **kwargs)
     elif Path(name).expanduser().exists():
         encoder = HFImageTextEncoder(str(Path(name).expanduser()), local_files_only=True, **kwargs)
+    elif looks_local(name):
+        raise InputError(f"{flag} {name}: no such model folder (relative paths are taken from {Path.cwd()})")
     elif "/" in name:
-        encoder = HFImageTextEncoder(fetch_model(name), local_files_only=True, display_name=name, **kwargs)
+        encoder = HFImageTextEncoder(fetch_model(name, flag=flag), local_files_only=True, display_name=name, **kwargs)
     else:
         raise InputError(f"unknown encoder {name!r}; choose one of {', '.join(list_encoders())}, a folder or a hub name")
     if not kwargs:
