@@ -66,4 +66,5 @@ def shot_candidates(video: FileVideo, encoder: ImageTextEncoder, store: FrameSto
     with progress_bar(None, f"scan shots + embed {Path(video.info.path).name}", progress) as bar:
         t_decode, t_encode, embedded, _ = embed_frames(frames, encoder, store, batch_size, bar.advance)
     store.shot_scans[key] = list(found.kept)
+    video.last_mode = "shots"  # what --json's decode_mode reports: the scan decoded these frames
     return t_decode, t_encode, embedded, np.asarray(found.kept, np.float64)

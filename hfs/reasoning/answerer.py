@@ -14,11 +14,13 @@ from __future__ import annotations
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from hfs.encoders.fetch import downloads_off
 from hfs.errors import EncoderNotAvailableError, InputError
 from hfs.weights import check_model_folder, invalid_weights, load_errors
 from hfs.query.prompt import LETTERS
@@ -72,6 +74,12 @@ class MultimodalAnswerer(nn.Module):
         except load_errors() as exc:
             raise invalid_weights(name_or_path, "multimodal model", exc) from exc
         except OSError as exc:
+            if local_files_only and not Path(name_or_path).expanduser().exists():
+                raise EncoderNotAvailableError(
+                    f"multimodal model {name_or_path!r} is neither a local folder nor in the Hugging Face cache, and "
+                    "it is fetched only when asked: add --allow-download (hfs answer, hfs eval) to download it"
+                    + (" (with HF_HUB_OFFLINE unset and without --offline)" if downloads_off() else "")
+                    + ", or pass a local folder") from exc
             raise EncoderNotAvailableError(
                 f"multimodal model {name_or_path!r} cannot be loaded: pass a local folder, or a hub name with network "
                 f"access ({exc.__class__.__name__})") from exc
