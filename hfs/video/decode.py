@@ -188,12 +188,9 @@ class FileVideo:
         stream_targets = targets + self._start
         if tolerance is None:
             tolerance = default_tolerance(stream_targets)
-        if mode == "auto":
-            mode = self.choose_mode(targets, tolerance)
+        plan, mode = self.stand_ins(targets, mode, tolerance)
+        plan = plan + self._start  # stream clock
         self.last_mode = mode
-        plan = np.full(len(targets), np.nan)
-        if mode == "keyframe":
-            plan = plan_keyframes(stream_targets, self.keyframes.times, tolerance)
         if mode == "sequential":
             seek_gap = math.inf
         else:  # the keyframe index is there already in keyframe mode
@@ -216,6 +213,23 @@ class FileVideo:
                     continue
                 last_t = best_t
                 yield Frame(i, best_t - self._start, self.to_array(best, short_side))
+
+    def stand_ins(self, times: Sequence[float], mode: str = "auto",
+                  tolerance: float | None = None) -> tuple[np.ndarray, str]:
+        """Which keyframe ``frames_at(times, mode=mode, tolerance=tolerance)`` lets stand in for each
+        time [T] (video seconds; NaN: the nearest frame is decoded), and the mode it decodes with.
+
+        Decided on all of ``times`` at once, from the keyframe index alone, so a cache can tell
+        which frame each time gets without decoding anything.
+        """
+        targets = np.asarray(times, dtype=np.float64)
+        if tolerance is None:
+            tolerance = default_tolerance(targets)
+        if mode == "auto":
+            mode = self.choose_mode(targets, tolerance)
+        if mode != "keyframe" or tolerance == 0 or targets.size == 0:
+            return np.full(len(targets), np.nan), mode
+        return plan_keyframes(targets + self._start, self.keyframes.times, tolerance) - self._start, mode
 
     def decoded_frames(self, skip: str = "DEFAULT") -> Iterator[tuple[av.VideoFrame, float]]:
         """One forward pass from the start: (frame, true time in video seconds) for each frame the
