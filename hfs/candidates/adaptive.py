@@ -92,8 +92,11 @@ def adaptive_candidates(source: Any, encoder: ImageTextEncoder, store: FrameStor
     grown = -1
     while grown != 0 and len(found.entry.times) < min_candidates:
         n = len(found.entry.times)
-        extra = refine_targets(found.entry.times, np.zeros(n), duration, min_candidates - n, min_gap,
-                               explore_share=1.0, promising_z=np.inf)
+        # the widest gaps' midpoints; the first gap starts a frame before 0, so frame 0 can be had,
+        # and a gap of exactly two frames (give or take rounding) has one inside
+        step = min_gap or 1e-3
+        extra = refine_targets(found.entry.times + step, np.zeros(n), duration + step, min_candidates - n,
+                               step * (1 - 1e-3), explore_share=1.0, promising_z=np.inf) - step
         grown = _add_pass(found, "grow", extra, source, encoder, store, batch_size, decode_mode, progress) if len(
             extra) else 0
     return found
