@@ -11,6 +11,7 @@ video that cannot be read is reported and skipped, never stopping the run. ``dec
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from hfs.cache import EmbeddingCache, frames_key
+from hfs.embed.lifeline import die_with_parent
 from hfs.embed.output import CacheOutput, Output
 from hfs.embed.parquet import EmbeddedVideo
 from hfs.encoders import ImageTextEncoder
@@ -119,8 +121,9 @@ def _results(jobs: Sequence[DecodeJob], workers: int) -> Iterator[dict[str, Any]
     if workers <= 1:
         yield from map(decode_job, jobs)
         return
-    # spawn: the workers never inherit this process's model or its thread pools
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # spawn: the workers never inherit this process's model or its thread pools; they end with this process
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         pending: list[Future] = []
         for job in jobs:
             pending.append(pool.submit(decode_job, job))
