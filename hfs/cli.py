@@ -15,7 +15,7 @@ from hfs.candidates.policy import COARSE_PASSES
 from hfs.config import MAX_CANDIDATES, ObjectiveConfig, SelectConfig, load_yaml
 from hfs.data.benchmarks import list_benchmarks
 from hfs.encoders import DEFAULT_ENCODER, list_encoders
-from hfs.errors import HfsError, InputError
+from hfs.errors import HfsError, InputError, describe_os_error
 from hfs.export import FORMATS as EXPORT_FORMATS
 from hfs.selection import list_selectors
 from hfs.validation import FieldError, short_repr
@@ -234,7 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="accuracy of a video LLM with each selector's frames on a benchmark",
                        description="Evaluate every selector at every k on one benchmark with one answerer; "
                                    "resumable; shard with `accelerate launch -m hfs.cli eval ...`.")
-    p.add_argument("--benchmark", required=True, choices=list_benchmarks())
+    p.add_argument("--benchmark", required=True, choices=list_benchmarks(),
+                   help="which benchmark's files --data-root holds (synthetic: generated evidence videos, made in "
+                        "--data-root when absent)")
     p.add_argument("--data-root", required=True, metavar="DIR", help="folder holding the benchmark's files")
     p.add_argument("--model", metavar="NAME_OR_PATH", help="multimodal LLM answering the questions")
     p.add_argument("--kfs-annotations", metavar="CSV", help="no answerer: score the selections against KFS-Bench "
@@ -249,12 +251,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", metavar="DIR", help="trained HFS student, for the 'hfs' selector")
     p.add_argument("--annotations", metavar="PATH", help="annotation file (or MLVU folder) instead of the default")
     p.add_argument("--out", metavar="DIR", default="hfs-eval",
-                   help="results.jsonl, report.md, report.json, accuracy.png (default hfs-eval)")
-    p.add_argument("--skip-bad", action="store_true", help="skip and count malformed records and unusable videos")
+                   help="results.jsonl, report.md, report.json, accuracy.png, kfs-results/ (default hfs-eval)")
+    p.add_argument("--subtitles", action="store_true",
+                   help="Video-MME / LongVideoBench: show the answering model the subtitles at the chosen frames' "
+                        "times, as each benchmark's with-subtitle protocol does (default: without subtitles)")
+    p.add_argument("--skip-bad", action="store_true", help="skip and count missing or unreadable videos (records that "
+                   "cannot be scored are always counted and named, never fatal)")
     p.add_argument("--limit", type=_positive_int, default=None, help="only the first N questions")
     p.add_argument("--synthetic-videos", type=_int_in(1, MAX_GENERATED_VIDEOS), default=12,
                    help="videos to generate for --benchmark synthetic when DIR has none (default 12)")
-    p.add_argument("--seed", type=_seed, default=0)
+    p.add_argument("--seed", type=_seed, default=0,
+                   help="seed of the random selectors (qframe, bolt) and of --benchmark synthetic's videos (default 0)")
     p.add_argument("--allow-download", action="store_true",
                    help="let the answering model's hub name download its weights (the image-text model is fetched "
                         "on first use anyway)")
@@ -384,8 +391,10 @@ BENCH_FLAGS = {"videos": "--videos", "seed": "--seed", "duration": "--duration",
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
+
+    from hfs.console import console as make_console
+    from hfs.console import text
 
     from hfs.eval.bench import BenchConfig, run_bench
     from hfs.eval.bench_report import write_bench_report
@@ -407,9 +416,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         _usable_dir(args.data_dir, "--data-dir")
     result = run_bench(config, allow_download=args.allow_download)
     paths = write_bench_report(result, args.out)
-    console = Console()
+    console = make_console()
     meta = result.meta
-    table = Table(title=f"{meta['videos']} videos ({meta['questions']['multi']} multi-event), encoder {meta['encoder']}")
+    table = Table(title=f"{meta['videos']} videos ({meta['questions']['multi']} multi-event), "
+                        f"encoder {text(meta['encoder'])}")
     for col in ("selector", "k", "recall", "recall multi", "coverage", "redundancy", "select µs"):
         table.add_column(col, justify="left" if col == "selector" else "right")
     for row in (r for r in result.rows if r["questions"] == "all"):
@@ -417,19 +427,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
             multi = f"{result.row(row['selector'], row['k'], 'multi')['recall']:.3f}"
         except KeyError:  # no multi-event question in the set
             multi = "–"
-        table.add_row(row["selector"], str(row["k"]), f"{row['recall']:.3f}", multi, f"{row['coverage']:.3f}",
+        table.add_row(text(row["selector"]), str(row["k"]), f"{row['recall']:.3f}", multi, f"{row['coverage']:.3f}",
                       f"{row['redundancy']:.3f}", f"{row['time_us']:.0f}")
     console.print(table)
     if meta["skipped"]:
         console.print(f"note: {len(meta['skipped'])} (video, k) pairs skipped: k above the video's candidates")
-    console.print(f"wrote {', '.join(str(p) for p in paths.values())}")
+    console.print(f"wrote {text(', '.join(str(p) for p in paths.values()))}")
     return 0
 
 
 def _bench_traces(args: argparse.Namespace, selectors: list[str]) -> int:
     """``hfs bench --traces``: every selector x k on the simulated score traces of the report seeds."""
-    from rich.console import Console
     from rich.table import Table
+
+    from hfs.console import console as make_console
+    from hfs.console import text
 
     from hfs.data.traces import REPORT_SEEDS, TraceConfig
     from hfs.eval.traces import TraceBenchConfig, run_trace_bench, write_trace_report
@@ -448,12 +460,12 @@ def _bench_traces(args: argparse.Namespace, selectors: list[str]) -> int:
     for col in ("selector", "k", "recall", "all events hit", "reachable recall", "select µs"):
         table.add_column(col, justify="left" if col == "selector" else "right", no_wrap=col == "selector")
     for r in result["rows"]:
-        table.add_row(r["selector"], str(r["k"]), f"{r['recall']:.3f} ± {r['recall_std']:.3f}",
+        table.add_row(text(r["selector"]), str(r["k"]), f"{r['recall']:.3f} ± {r['recall_std']:.3f}",
                       f"{r['all_hit']:.3f} ± {r['all_hit_std']:.3f}",
                       f"{r['reachable_recall']:.3f} ± {r['reachable_recall_std']:.3f}", f"{r['time_us']:.0f}")
-    console = Console()
+    console = make_console()
     console.print(table)
-    console.print(f"{meta['seconds']:.1f} s; wrote {', '.join(str(p) for p in paths.values())}")
+    console.print(f"{meta['seconds']:.1f} s; wrote {text(', '.join(str(p) for p in paths.values()))}")
     return 0
 
 
@@ -469,17 +481,21 @@ def cmd_embed(args: argparse.Namespace) -> int:
     videos = read_manifest(args.manifest)
     out = _usable_dir(args.out, "--out") if args.out else EmbeddingCache().root
     encoder = create_encoder(args.encoder)
-    output = create_output(args.output_format, out, encoder.dim, args.num_candidates, encoder.name)
+    output = create_output(args.output_format, out, encoder.dim, args.num_candidates, encoder.name,
+                           fingerprint=encoder.fingerprint, short_side=encoder.short_side)
     options = {"local": {"workers": args.workers or max(1, (os.cpu_count() or 2) - 1)},
                "ray": {"decode_tasks": args.workers, "actors": args.actors, "gpus_per_actor": args.gpus_per_worker,
                        "videos_per_batch": args.videos_per_batch}}[args.engine]
     report = ENGINES[args.engine](videos, encoder, args.num_candidates, batch_size=args.batch_size,
                                   image_fps=args.image_fps, output=output, **options)
-    path = write_text_atomic(Path(out) / "embed_report.json", dumps_finite(report.to_dict(), what="the report"))
+    path = write_text_atomic(Path(out) / "embed_report.json", dumps_finite(report.to_dict(), what="the report"),
+                             "the embed report")
     how = (f"{options['workers']} decoding processes" if args.engine == "local"
            else f"Ray, {args.actors} embedding actor(s)")
+    repeats = len(videos) - len(report.embedded) - len(report.cached) - len(report.bad)  # listed again: done once
     print(f"{len(videos)} videos: {len(report.embedded)} embedded, {len(report.cached)} already {output.done_as}, "
-          f"{len(report.bad)} skipped as unreadable; {report.videos_per_minute:.1f} videos/minute "
+          f"{len(report.bad)} skipped as unreadable" + (f", {repeats} listed more than once" if repeats else "")
+          + f"; {report.videos_per_minute:.1f} videos/minute "
           f"({report.seconds:.1f} s, {how}); wrote {path}")
     for video, reason in report.bad.items():
         print(f"  skipped {video}: {reason}", file=sys.stderr)
@@ -493,7 +509,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_answer(args: argparse.Namespace) -> int:
-    from rich.console import Console
+    from hfs.console import console as make_console
+    from hfs.console import styled, text
 
     from hfs.reasoning import answer_video
     from hfs.report import format_time
@@ -509,13 +526,13 @@ def cmd_answer(args: argparse.Namespace) -> int:
 
         print(dumps_finite(result.to_dict(), what="the answer"))
         return 0
-    console = Console()
+    console = make_console()
     sel = result.selection
-    console.print(f"[bold]answer: {result.letter}. {sel.options[result.answer]}[/bold]")
+    console.print(styled(f"answer: {result.letter}. {sel.options[result.answer]}", "bold"))
     for n, (option, p) in enumerate(zip(sel.options, result.probs)):
         mark = "→" if n == result.answer else " "
-        console.print(f" {mark} {'ABCDEFGHIJ'[n]}. {option}  {p:.3f}")
-    console.print(f"{sel.k} frames ({sel.selector}) at " + ", ".join(format_time(t) for t in sel.times.tolist()))
+        console.print(f" {mark} {'ABCDEFGHIJ'[n]}. {text(option)}  {p:.3f}")
+    console.print(f"{sel.k} frames ({text(sel.selector)}) at " + ", ".join(format_time(t) for t in sel.times.tolist()))
     return 0
 
 
@@ -529,6 +546,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.kfs_annotations:
         from hfs.eval.evidence_run import cmd_kfs_eval
 
+        if args.subtitles:
+            raise InputError("--subtitles goes into an answering model's prompt; the evidence run has none")
+
         return cmd_kfs_eval(args)
     if not args.model:
         raise InputError("hfs eval needs --model (a multimodal LLM answering) or --kfs-annotations CSV (evidence only)")
@@ -537,11 +557,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
                         selectors=selectors, k=args.k,
                         num_candidates=args.num_candidates, encoder=args.encoder, checkpoint=args.checkpoint,
                         annotations=args.annotations, skip_bad=args.skip_bad, limit=args.limit, seed=args.seed,
-                        synthetic_videos=args.synthetic_videos, allow_download=args.allow_download)
+                        synthetic_videos=args.synthetic_videos, allow_download=args.allow_download,
+                        subtitles=args.subtitles)
     report = run_eval(config)
     if "overall" not in report:  # not the main process: it only wrote its shard
         return 0
-    print(f"{report['benchmark']}: {report['questions']} questions, answerer {report['model']}")
+    print(f"{report['benchmark']} {'with' if report['subtitles'] else 'without'} subtitles: "
+          f"{report['questions']} questions, answerer {report['model']}")
     for selector in report["selectors"]:
         cells = sorted((c for c in report["overall"].values() if c["selector"] == selector), key=lambda c: c["k"])
         print(f"  {selector:8s} " + "  ".join(f"acc@{c['k']} {c['accuracy']:.3f}" for c in cells)
@@ -553,21 +575,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _print_table(selection, paths: dict[str, Path]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
+    from hfs.console import console as make_console
+    from hfs.console import styled, text
     from hfs.report import format_time
 
-    console = Console()
+    console = make_console()
     table = Table()
     table.add_column("index", justify="right")
+    table.add_column("frame", justify="right")  # the source video's frame number
     table.add_column("time", justify="right")
     table.add_column("score", justify="right")
     for row in selection.frames:
-        table.add_row(str(row["index"]), format_time(row["time"]), f"{row['score']:+.3f}")
-    console.print(f"[bold]{selection.video}[/bold]  Q: {selection.question}")
-    console.print(f"{selection.k} of {selection.num_candidates} candidate frames, selector {selection.selector}, "
-                  f"encoder {selection.encoder}")
+        table.add_row(str(row["index"]), str(row.get("frame", "–")), format_time(row["time"]), f"{row['score']:+.3f}")
+    console.print(styled(selection.video, "bold"), f"Q: {text(selection.question)}", sep="  ")
+    console.print(f"{selection.k} of {selection.num_candidates} candidate frames, selector {text(selection.selector)}, "
+                  f"encoder {text(selection.encoder)}")
     console.print(table)
     t = selection.timing
     note = " (embeddings from cache)" if selection.cached else ""
@@ -578,7 +602,7 @@ def _print_table(selection, paths: dict[str, Path]) -> None:
         console.print(f"note: the video has only {selection.num_candidates} distinct frames "
                       f"({selection.requested_candidates} candidates asked for)")
     if paths:
-        console.print(f"wrote {', '.join(str(p) for p in paths.values())}")
+        console.print(f"wrote {text(', '.join(str(p) for p in paths.values()))}")
 
 
 def _quiet_libraries() -> None:
@@ -622,6 +646,9 @@ def _run(argv: list[str]) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
         return 141
+    except OSError as exc:  # a write no hfs code named (a full disk under a library's own writer...)
+        print(f"hfs: error: {describe_os_error(exc)}", file=sys.stderr)
+        return 1
 
 
 startup.release()  # this module's imports are done: from here main() turns Ctrl-C into one line
