@@ -232,11 +232,13 @@ def select(
 def select_with_config(video: str | Path, question: str, options: Sequence[str] | None, config: SelectConfig,
                        **kwargs) -> Selection:
     """``select`` with the knobs taken from a ``SelectConfig`` (e.g. loaded from YAML); a ``policy``
-    in ``kwargs`` replaces the default adaptive policy with ``config.first_pass`` as its first pass."""
+    in ``kwargs`` replaces the default adaptive policy with ``config.first_pass`` as its first pass,
+    an ``encoder`` object there the one ``config.encoder`` names (a server keeps one loaded)."""
     kwargs.setdefault("policy", dataclasses.replace(DEFAULT_POLICY, coarse=config.first_pass))
+    kwargs.setdefault("encoder", config.encoder)
     return select(
         video, question, options, k=config.k, num_candidates=config.num_candidates, selector=config.selector,
-        encoder=config.encoder, checkpoint=config.checkpoint, objective=config.objective, use_cache=config.use_cache,
+        checkpoint=config.checkpoint, objective=config.objective, use_cache=config.use_cache,
         cache_dir=config.cache_dir, batch_size=config.batch_size, decode_mode=config.decode_mode,
         seed=config.seed, **kwargs,
     )

@@ -77,4 +77,5 @@ def shot_candidates(video: FileVideo, encoder: ImageTextEncoder, store: FrameSto
         t_decode, t_encode, embedded, _ = embed_frames(frames, encoder, kept, batch_size, bar.advance)
     entry = CachedEmbeddings(times=kept.times, embeddings=kept.embeddings, info=store.info)
     store.keep_scan(settings, entry)
+    video.last_mode = "shots"  # what --json's decode_mode reports: the scan decoded these frames
     return t_decode, t_encode, embedded, entry

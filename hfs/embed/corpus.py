@@ -110,10 +110,13 @@ def embed_decoded(decoded: dict[str, Any], encoder: ImageTextEncoder, batch_size
 
 def decode_jobs(videos: Sequence[str | Path], encoder: ImageTextEncoder, num_candidates: int, output: Output,
                 decode_mode: str, image_fps: float) -> list[DecodeJob]:
-    """One ``DecodeJob`` per distinct video, in manifest order."""
-    unique = dict.fromkeys(str(v) for v in videos)
+    """One ``DecodeJob`` per distinct video, in manifest order: spellings of one file (relative and
+    absolute, through a link) are one video, named as the manifest first names it."""
+    unique: dict[str, str] = {}
+    for v in videos:
+        unique.setdefault(os.path.realpath(v), str(v))
     return [DecodeJob(v, num_candidates, encoder.short_side, encoder.fingerprint, output, decode_mode, image_fps)
-            for v in unique]
+            for v in unique.values()]
 
 
 def _results(jobs: Sequence[DecodeJob], workers: int) -> Iterator[dict[str, Any]]:
