@@ -10,16 +10,16 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from hfs import __version__
+from hfs import __version__, startup  # startup first: Ctrl-C while the rest loads is one line
 from hfs.candidates.policy import COARSE_PASSES
 from hfs.config import MAX_CANDIDATES, ObjectiveConfig, SelectConfig, load_yaml
 from hfs.data.benchmarks import list_benchmarks
 from hfs.encoders import DEFAULT_ENCODER, list_encoders
-from hfs.errors import HfsError, InputError
+from hfs.errors import HfsError, InputError, describe_os_error
 from hfs.export import FORMATS as EXPORT_FORMATS
 from hfs.selection import list_selectors
 from hfs.validation import FieldError, short_repr
-from hfs.video.decode import DECODE_MODES
+from hfs.video.modes import DECODE_MODES
 
 IMAGE_FPS = (1e-3, 1e3)  # frame rate of an image folder: from one frame in 1000 s to 1000 frames a second
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding takes no more
@@ -160,7 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "json", *EXPORT_FORMATS], default=None,
                    help="what to print: table (default), json (as --json), openai (a chat message's content: "
                         "each frame's time and the frame as a base64 JPEG), vllm (a vLLM request body: the frames "
-                        "as one JPEG-sequence video with their times, indices and fps)")
+                        "as one JPEG-sequence video, with media_io_kwargs giving their source indices, the source "
+                        "fps, frame count and duration); not with --json")
     p.add_argument("--config", metavar="YAML", help="SelectConfig values (flags given here win)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     p.add_argument("--cache-dir", metavar="DIR", help="embedding cache folder (default ~/.cache/hfs/embeddings)")
@@ -250,8 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", metavar="DIR", help="trained HFS student, for the 'hfs' selector")
     p.add_argument("--annotations", metavar="PATH", help="annotation file (or MLVU folder) instead of the default")
     p.add_argument("--out", metavar="DIR", default="hfs-eval",
-                   help="results.jsonl, report.md, report.json, accuracy.png (default hfs-eval)")
-    p.add_argument("--skip-bad", action="store_true", help="skip and count malformed records and unusable videos")
+                   help="results.jsonl, report.md, report.json, accuracy.png, kfs-results/ (default hfs-eval)")
+    p.add_argument("--subtitles", action="store_true",
+                   help="Video-MME / LongVideoBench: show the answering model the subtitles at the chosen frames' "
+                        "times, as each benchmark's with-subtitle protocol does (default: without subtitles)")
+    p.add_argument("--skip-bad", action="store_true", help="skip and count missing or unreadable videos (records that "
+                   "cannot be scored are always counted and named, never fatal)")
     p.add_argument("--limit", type=_positive_int, default=None, help="only the first N questions")
     p.add_argument("--synthetic-videos", type=_int_in(1, MAX_GENERATED_VIDEOS), default=12,
                    help="videos to generate for --benchmark synthetic when DIR has none (default 12)")
@@ -294,6 +299,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offline", action="store_true", help="never download (as HF_HUB_OFFLINE=1)")
     p.set_defaults(func=cmd_embed)
 
+    p = sub.add_parser("serve", help="an OpenAI-compatible proxy that chooses the frames before a VLM server",
+                       description="Serve /v1/chat/completions: a user message with a video_url (file://PATH under "
+                                   "--video-root) and a question gets k frames chosen for the question, forwarded "
+                                   "to the --upstream server with the rest of the request unchanged.")
+    p.add_argument("--upstream", required=True, metavar="URL",
+                   help="the VLM server's OpenAI base URL, e.g. http://127.0.0.1:8000/v1")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=_int_in(0, 65535), default=8100, help="port (default 8100)")
+    p.add_argument("--video-root", default=".", metavar="DIR", help="the only folder videos are read from (default .)")
+    p.add_argument("--api-key", default=os.environ.get("HFS_SERVE_API_KEY"), metavar="KEY",
+                   help="bearer key clients must send (default $HFS_SERVE_API_KEY; none: no key asked)")
+    p.add_argument("-k", type=_positive_int, default=16, help="frames per question (default 16)")
+    p.add_argument("-n", "--num-candidates", type=_candidates_or_auto, default="auto",
+                   help="candidates: auto (default) or N segment midpoints")
+    p.add_argument("--selector", choices=list_selectors(), default=None, help="selection rule (default greedy)")
+    p.add_argument("--encoder", default=None, help=f"image-text model (default {DEFAULT_ENCODER})")
+    p.add_argument("--checkpoint", metavar="DIR", help="score frames with a trained HFS student")
+    p.add_argument("--upstream-format", choices=["openai", "vllm"], default="openai",
+                   help="frames as image parts with their times (openai, default) or as vLLM's JPEG-sequence video "
+                        "with its media_io_kwargs (vllm)")
+    p.add_argument("--upstream-api-key", default=os.environ.get("HFS_UPSTREAM_API_KEY"), metavar="KEY",
+                   help="bearer key for the upstream (default $HFS_UPSTREAM_API_KEY)")
+    p.add_argument("--allow-url", action="store_true", help="fetch http(s) video URLs (default: local files only)")
+    p.add_argument("--max-k", type=_positive_int, default=64, help="most frames a request may ask for (default 64)")
+    p.add_argument("--max-request-bytes", type=_positive_int, default=32 << 20, help="(default 32 MiB)")
+    p.add_argument("--max-video-bytes", type=_positive_int, default=2 << 30, help="of a fetched URL (default 2 GiB)")
+    p.add_argument("--select-timeout", type=_float_in(0.01, 86400), default=300.0, help="seconds (default 300)")
+    p.add_argument("--upstream-timeout", type=_float_in(0.01, 86400), default=600.0, help="seconds (default 600)")
+    p.add_argument("--workers", type=_int_in(1, 256), default=2, help="selections at once (default 2)")
+    p.add_argument("--cache-dir", metavar="DIR", help="embedding cache folder (default ~/.cache/hfs/embeddings)")
+    p.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"], default="info")
+    p.add_argument("--offline", action="store_true", help="never download (as HF_HUB_OFFLINE=1)")
+    p.set_defaults(func=cmd_serve)
+
     # `hfs train ...` is handed whole to hfs.train (see main), the module accelerate launches.
     sub.add_parser("train", help="train the HFS student end to end (also: accelerate launch -m hfs.train)")
     return parser
@@ -317,6 +356,8 @@ def _config(args: argparse.Namespace) -> SelectConfig:
 def cmd_select(args: argparse.Namespace) -> int:
     from hfs.pipeline import select_with_config
 
+    if args.json and args.format is not None:
+        raise InputError(f"--json and --format {args.format} ask for two outputs; give one of them")
     config = _config(args)
     fmt = args.format or ("json" if args.json else "table")
     out = _usable_dir(args.out, "--out") if args.out else None
@@ -440,13 +481,15 @@ def cmd_embed(args: argparse.Namespace) -> int:
     videos = read_manifest(args.manifest)
     out = _usable_dir(args.out, "--out") if args.out else EmbeddingCache().root
     encoder = create_encoder(args.encoder)
-    output = create_output(args.output_format, out, encoder.dim, args.num_candidates, encoder.name)
+    output = create_output(args.output_format, out, encoder.dim, args.num_candidates, encoder.name,
+                           fingerprint=encoder.fingerprint, short_side=encoder.short_side)
     options = {"local": {"workers": args.workers or max(1, (os.cpu_count() or 2) - 1)},
                "ray": {"decode_tasks": args.workers, "actors": args.actors, "gpus_per_actor": args.gpus_per_worker,
                        "videos_per_batch": args.videos_per_batch}}[args.engine]
     report = ENGINES[args.engine](videos, encoder, args.num_candidates, batch_size=args.batch_size,
                                   image_fps=args.image_fps, output=output, **options)
-    path = write_text_atomic(Path(out) / "embed_report.json", dumps_finite(report.to_dict(), what="the report"))
+    path = write_text_atomic(Path(out) / "embed_report.json", dumps_finite(report.to_dict(), what="the report"),
+                             "the embed report")
     how = (f"{options['workers']} decoding processes" if args.engine == "local"
            else f"Ray, {args.actors} embedding actor(s)")
     repeats = len(videos) - len(report.embedded) - len(report.cached) - len(report.bad)  # listed again: done once
@@ -457,6 +500,12 @@ def cmd_embed(args: argparse.Namespace) -> int:
     for video, reason in report.bad.items():
         print(f"  skipped {video}: {reason}", file=sys.stderr)
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from hfs.serve.command import run
+
+    return run(args)
 
 
 def cmd_answer(args: argparse.Namespace) -> int:
@@ -497,6 +546,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.kfs_annotations:
         from hfs.eval.evidence_run import cmd_kfs_eval
 
+        if args.subtitles:
+            raise InputError("--subtitles goes into an answering model's prompt; the evidence run has none")
+
         return cmd_kfs_eval(args)
     if not args.model:
         raise InputError("hfs eval needs --model (a multimodal LLM answering) or --kfs-annotations CSV (evidence only)")
@@ -505,11 +557,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
                         selectors=selectors, k=args.k,
                         num_candidates=args.num_candidates, encoder=args.encoder, checkpoint=args.checkpoint,
                         annotations=args.annotations, skip_bad=args.skip_bad, limit=args.limit, seed=args.seed,
-                        synthetic_videos=args.synthetic_videos, allow_download=args.allow_download)
+                        synthetic_videos=args.synthetic_videos, allow_download=args.allow_download,
+                        subtitles=args.subtitles)
     report = run_eval(config)
     if "overall" not in report:  # not the main process: it only wrote its shard
         return 0
-    print(f"{report['benchmark']}: {report['questions']} questions, answerer {report['model']}")
+    print(f"{report['benchmark']} {'with' if report['subtitles'] else 'without'} subtitles: "
+          f"{report['questions']} questions, answerer {report['model']}")
     for selector in report["selectors"]:
         cells = sorted((c for c in report["overall"].values() if c["selector"] == selector), key=lambda c: c["k"])
         print(f"  {selector:8s} " + "  ".join(f"acc@{c['k']} {c['accuracy']:.3f}" for c in cells)
@@ -552,18 +606,28 @@ def _print_table(selection, paths: dict[str, Path]) -> None:
 
 
 def _quiet_libraries() -> None:
-    """Model loading bars and warnings from transformers would bury the command's output."""
-    try:
+    """Model loading bars and warnings from transformers would bury the command's output. Set through
+    their environment switches (unless the user set them), which transformers and huggingface_hub read
+    when a command imports them: importing transformers here would cost every command half a second."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if "transformers" in sys.modules:  # already imported in this process (the API called main): too late for those
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
-    except ImportError:  # pragma: no cover - transformers is a dependency
-        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run one ``hfs`` command; its exit status. Ctrl-C at any point is one line and 130."""
+    try:
+        return _run(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        print("hfs: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(argv: list[str]) -> int:
     if argv[:1] == ["train"]:
         from hfs.train import main as train_main
 
@@ -572,20 +636,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "offline", False):
         os.environ["HF_HUB_OFFLINE"] = "1"  # Hugging Face's own switch: hfs and transformers both obey it
-    _quiet_libraries()
     try:
+        _quiet_libraries()
         return args.func(args)
     except HfsError as exc:
         print(f"hfs: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("hfs: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:  # e.g. `hfs select ... --json | head -c 100`: the reader went away
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
         return 141
+    except OSError as exc:  # a write no hfs code named (a full disk under a library's own writer...)
+        print(f"hfs: error: {describe_os_error(exc)}", file=sys.stderr)
+        return 1
 
+
+startup.release()  # this module's imports are done: from here main() turns Ctrl-C into one line
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -214,12 +214,12 @@ def test_reused_out_folder_keeps_only_this_selection_frames(run, three_scene_vid
 
 
 def test_writer_refuses_an_unwritable_folder_in_one_error(three_scene_video, color_encoder, tmp_path):
-    from hfs.errors import InputError
+    from hfs.errors import InputError, WriteError
     from hfs.report import write_outputs
 
     selection = hfs.select(three_scene_video, "red", k=2, num_candidates=8, encoder=color_encoder)
     (tmp_path / "file").write_text("x")
-    with pytest.raises(InputError, match="cannot write the outputs"):
+    with pytest.raises(WriteError, match="out/frames: cannot write the frames folder"):
         write_outputs(selection, tmp_path / "file" / "out")
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "frames").write_text("x")

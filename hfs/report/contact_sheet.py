@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from hfs.atomic import atomic_file
 from hfs.report.timefmt import format_time
 
 
@@ -60,6 +61,9 @@ def contact_sheet(
 
 
 def save_contact_sheet(path: str | Path, *args, **kwargs) -> Path:
+    """Write the contact sheet to ``path`` atomically (a symlink planted there is replaced)."""
     path = Path(path)
-    contact_sheet(*args, **kwargs).save(path)
+    sheet = contact_sheet(*args, **kwargs)
+    with atomic_file(path, "the contact sheet") as tmp:
+        sheet.save(tmp, format="PNG")
     return path
