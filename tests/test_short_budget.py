@@ -68,7 +68,7 @@ def test_select_takes_the_plans_candidates_and_refines_within_the_budget(dense_g
     assert unbudgeted.num_candidates > sel.num_candidates  # the old default: 128 + refined
 
 
-@pytest.mark.parametrize("field", ["short_seconds", "short_cost_factor"])
+@pytest.mark.parametrize("field", ["short_seconds", "short_cost_factor", "short_refine_share"])
 @pytest.mark.parametrize("value", [-1.0, float("inf"), float("nan"), True])
 def test_budget_fields_are_checked(field, value):
     with pytest.raises(InputError, match=f"AdaptivePolicy.{field}"):
@@ -85,3 +85,14 @@ def test_the_cost_model_charges_seeks_exact_frames_and_caps_at_one_pass():
     assert between > spread
     every = targets_seconds(np.arange(0.02, 100.0, 0.04), keys, 0.0, **args)  # every frame: one pass
     assert every == pytest.approx(2500 * frame_seconds(640, 360))
+
+
+def test_a_refine_share_keeps_part_of_the_budget_for_refining(dense_gop):
+    video = FileVideo(dense_gop)
+    whole = short_plan(video, DEFAULT_POLICY)
+    shared = short_plan(video, dataclasses.replace(DEFAULT_POLICY, short_refine_share=0.5))
+    assert shared.budget == pytest.approx(whole.budget)
+    assert shared.spent <= 0.5 * shared.budget < whole.spent
+    assert len(shared.targets) < len(whole.targets) and shared.refine_cap() > whole.refine_cap()
+    with pytest.raises(InputError, match="below 1"):
+        AdaptivePolicy(short_refine_share=1.0)

@@ -12,7 +12,8 @@ alone, which MP4 files hold), so the ratio holds on any machine:
    exact frames. (Every keyframe as a candidate was tried too: on the videos of
    ``benchmarks/bench_decode.py --short`` they either did not fit or were fewer than that grid.)
 
-The refining rounds get what is left, in exact frames (and at most ``policy.refine_budget``);
+The coarse grid may spend all but ``policy.short_refine_share`` of the budget; the refining rounds
+get what is left, in exact frames (and at most ``policy.refine_budget``);
 the shot scan is taken only when it fits. Longer videos keep the recall-first policy.
 """
 
@@ -76,13 +77,14 @@ def short_plan(source: Any, policy: AdaptivePolicy) -> ShortPlan | None:
         return None
     cost = _Costs(source)
     budget = policy.short_cost_factor * cost(candidate_times(duration, UNIFORM_FRAMES))
+    coarse_budget = (1.0 - policy.short_refine_share) * budget
     grid = candidate_times(duration, policy.coarse_count(duration))
     spent = cost(grid)
-    if spent <= budget:
+    if spent <= coarse_budget:
         return ShortPlan(grid, budget, spent, cost.exact())
     low, high = min(UNIFORM_FRAMES, len(grid)), len(grid) - 1  # the largest grid that fits (uniform's fits)
     while low < high:
         mid = (low + high + 1) // 2
-        low, high = (mid, high) if cost(candidate_times(duration, mid)) <= budget else (low, mid - 1)
+        low, high = (mid, high) if cost(candidate_times(duration, mid)) <= coarse_budget else (low, mid - 1)
     grid = candidate_times(duration, low)
     return ShortPlan(grid, budget, cost(grid), cost.exact())

@@ -57,17 +57,19 @@ class AdaptivePolicy:
     # (hfs.candidates.budget; 0: no budget)
     short_seconds: float = 900.0
     short_cost_factor: float = 3.5
+    short_refine_share: float = 0.0  # of that budget kept for the refining rounds
 
     def __post_init__(self) -> None:
         if self.coarse not in COARSE_PASSES:
             raise InputError(f"AdaptivePolicy.coarse: must be one of {', '.join(COARSE_PASSES)}, got {self.coarse!r}")
-        for name, value, low_open in (("shot_fill_seconds", self.shot_fill_seconds, True),
-                                      ("shot_refine_fraction", self.shot_refine_fraction, False),
-                                      ("short_seconds", self.short_seconds, False),
-                                      ("short_cost_factor", self.short_cost_factor, False)):
+        for name, low_open, high in (("shot_fill_seconds", True, math.inf), ("shot_refine_fraction", False, math.inf),
+                                     ("short_seconds", False, math.inf), ("short_cost_factor", False, math.inf),
+                                     ("short_refine_share", False, 1.0)):
+            value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-                    (0 < value if low_open else 0 <= value) and value < math.inf):
-                raise InputError(f"AdaptivePolicy.{name}: must be a finite number {'>' if low_open else '>='} 0, "
+                    (0 < value if low_open else 0 <= value) and value < high):
+                bound = "finite number" if high == math.inf else f"number below {high:g} and"
+                raise InputError(f"AdaptivePolicy.{name}: must be a {bound} {'>' if low_open else '>='} 0, "
                                  f"got {value!r}")
 
     def coarse_count(self, duration: float) -> int:
