@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("torch", "transformers", "numpy", "av", "matplotlib", "PIL.Image", "rich")
+HEAVY = ("torch", "transformers", "numpy", "av", "matplotlib", "PIL.Image", "rich", "fastapi", "uvicorn", "httpx")
 
 
 def run_python(code: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -43,6 +43,7 @@ ARGVS = [
     ["eval", "--benchmark", "videomme", "--data-root", "d", "--kfs-annotations", "a.csv"],
     ["embed", "manifest.jsonl", "--engine", "ray", "--format", "parquet", "--out", "o"],
     ["answer", "v.mp4", "-q", "q", "--options", "a", "b", "--model", "m"],
+    ["serve", "--upstream", "http://127.0.0.1:9", "--video-root", "."],
 ]
 
 
@@ -60,8 +61,10 @@ def test_import_hfs_is_light_and_its_names_load_on_first_use():
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["select", "--help"], ["bench", "--help"], ["eval", "--help"],
-                                  ["--version"], ["select", "v.mp4"], ["select", "v.mp4", "-q", "x", "-k", "0"]],
-                         ids=["help", "select-help", "bench-help", "eval-help", "version", "missing-q", "bad-k"])
+                                  ["serve", "--help"], ["--version"], ["select", "v.mp4"],
+                                  ["select", "v.mp4", "-q", "x", "-k", "0"]],
+                         ids=["help", "select-help", "bench-help", "eval-help", "serve-help", "version", "missing-q",
+                              "bad-k"])
 def test_help_version_and_argument_errors_import_no_torch(argv):
     """Each exits through argparse (0 for help and version, 2 for errors) before any command runs."""
     code = f"""
