@@ -97,6 +97,13 @@ def test_cached_select_with_a_weight_free_encoder_never_imports_torch(three_scen
     assert "torch" not in loaded and "transformers" not in loaded
 
 
+@pytest.mark.parametrize("module", ["hfs.config", "hfs.validation", "hfs.training.config", "hfs.student.config",
+                                    "hfs.integrations.lmms.args", "hfs.encoders.color"])
+def test_configs_and_the_weight_free_encoder_import_no_torch(module):
+    loaded = loaded_after(f"import {module}")
+    assert "torch" not in loaded and "transformers" not in loaded
+
+
 def test_config_and_selection_do_not_import_each_other():
     """hfs.config checks selector names through the light registry; hfs.selection's package imports no config."""
     loaded = loaded_after("import hfs.config")
@@ -117,7 +124,7 @@ def test_selector_registry_names_each_built_in_class_by_its_own_name():
 
 
 @pytest.mark.parametrize("package", ["hfs", "hfs.candidates", "hfs.encoders", "hfs.report", "hfs.selection",
-                                     "hfs.video"])
+                                     "hfs.student", "hfs.video"])
 def test_every_exported_name_of_a_lazy_package_resolves(package):
     import importlib
 
