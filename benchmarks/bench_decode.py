@@ -222,11 +222,12 @@ def short_row(path: Path, short_side: int, repeats: int) -> dict[str, Any]:
                     hfs.select(path, "a red screen", k=16, num_candidates=16, selector="uniform", encoder=encoder,
                                use_cache=False)
                 else:
-                    sel = hfs.select(path, "a red screen", k=16, encoder=encoder, use_cache=False, policy=policies[name])
+                    sel = hfs.select(path, "a red screen", k=16, encoder=encoder, use_cache=False,
+                                     policy=policies[name])
                     passes[name] = sel.passes
             runs[name].append((clock.seconds, time.process_time() - c0))
-    out: dict[str, Any] = {"video": str(path), "duration": duration, "keyframe_interval": video.keyframes.interval(duration),
-                           "size": [video.info.width, video.info.height], "fps": video.info.fps}
+    out: dict[str, Any] = {"video": str(path), "duration": duration, "size": [video.info.width, video.info.height],
+                           "keyframe_interval": video.keyframes.interval(duration), "fps": video.info.fps}
     base = statistics.median(d for d, _ in runs["uniform"])
     base_total = statistics.median(t for _, t in runs["uniform"])
     for name, pairs in runs.items():

@@ -189,7 +189,8 @@ def main() -> None:
                         help="short videos instead (1-10 min, 25 fps, 160x96, a keyframe every 1, 2.4 or 10 s): the "
                              "default against the same policy without its decoding budget; with --tune, the share "
                              "of the budget kept for refining (--refine-shares) on the tuning seeds")
-    parser.add_argument("--refine-shares", default="0,0.25,0.5", help="--short --tune: AdaptivePolicy.short_refine_share")
+    parser.add_argument("--refine-shares", default="0,0.25,0.5",
+                        help="--short --tune: AdaptivePolicy.short_refine_share")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="hfs-bench-long-"))
     fixed = {"N = 128": {"num_candidates": 128}, "1 per second": {"num_candidates": "per-second"}}
@@ -207,9 +208,9 @@ def main() -> None:
         t0 = time.perf_counter()
         totals = run(seeds, methods, root, args.repeats, short=True)
         what = "TUNING seeds 0-2" if args.tune else "REPORT seeds 100-104"
-        print(f"{what}: {len(seeds)} short videos (1-10 min, {SHORT_FPS:g} fps, {SHORT_SIZE[0]}x{SHORT_SIZE[1]}, keyframe "
-              f"every {'/'.join(f'{g:g}' for g in SHORT_GOPS)} s), {len(ASKED)} questions each, k = {K}, color-names, "
-              f"greedy, cache off, median of {args.repeats} runs; {time.perf_counter() - t0:.0f} s")
+        print(f"{what}: {len(seeds)} short videos (1-10 min, {SHORT_FPS:g} fps, {SHORT_SIZE[0]}x{SHORT_SIZE[1]}, "
+              f"keyframe every {'/'.join(f'{g:g}' for g in SHORT_GOPS)} s), {len(ASKED)} questions each, k = {K}, "
+              f"color-names, greedy, cache off, median of {args.repeats} runs; {time.perf_counter() - t0:.0f} s")
         print(f"default policy: {AdaptivePolicy()}")
         print(table(totals))
         return

@@ -148,6 +148,24 @@ def test_importing_the_cli_keeps_the_callers_ctrl_c_handler():
     assert proc.returncode == 0, proc.stderr
 
 
+def test_an_ignored_ctrl_c_stays_ignored_while_the_cli_imports():
+    proc = run_python("""
+    import os, signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    class Trip:
+        def find_spec(self, name, path, target=None):
+            if name == "hfs.config":
+                os.kill(os.getpid(), signal.SIGINT)
+            return None
+    import sys
+    sys.meta_path.insert(0, Trip())
+    import hfs.cli
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    print("still here")
+    """)
+    assert proc.returncode == 0 and proc.stdout.strip() == "still here", proc.stderr
+
+
 # A stand-in for the `hfs` script that sends itself Ctrl-C the moment a given module starts importing:
 # before hfs.cli has finished loading, while the command imports its libraries, or inside the work.
 TRIP = """

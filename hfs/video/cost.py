@@ -87,8 +87,8 @@ KEY_FRAMES = 5
 SEEK_FRAMES = 4
 
 
-def targets_seconds(targets: np.ndarray, keyframes: np.ndarray, tolerance: float, frames: int, width: int, height: int, gop_frames: float,
-                    has_b_frames: bool) -> float:
+def targets_seconds(targets: np.ndarray, keyframes: np.ndarray, tolerance: float, frames: int, width: int,
+                    height: int, gop_frames: float, has_b_frames: bool) -> float:
     """Seconds to decode the frames at ``targets`` (seconds, ascending) in the cheapest mode, a
     keyframe (``keyframes``: their times, ascending) standing in within ``tolerance``.
 
@@ -113,4 +113,5 @@ def targets_seconds(targets: np.ndarray, keyframes: np.ndarray, tolerance: float
 def exact_seconds(width: int, height: int, gop_frames: float, frames: int, has_b_frames: bool) -> float:
     """Seconds for one exact frame reached by a seek (``targets_seconds``'s model)."""
     unit = frame_seconds(width, height)
-    return SEEK_SECONDS + SEEK_FRAMES * unit + (SCAN_SHARE if has_b_frames else 1.0) * min(gop_frames, frames) / 2 * unit
+    walk = (SCAN_SHARE if has_b_frames else 1.0) * min(gop_frames, frames) / 2  # the reference frames on the way
+    return SEEK_SECONDS + (SEEK_FRAMES + walk) * unit

@@ -10,11 +10,10 @@ Three ways to reach the frames, chosen per call:
   keyframe may stand in, and how ``auto`` chooses among the three).
 Inside a seek pass a target that lies less than one keyframe interval ahead is reached by
 decoding forward, since seeking back to its keyframe would decode the same frames again. On the
-way to an exact target (after a seek, or walking forward) the decoder skips the frames nothing refers to (B-frames, ``skip_frame =
-NONREF``) until the packets reach ``REF_ONLY_MARGIN_FRAMES`` frames before the target: no frame
-near the target is skipped, so the frame found is the same, for 30-45% less decoding on streams
-with B-frames (benchmarks/bench_decode.py).
-Every frame carries its own presentation time, whichever mode found it.
+way to an exact target (after a seek, or walking forward) the decoder skips the frames nothing
+refers to (B-frames, ``skip_frame = NONREF``) until the packets reach ``REF_ONLY_MARGIN_FRAMES``
+frames before the target: no frame near the target is skipped, so the frame found is the same,
+for 25-30% less decoding on streams with B-frames (benchmarks/bench_decode.py).
 """
 
 from __future__ import annotations
