@@ -356,3 +356,16 @@ def test_frame_records_go_next_to_lmms_evals_output(tmp_path, monkeypatch):
     assert frame_log_path({"pretrained": "/m/qwen"}, ["--config", str(config)]).parent == tmp_path / "cfg" / "m__qwen"
     monkeypatch.chdir(tmp_path)
     assert frame_log_path({"pretrained": "/m/qwen"}, ["--model", "x"]) == Path("hfs_frames.jsonl")
+
+
+def test_hfs_k_follows_the_models_own_frame_count(tmp_path, capsys):
+    """hfs_k left out: the wrapped class's max_num_frames as given, else its default (32 for
+    lmms-eval's Qwen classes); with lmms-eval's fps= sampling a warning says to pass hfs_k."""
+    cls = model_class()
+    common = {"hfs_encoder": "color-names", "hfs_log": str(tmp_path / "log.jsonl")}
+    model = cls.__new__(cls)
+    assert model._hfs_setup({**common, "max_num_frames": 12}) == {"max_num_frames": 12}
+    assert model.hfs_args.hfs_k == 12
+    model._hfs_setup({**common, "fps": 1.0})
+    assert model.hfs_args.hfs_k == 32
+    assert "fps=1.0: hfs shows hfs_k=32 frames" in capsys.readouterr().err

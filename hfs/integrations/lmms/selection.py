@@ -87,6 +87,9 @@ class HfsFrameSelection:
         if args.hfs_k is None:
             args = replace(args, hfs_k=self._hfs_default_k(rest))
             args.check()
+            if rest.get("fps") is not None:
+                warn(f"fps={rest['fps']}: hfs shows hfs_k={args.hfs_k} frames per question (from "
+                     f"{self.hfs_frames_arg}); pass hfs_k= to match a uniform run's frame count")
         self.hfs_args = args
         self._hfs_index = ChoiceIndex(args.hfs_indices) if args.hfs_indices else None
         picks = self._hfs_index is None and not args.hfs_uniform
