@@ -29,6 +29,14 @@ once into ``--data-dir`` and reused (the name records the settings).
 
     python benchmarks/bench_decode.py                         # 10 min 720p, keyframe every 60 and 250 frames
     python benchmarks/bench_decode.py --minutes 2 -n 128,256 --json decode.json
+    python benchmarks/bench_decode.py --short --size 640x360 --fps 25    # issue 24's short-video table
+
+``--short``: one video per length (``--short-minutes``, default 1, 3, 10) and keyframe interval
+(``--short-gops`` seconds, default 1, 2.4, 10); for each, uniform sampling's 16 frames as
+``hfs select --selector uniform -n 16`` decodes them (the baseline; seek mode for reference) and the
+default ``-n auto`` candidates with and without the short-video budget (``hfs.candidates.budget``),
+in CPU seconds spent decoding (and of the whole ``hfs.select``), each as a ratio to the baseline of
+the same run.
 """
 
 from __future__ import annotations
@@ -152,6 +160,98 @@ def default_row(path: Path, short_side: int, repeats: int) -> dict[str, Any]:
             "seconds": statistics.median(r.timing["decode"] for r in runs)}
 
 
+class DecodeClock:
+    """CPU seconds spent inside ``FileVideo``'s decoding generators (``frames_at``, ``decoded_frames``:
+    demuxing, decoding, converting), so the default's decoding is measured apart from opening the
+    file, embedding and selecting. Installed for the ``with`` block only."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def _wrap(self, method: Callable[..., Any]) -> Callable[..., Any]:
+        def timed_frames(*args: Any, **kwargs: Any) -> Any:
+            frames = method(*args, **kwargs)
+            while True:
+                t0 = time.process_time()
+                try:
+                    frame = next(frames)
+                except StopIteration:
+                    self.seconds += time.process_time() - t0
+                    return
+                self.seconds += time.process_time() - t0
+                yield frame
+
+        return timed_frames
+
+    def __enter__(self) -> "DecodeClock":
+        self._saved = FileVideo.frames_at, FileVideo.decoded_frames
+        FileVideo.frames_at, FileVideo.decoded_frames = (self._wrap(m) for m in self._saved)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        FileVideo.frames_at, FileVideo.decoded_frames = self._saved
+
+
+def short_row(path: Path, short_side: int, repeats: int) -> dict[str, Any]:
+    """A short video: uniform sampling's 16 frames (auto mode, as ``hfs select --selector uniform -n 16``
+    decodes them; seek for reference) against the default ``-n auto`` candidates with and without the
+    short-video budget (``AdaptivePolicy.short_cost_factor`` 0), in decode CPU seconds (``DecodeClock``)
+    and in CPU seconds of the whole ``hfs.select`` (the same call with ``selector="uniform", num_candidates=16``
+    for the baseline). Medians of ``repeats``; the methods take turns."""
+    import dataclasses
+
+    import hfs
+    from hfs.candidates import DEFAULT_POLICY
+    from hfs.encoders.color import ColorNamesEncoder
+
+    encoder = ColorNamesEncoder()
+    encoder.short_side = short_side
+    video = FileVideo(path)
+    duration = video.info.duration
+    uniform = candidate_times(duration, 16)
+    policies = {"default": DEFAULT_POLICY, "no budget": dataclasses.replace(DEFAULT_POLICY, short_cost_factor=0.0)}
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in ("uniform", "uniform seek", *policies)}
+    passes = {}
+    for _ in range(repeats):
+        for name in runs:
+            with DecodeClock() as clock:
+                c0 = time.process_time()
+                if name == "uniform seek":
+                    list(FileVideo(path).frames_at(uniform, short_side=short_side, mode="seek"))
+                elif name == "uniform":
+                    hfs.select(path, "a red screen", k=16, num_candidates=16, selector="uniform", encoder=encoder,
+                               use_cache=False)
+                else:
+                    sel = hfs.select(path, "a red screen", k=16, encoder=encoder, use_cache=False,
+                                     policy=policies[name])
+                    passes[name] = sel.passes
+            runs[name].append((clock.seconds, time.process_time() - c0))
+    out: dict[str, Any] = {"video": str(path), "duration": duration, "size": [video.info.width, video.info.height],
+                           "keyframe_interval": video.keyframes.interval(duration), "fps": video.info.fps}
+    base = statistics.median(d for d, _ in runs["uniform"])
+    base_total = statistics.median(t for _, t in runs["uniform"])
+    for name, pairs in runs.items():
+        decode, total = statistics.median(d for d, _ in pairs), statistics.median(t for _, t in pairs)
+        out[name] = {"decode_cpu": decode, "select_cpu": total, "ratio": decode / base,
+                     "select_ratio": total / base_total, "passes": passes.get(name), "runs": pairs}
+    return out
+
+
+def print_short_table(rows: Sequence[dict[str, Any]]) -> None:
+    table = Table(title="short videos: decode CPU seconds, ratio to uniform's 16 frames in the same run")
+    for col in ("video", "keyframe every", "uniform 16", "default", "x uniform", "candidates", "select x uniform",
+                "no budget", "x uniform ", "candidates "):
+        table.add_column(col, justify="left" if col == "video" else "right")
+    for r in rows:
+        d, nb = r["default"], r["no budget"]
+        table.add_row(f"{r['duration']:.0f} s {r['size'][0]}x{r['size'][1]}", f"{r['keyframe_interval']:.1f} s",
+                      f"{r['uniform']['decode_cpu']:.3f}", f"{d['decode_cpu']:.3f}", f"{d['ratio']:.2f}",
+                      " + ".join(f"{p['name']} {p['candidates']}" for p in d["passes"]), f"{d['select_ratio']:.2f}",
+                      f"{nb['decode_cpu']:.3f}", f"{nb['ratio']:.2f}",
+                      " + ".join(f"{p['name']} {p['candidates']}" for p in nb["passes"]))
+    console.print(table)
+
+
 def bench_video(path: Path, sizes: Sequence[int], modes: Sequence[str], k: int, short_side: int, repeats: int,
                 seq_repeats: int) -> dict[str, Any]:
     video = FileVideo(path)
@@ -228,9 +328,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sequential-repeats", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--video-only", action="store_true", help="only write the videos")
+    parser.add_argument("--short", action="store_true",
+                        help="the short-video table: one video per --short-minutes x --short-gops (keyframe interval "
+                             "in seconds), default -n auto with and without its budget against uniform's 16 frames")
+    parser.add_argument("--short-minutes", default="1,3,10")
+    parser.add_argument("--short-gops", default="1,2.4,10", help="keyframe intervals in seconds")
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write every figure here")
     args = parser.parse_args(argv)
     args.data_dir.mkdir(parents=True, exist_ok=True)
+    if args.short:
+        paths = [make_video(args.data_dir, float(m), args.size, args.fps, int(round(float(g) * args.fps)), args.preset,
+                            args.seed)
+                 for m in args.short_minutes.split(",") for g in args.short_gops.split(",")]
+        if args.video_only:
+            return 0
+        rows = []
+        for path in paths:
+            rows.append(short_row(path, args.short_side, args.repeats))
+            d = rows[-1]["default"]
+            console.print(f"{path.name}: default {d['ratio']:.2f}x uniform-16 decode CPU, no budget "
+                          f"{rows[-1]['no budget']['ratio']:.2f}x")
+        print_short_table(rows)
+        write_json(args, "short", rows)
+        return 0
     gops = [int(g) for g in args.gops.split(",")]
     sizes = [int(n) for n in args.num_candidates.split(",")]
     paths = [make_video(args.data_dir, args.minutes, args.size, args.fps, g, args.preset, args.seed) for g in gops]
@@ -242,11 +362,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.append(bench_video(path, sizes, args.modes.split(","), args.k, args.short_side, args.repeats,
                                    args.sequential_repeats))
     print_tables(results)
-    if args.json:
-        args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "videos": results},
-                                        indent=2))
-        console.print(f"wrote {args.json}")
+    write_json(args, "videos", results)
     return 0
+
+
+def write_json(args: argparse.Namespace, key: str, results: Any) -> None:
+    """Every figure, with the arguments, into ``--json`` when given."""
+    if args.json:
+        args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, key: results}, indent=2))
+        console.print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":

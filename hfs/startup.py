@@ -19,7 +19,10 @@ def _exit_interrupted(signum: int, frame: object) -> None:
 
 
 _previous = None
-if threading.current_thread() is threading.main_thread():  # only the main thread may set handlers
+# only Python's own handler is replaced: an ignored Ctrl-C (a background job) stays ignored, a
+# program's handler stays its own; and only the main thread may set handlers
+_main = threading.current_thread() is threading.main_thread()
+if _main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
     _previous = signal.signal(signal.SIGINT, _exit_interrupted)
 
 

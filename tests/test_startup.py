@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("torch", "transformers", "numpy", "av", "matplotlib", "PIL.Image", "rich")
+HEAVY = ("torch", "transformers", "numpy", "av", "matplotlib", "PIL.Image", "rich", "fastapi", "uvicorn", "httpx")
 
 
 def run_python(code: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -43,6 +43,7 @@ ARGVS = [
     ["eval", "--benchmark", "videomme", "--data-root", "d", "--kfs-annotations", "a.csv"],
     ["embed", "manifest.jsonl", "--engine", "ray", "--format", "parquet", "--out", "o"],
     ["answer", "v.mp4", "-q", "q", "--options", "a", "b", "--model", "m"],
+    ["serve", "--upstream", "http://127.0.0.1:9", "--video-root", "."],
 ]
 
 
@@ -60,8 +61,10 @@ def test_import_hfs_is_light_and_its_names_load_on_first_use():
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["select", "--help"], ["bench", "--help"], ["eval", "--help"],
-                                  ["--version"], ["select", "v.mp4"], ["select", "v.mp4", "-q", "x", "-k", "0"]],
-                         ids=["help", "select-help", "bench-help", "eval-help", "version", "missing-q", "bad-k"])
+                                  ["serve", "--help"], ["--version"], ["select", "v.mp4"],
+                                  ["select", "v.mp4", "-q", "x", "-k", "0"]],
+                         ids=["help", "select-help", "bench-help", "eval-help", "serve-help", "version", "missing-q",
+                              "bad-k"])
 def test_help_version_and_argument_errors_import_no_torch(argv):
     """Each exits through argparse (0 for help and version, 2 for errors) before any command runs."""
     code = f"""
@@ -94,6 +97,13 @@ def test_cached_select_with_a_weight_free_encoder_never_imports_torch(three_scen
     assert "torch" not in loaded and "transformers" not in loaded
 
 
+@pytest.mark.parametrize("module", ["hfs.config", "hfs.validation", "hfs.training.config", "hfs.student.config",
+                                    "hfs.integrations.lmms.args", "hfs.encoders.color"])
+def test_configs_and_the_weight_free_encoder_import_no_torch(module):
+    loaded = loaded_after(f"import {module}")
+    assert "torch" not in loaded and "transformers" not in loaded
+
+
 def test_config_and_selection_do_not_import_each_other():
     """hfs.config checks selector names through the light registry; hfs.selection's package imports no config."""
     loaded = loaded_after("import hfs.config")
@@ -114,7 +124,7 @@ def test_selector_registry_names_each_built_in_class_by_its_own_name():
 
 
 @pytest.mark.parametrize("package", ["hfs", "hfs.candidates", "hfs.encoders", "hfs.report", "hfs.selection",
-                                     "hfs.video"])
+                                     "hfs.student", "hfs.video"])
 def test_every_exported_name_of_a_lazy_package_resolves(package):
     import importlib
 
@@ -136,6 +146,24 @@ def test_importing_the_cli_keeps_the_callers_ctrl_c_handler():
     assert signal.getsignal(signal.SIGINT) is mine
     """)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_an_ignored_ctrl_c_stays_ignored_while_the_cli_imports():
+    proc = run_python("""
+    import os, signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    class Trip:
+        def find_spec(self, name, path, target=None):
+            if name == "hfs.config":
+                os.kill(os.getpid(), signal.SIGINT)
+            return None
+    import sys
+    sys.meta_path.insert(0, Trip())
+    import hfs.cli
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    print("still here")
+    """)
+    assert proc.returncode == 0 and proc.stdout.strip() == "still here", proc.stderr
 
 
 # A stand-in for the `hfs` script that sends itself Ctrl-C the moment a given module starts importing:

@@ -1,7 +1,8 @@
 """Coarse-to-fine candidates (``-n auto``): a duration-driven grid, then refining rounds.
 
-1. coarse: ``policy.coarse_count(duration)`` segment midpoints, decoded, embedded, scored (pass
-   "coarse"), or, where ``hfs.candidates.coarse`` finds it cheap enough, a shot scan's frames (pass
+1. coarse: ``policy.coarse_count(duration)`` segment midpoints (for a short video, a grid planned
+   under a decoding budget, ``hfs.candidates.budget``), decoded, embedded, scored (pass "coarse"),
+   or, where ``hfs.candidates.coarse`` finds it cheap enough, a shot scan's frames (pass
    "shots": the first frame of every shot and one at least every ``policy.shot_fill_seconds``, about ``policy.coarse_min`` in all at least);
 2. refine (``policy.refine_rounds`` rounds, a budget of ``policy.refine_budget``; none by default
    after a shot scan): targets from ``hfs.candidates.refine`` around the best-scoring candidates
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from hfs.cache import CachedEmbeddings
+from hfs.candidates.budget import short_plan
 from hfs.candidates.coarse import coarse_pass, shot_candidates
 from hfs.candidates.embed import embed_targets
 from hfs.candidates.policy import DEFAULT_POLICY, AdaptivePolicy
@@ -65,11 +67,12 @@ def adaptive_candidates(source: Any, encoder: ImageTextEncoder, store: FrameStor
     frame left inside.
     """
     duration = source.info.duration
-    if coarse_pass(source, policy) == "shots":
+    plan = short_plan(source, policy)  # a short video's candidates under a decoding budget
+    if coarse_pass(source, policy, plan) == "shots":
         t_dec, t_enc, embedded, entry = shot_candidates(source, encoder, store, policy, batch_size, progress)
         first = "shots"
     else:
-        targets = candidate_times(duration, policy.coarse_count(duration))
+        targets = plan.targets if plan else candidate_times(duration, policy.coarse_count(duration))
         t_dec, t_enc, embedded, resolved = embed_targets(source, encoder, store, targets, batch_size, decode_mode,
                                                          progress)
         entry = store.candidates(resolved)
@@ -77,6 +80,8 @@ def adaptive_candidates(source: Any, encoder: ImageTextEncoder, store: FrameStor
     found = CandidatePasses(entry, np.zeros(len(entry.times), np.int64), [{"name": first, "candidates": len(entry.times)}],
                             t_dec, t_enc, embedded)
     budget = policy.refine_budget(len(entry.times), first)
+    if plan is not None and first != "shots":
+        budget = min(budget, plan.refine_cap())
     rounds = max(1, policy.refine_rounds)
     fps = float(source.info.fps or 0.0)
     min_gap = 1.0 / fps if fps > 0 else 0.0

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from hfs.cache import CachedEmbeddings
+from hfs.candidates.budget import ShortPlan
 from hfs.candidates.embed import embed_frames
 from hfs.candidates.policy import AdaptivePolicy
 from hfs.encoders import ImageTextEncoder
@@ -37,14 +38,17 @@ def coarse_costs(video: FileVideo, targets: np.ndarray) -> tuple[float, float]:
     return scan_seconds(frames, info.width, info.height, video.has_b_frames), grid
 
 
-def coarse_pass(source: Any, policy: AdaptivePolicy) -> str:
-    """"grid" or "shots": the first pass ``source`` gets under ``policy``."""
+def coarse_pass(source: Any, policy: AdaptivePolicy, plan: ShortPlan | None = None) -> str:
+    """"grid" or "shots": the first pass ``source`` gets under ``policy``; with a short video's
+    ``plan`` (``hfs.candidates.budget``) the scan must also fit its budget."""
     if not isinstance(source, FileVideo):
         return "grid"
     if policy.coarse != "auto":
         return policy.coarse
     duration = source.info.duration
     scan, grid = coarse_costs(source, candidate_times(duration, policy.coarse_count(duration)))
+    if plan is not None and scan > plan.budget:
+        return "grid"
     return "shots" if scan_is_cheap(scan, grid) else "grid"
 
 

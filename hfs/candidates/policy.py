@@ -17,6 +17,10 @@ keyframes). The refining budget is then ``refine_fraction`` of the grid's candid
 the tuning seeds refining after it (10% or 25%) added a third to the time and no recall, since
 an exact frame costs a seek, about 30 scanned frames at 64x64.
 
+A video up to ``short_seconds`` long gets its candidates under a decoding budget instead:
+``short_cost_factor`` times uniform sampling's 16 frames by ``hfs.video.cost``'s model (the grid,
+the keyframes or a smaller grid, then what is left for refining; ``hfs.candidates.budget``).
+
 The constants were tuned on the long-video benchmark's tuning seeds 0-2
 (benchmarks/bench_long_video.py) and are reported on its seeds 100-104.
 """
@@ -49,15 +53,23 @@ class AdaptivePolicy:
     coarse: str = "auto"  # the first pass: "grid", "shots" (files only) or "auto" (the cheaper, hfs.video.cost)
     shot_fill_seconds: float = 30.0  # in the shot scan, a kept frame at least this often within a shot
     shot_refine_fraction: float = 0.0  # the refining budget after a shot scan (of its candidates)
+    # videos up to this long get candidates decoding in at most short_cost_factor x uniform-16's
+    # (hfs.candidates.budget; 0: no budget)
+    short_seconds: float = 900.0
+    short_cost_factor: float = 3.5
+    short_refine_share: float = 0.0  # of that budget kept for the refining rounds
 
     def __post_init__(self) -> None:
         if self.coarse not in COARSE_PASSES:
             raise InputError(f"AdaptivePolicy.coarse: must be one of {', '.join(COARSE_PASSES)}, got {self.coarse!r}")
-        for name, value, low_open in (("shot_fill_seconds", self.shot_fill_seconds, True),
-                                      ("shot_refine_fraction", self.shot_refine_fraction, False)):
+        for name, low_open, high in (("shot_fill_seconds", True, math.inf), ("shot_refine_fraction", False, math.inf),
+                                     ("short_seconds", False, math.inf), ("short_cost_factor", False, math.inf),
+                                     ("short_refine_share", False, 1.0)):
+            value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-                    (0 < value if low_open else 0 <= value) and value < math.inf):
-                raise InputError(f"AdaptivePolicy.{name}: must be a finite number {'>' if low_open else '>='} 0, "
+                    (0 < value if low_open else 0 <= value) and value < high):
+                bound = "finite number" if high == math.inf else f"number below {high:g} and"
+                raise InputError(f"AdaptivePolicy.{name}: must be a {bound} {'>' if low_open else '>='} 0, "
                                  f"got {value!r}")
 
     def coarse_count(self, duration: float) -> int:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-# What the scorer reads for frame i: the paper's [frame ; query], or with their elementwise product
-# appended, which lets a two-layer MLP match a frame against the query (docs/reproducing.md, the miniature).
-SCORER_INPUTS = ("concat", "concat+product")
+from hfs.scoring.inputs import SCORER_INPUTS
 
 
 class FrameScorer(nn.Module):

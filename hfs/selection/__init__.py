@@ -88,7 +88,8 @@ def create_selector(name: str = DEFAULT_SELECTOR, objective: ObjectiveConfig | N
 
 
 __all__ = [
-    "AKSSelector", "BoltSelector", "MDP3Selector", "MMRSelector", "QFrameSelector", "DEFAULT_SELECTOR", "GreedySelector", "ObjectiveConfig", "Selection", "Selector", "TopKSelector",
-    "UniformSelector", "create_selector", "kernel", "list_selectors", "objective_terms", "positions_for",
-    "register_selector", "resolve_selectors", "uniform_indices",
+    "AKSSelector", "BoltSelector", "MDP3Selector", "MMRSelector", "QFrameSelector", "DEFAULT_SELECTOR",
+    "GreedySelector",
+    "ObjectiveConfig", "Selection", "Selector", "TopKSelector", "UniformSelector", "create_selector", "kernel",
+    "list_selectors", "objective_terms", "positions_for", "register_selector", "resolve_selectors", "uniform_indices",
 ]

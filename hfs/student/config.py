@@ -7,7 +7,7 @@ from typing import Any
 
 from hfs.config import ObjectiveConfig, from_dict
 from hfs.query.prompt import PROMPT_VERSION
-from hfs.scoring.mlp import SCORER_INPUTS
+from hfs.scoring.inputs import SCORER_INPUTS
 from hfs.validation import Checked, Rule, above, at_least, one_of
 
 DEFAULT_BASE_LM = "Qwen/Qwen2.5-1.5B-Instruct"

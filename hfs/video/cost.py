@@ -29,7 +29,9 @@ signature and cut test about 10 us (in the scan loop; more on a busy machine).
 
 from __future__ import annotations
 
-from hfs.video.keyframes import KEYFRAME_COST_FRAMES
+import numpy as np
+
+from hfs.video.keyframes import KEYFRAME_COST_FRAMES, plan_keyframes
 
 FRAME_SECONDS = 25e-6
 PIXEL_SECONDS = 1.3e-9
@@ -75,3 +77,41 @@ def snapped_share(spacing: float, tolerance: float, gop_seconds: float) -> float
 def scan_is_cheap(scan: float, grid: float) -> bool:
     """Whether the shot scan (``scan`` seconds) should replace the grid (``grid`` seconds)."""
     return scan <= SCAN_FACTOR * grid
+
+
+# A decoded keyframe (converted to RGB) and a seek's extra cost, in decoded frames, for plans of
+# given targets (``targets_seconds``); measured at 640x360 with benchmarks/bench_decode.py's videos
+# (a keyframe reached walking forward 1.7 ms, by a seek 3.8 ms, a frame 0.33 ms; at 64x64 a seek
+# is mostly ``SEEK_SECONDS``).
+KEY_FRAMES = 5
+SEEK_FRAMES = 4
+
+
+def targets_seconds(targets: np.ndarray, keyframes: np.ndarray, tolerance: float, frames: int, width: int,
+                    height: int, gop_frames: float, has_b_frames: bool) -> float:
+    """Seconds to decode the frames at ``targets`` (seconds, ascending) in the cheapest mode, a
+    keyframe (``keyframes``: their times, ascending) standing in within ``tolerance``.
+
+    Keyframe mode: a keyframe right after the one before it in the plan is reached by walking
+    forward with the other frames skipped, any other by a seek; an exact target costs a seek
+    and half a keyframe interval of frames, of which only the reference frames are decoded
+    (``SCAN_SHARE`` of them where the stream has B-frames). Sequential: every frame.
+    """
+    targets = np.asarray(targets, np.float64)
+    keyframes = np.asarray(keyframes, np.float64)
+    unit = frame_seconds(width, height)
+    seek = SEEK_SECONDS + SEEK_FRAMES * unit
+    exact = exact_seconds(width, height, gop_frames, frames, has_b_frames)
+    plan = plan_keyframes(targets, keyframes, tolerance) if len(keyframes) else np.full(len(targets), np.nan)
+    used = np.unique(plan[~np.isnan(plan)])
+    rank = np.searchsorted(keyframes, used)
+    seeks = 1 + int(np.count_nonzero(np.diff(rank) != 1)) if len(used) else 0
+    keyframe = len(used) * KEY_FRAMES * unit + seeks * seek + int(np.isnan(plan).sum()) * exact
+    return float(min(frames * unit, len(targets) * exact, keyframe))
+
+
+def exact_seconds(width: int, height: int, gop_frames: float, frames: int, has_b_frames: bool) -> float:
+    """Seconds for one exact frame reached by a seek (``targets_seconds``'s model)."""
+    unit = frame_seconds(width, height)
+    walk = (SCAN_SHARE if has_b_frames else 1.0) * min(gop_frames, frames) / 2  # the reference frames on the way
+    return SEEK_SECONDS + (SEEK_FRAMES + walk) * unit
