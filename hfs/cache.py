@@ -27,7 +27,8 @@ from hfs.errors import WriteError, warn
 
 # 2: entries keyed on an image folder's frame rate too, and validated against the encoder
 # 3: one entry per (video, encoder) holding every frame embedded so far, whatever the N
-CACHE_VERSION = 3
+# 4: exact frames only (shot scans' approximate frames in entries of their own)
+CACHE_VERSION = 4
 
 
 def default_cache_dir() -> Path:

@@ -20,16 +20,6 @@ from hfs.cli import main
 from hfs.video.synth import Scene, write_video
 
 
-@pytest.fixture
-def run(capsys):
-    def _run(*args):
-        code = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
-
-
 def test_json_output_schema(run, three_scene_video, tiny_clip_dir):
     code, out, err = run("select", three_scene_video, "-q", "what colour is it?", "--options", "red", "blue",
                          "-k", 5, "-n", 20, "--encoder", tiny_clip_dir, "--json")

@@ -68,7 +68,7 @@ def write_outputs(selection: Selection, out_dir: str | Path, image_fps: float = 
         title += "  [" + " | ".join(selection.options) + "]"
     paths["contact_sheet"] = save_contact_sheet(
         out / "contact_sheet.png", images, selection.times.tolist(), selection.scores.tolist(),
-        selection.indices.tolist(), title=title,
+        selection.indices.tolist(), title=title, frames=selection.frame_numbers,
     )
     if selection.candidate_times is not None and selection.candidate_scores is not None:
         paths["timeline"] = save_timeline(

@@ -24,7 +24,7 @@ import torch
 
 from hfs.atomic import write_text_atomic
 from hfs.cache import EmbeddingCache
-from hfs.encoders import create_encoder
+from hfs.encoders import create_encoder, looks_local
 from hfs.errors import InputError, writing
 from hfs.pipeline import cached_candidates
 from hfs.progress import progress_bar
@@ -37,6 +37,7 @@ from hfs.training.data_pipeline import epoch_order, train_inputs
 from hfs.training.module import HFSTrainModule
 from hfs.training.run_folder import LOG_FILE, check_output_dir, prepare_output_dir
 from hfs.validation import short_repr
+from hfs.training.tiny_models import resolve_model
 from hfs.video import open_video
 
 
@@ -119,7 +120,9 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
     out_dir = Path(config.output_dir)
     newest = latest_checkpoint(out_dir)
     check_output_dir(config, out_dir, resume, newest)  # every process, before any of them writes
-    encoder = encoder or create_encoder(config.student.encoder)
+    check_paths(config, student is None, teacher is None and config.supervision != "pseudo",
+                encoder is None, questions is None)
+    encoder = encoder or create_encoder(config.student.encoder, flag="student.encoder")
     if encoder.dim != config.student.frame_dim:
         raise InputError(f"student.frame_dim={config.student.frame_dim} but encoder {encoder.name} gives {encoder.dim}-d")
     questions = questions if questions is not None else build_questions(config)
@@ -300,13 +303,32 @@ def build_questions(config: TrainConfig):
     return questions
 
 
+def check_paths(config: TrainConfig, student: bool, teacher: bool, encoder: bool, data: bool) -> None:
+    """Before any model loads: every path the config names that can only be local (not a hub
+    name, see ``looks_local``) exists, else one error naming the field."""
+    fields = []
+    if student:
+        fields.append(("student.base_lm", config.student.base_lm))
+    if teacher:
+        fields.append(("teacher", config.teacher))
+    if encoder and config.student.encoder:
+        fields.append(("student.encoder", config.student.encoder))
+    if data and config.data.format != "synthetic":
+        fields += [("data.root", config.data.root)] + [(f"data.files[{i}]", f) for i, f in enumerate(config.data.files)]
+    for name, value in fields:
+        if (name.startswith("data.") or looks_local(value)) and not Path(value).expanduser().exists():
+            raise InputError(f"{name}: {value}: no such file or folder (relative paths are taken from {Path.cwd()})")
+
+
 def _build_student(config: TrainConfig):
+    from dataclasses import replace
+
     from hfs.student import HFSSelector
 
-    return HFSSelector(config.student)
+    return HFSSelector(replace(config.student, base_lm=resolve_model(config.student.base_lm)))
 
 
 def _build_teacher(config: TrainConfig):
     from hfs.reasoning import MultimodalAnswerer
 
-    return MultimodalAnswerer(config.teacher, lora_rank=config.r_teacher, mask_at=config.mask_at)
+    return MultimodalAnswerer(resolve_model(config.teacher), lora_rank=config.r_teacher, mask_at=config.mask_at)

@@ -10,9 +10,9 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from hfs.errors import InputError, VideoError
-from hfs.video.decode import DECODE_MODES
 from hfs.video.frames import Frame, scaled_size
 from hfs.video.info import VideoInfo
+from hfs.video.modes import DECODE_MODES
 from hfs.video.sampling import nearest_indices
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -51,6 +51,12 @@ class FrameFolder:
         except (OSError, UnidentifiedImageError) as exc:
             raise VideoError(file, f"not a readable image ({exc})") from exc
         return image.convert("RGB")
+
+    def stand_ins(self, times: Sequence[float], mode: str = "auto",
+                  tolerance: float | None = None) -> tuple[np.ndarray, str]:
+        """As ``FileVideo.stand_ins``: no image stands in for another (all NaN)."""
+        del tolerance
+        return np.full(len(np.asarray(times)), np.nan), "seek" if mode == "auto" else mode
 
     def frames_at(
         self, times: Sequence[float], short_side: int | None = None, mode: str = "auto", unique: bool = True,
