@@ -146,3 +146,21 @@ def test_a_checkpoint_that_cannot_be_resumed_is_passed_over_with_its_reason(step
         if not usable:
             assert "checkpoint-000004" in caplog.text and "previous checkpoint" in caplog.text
             assert ("[2, 3] in this model" in caplog.text) if counts else ("not a count" in caplog.text)
+
+
+def test_a_link_planted_at_a_checkpoint_name_is_replaced_and_its_target_untouched(tmp_path):
+    model, opt = _trained_optimizer()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "trainer_meta.json").write_text("not yours")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "checkpoint-000002").symlink_to(elsewhere)
+    (run / "checkpoint-000004").symlink_to(tmp_path / "nowhere")  # dangling
+    for step in (2, 4):
+        save_checkpoint(run / f"checkpoint-{step:06d}", dict(model.state_dict()), opt, None, step=step,
+                        data_position={"epoch": 0, "index": step})
+        assert not (run / f"checkpoint-{step:06d}").is_symlink()
+    assert [p.name for p in elsewhere.iterdir()] == ["trainer_meta.json"]
+    assert (elsewhere / "trainer_meta.json").read_text() == "not yours" and not (tmp_path / "nowhere").exists()
+    assert load_latest_checkpoint(run)[3]["step"] == 4
