@@ -190,3 +190,55 @@ def test_a_full_disk_is_one_line_and_keeps_what_was_written(command, mode, tmp_p
     assert f"{tmp_path / 'disk'}/" in errors[0] and "No space left on device" in errors[0], errors[0]
     # nothing written before was touched, and no partial file was left
     assert after["files"] == before["files"]
+
+
+def test_safetensors_write_failures_are_write_errors(tmp_path):
+    """safetensors' writer raises its own SafetensorError, not OSError: still one WriteError."""
+    import torch
+    from safetensors.torch import save_file
+
+    from hfs.errors import WriteError, writing
+
+    target = tmp_path / "missing" / "weights.safetensors"
+    with pytest.raises(WriteError, match=r"weights.safetensors: cannot write the weights \(No such file or directory\)"):
+        with writing(target, "the weights"):
+            save_file({"a": torch.zeros(3)}, str(target))
+    with pytest.raises(ValueError, match="not an I/O error"):  # anything else goes on unchanged
+        with writing(target, "the weights"):
+            raise ValueError("not an I/O error")
+
+
+CHECKPOINT_ON_FULL_DISK = textwrap.dedent('''
+    import sys, torch
+    from hfs.errors import WriteError
+    from hfs.training.checkpoint import save_checkpoint
+    disk = sys.argv[1]
+    model = torch.nn.Linear(64, 64)
+    opt = torch.optim.AdamW(model.parameters())
+    save_checkpoint(disk + "/checkpoint-000001", dict(model.state_dict()), opt, None, 1, {"epoch": 0, "index": 1})
+    import os
+    free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+    with open(disk + "/filler", "wb") as f:  # room for the small files, not for the weights
+        f.write(b"\\0" * (free - 8192))
+    try:
+        save_checkpoint(disk + "/checkpoint-000002", dict(model.state_dict()), opt, None, 2, {"epoch": 0, "index": 2})
+    except WriteError as exc:
+        print(exc)
+    print(sorted(os.listdir(disk)))
+''')
+
+
+def test_a_checkpoint_that_does_not_fit_is_one_write_error_and_the_earlier_one_stays(tmp_path):
+    if not TMPFS:
+        pytest.skip("no user and mount namespaces here (unshare -rm) for a real full disk; the patched cases "
+                    "above cover the training command")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    (tmp_path / "script.py").write_text(CHECKPOINT_ON_FULL_DISK)
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", f'mount -t tmpfs -o size=1m tmpfs "{disk}" && exec "$@"',
+                           "sh", sys.executable, str(tmp_path / "script.py"), str(disk)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    message, listing = done.stdout.strip().splitlines()
+    assert message == f"{disk}/checkpoint-000002: cannot write the checkpoint (No space left on device)"
+    assert listing == "['checkpoint-000001', 'filler']"  # no half-written checkpoint, no temporary folder left
