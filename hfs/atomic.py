@@ -146,8 +146,8 @@ def regular_file(path: str | Path) -> bool:
 def atomic_directory(path: str | Path, what: str = "the folder") -> Iterator[Path]:
     """Yield a temporary folder beside ``path``; on success rename it to ``path``.
 
-    If ``path`` appeared meanwhile (another process built the same thing), that one is kept.
-    Stale leftovers of killed builds beside ``path`` are removed first.
+    If ``path`` appeared meanwhile (another process built the same thing), that one is kept; a
+    symlink there is replaced. Stale leftovers of killed builds beside ``path`` are removed first.
     """
     path = Path(path)
     with writing(path, what):
@@ -158,6 +158,8 @@ def atomic_directory(path: str | Path, what: str = "the folder") -> Iterator[Pat
         with writing(path, what):
             tmp.mkdir(mode=0o777)  # the umask applies, as for any folder
             yield tmp
+            if path.is_symlink():  # planted: the link goes, what it points to is never touched
+                path.unlink()
             if not path.exists():
                 os.replace(tmp, path)
     finally:

@@ -3,6 +3,8 @@ one clear line instead of a traceback."""
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,8 +72,26 @@ def writing(path: object, what: str) -> Iterator[None]:
         yield
     except WriteError:
         raise
-    except OSError as exc:
-        raise WriteError(path, what, exc) from exc
+    except Exception as exc:  # noqa: BLE001 - only I/O failures are turned, the rest go on unchanged
+        cause = io_cause(exc)
+        if cause is None:
+            raise
+        raise WriteError(path, what, cause) from exc
+
+
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+def io_cause(exc: BaseException) -> OSError | None:
+    """The OSError behind ``exc``: itself, or what a library that does not raise OSError reports
+    (safetensors' Rust writer: "I/O error: No space left on device (os error 28)"); else None."""
+    if isinstance(exc, OSError):
+        return exc
+    found = _OS_ERROR.search(str(exc)) if type(exc).__name__ == "SafetensorError" else None
+    if found is None:
+        return None
+    number = int(found.group(1))
+    return OSError(number, os.strerror(number))
 
 
 def describe_os_error(exc: OSError) -> str:

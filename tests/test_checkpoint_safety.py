@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import pickle
 import random
 
 import numpy as np
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hfs.training.checkpoint import load_latest_checkpoint, save_checkpoint, set_rng_state
 from hfs.training.state_io import load_state, save_state
@@ -106,3 +109,58 @@ def test_damaged_newest_checkpoint_falls_back_and_none_readable_gives_none(tmp_p
     assert load_latest_checkpoint(tmp_path)[3]["step"] == 2
     (tmp_path / "checkpoint-000002" / "trainer_meta.json").write_text("{not json")
     assert load_latest_checkpoint(tmp_path) is None
+
+
+_POSITIONS = st.one_of(st.integers(-(2**40), 2**40), st.booleans(), st.none(), st.floats(allow_nan=False),
+                       st.text(max_size=3), st.lists(st.integers(0, 3), max_size=2))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(step=_POSITIONS, epoch=_POSITIONS, index=_POSITIONS, shape=st.sampled_from([(2, 3), (3, 2), (2, 4), (2,)]))
+def test_a_checkpoint_that_cannot_be_resumed_is_passed_over_with_its_reason(step, epoch, index, shape, caplog):
+    """The newest checkpoint is used only when its step and data position are counts (integers
+    >= 0) and its weights have this model's shapes; otherwise the one before it, with a warning
+    naming the newest and why."""
+    import tempfile
+    from pathlib import Path
+
+    from hfs.training.checkpoint import META_FILE
+
+    model, opt = _trained_optimizer()
+    expected = {name: tuple(p.shape) for name, p in model.named_parameters()}
+    with tempfile.TemporaryDirectory() as tmp:
+        run = Path(tmp)
+        save_checkpoint(run / "checkpoint-000002", dict(model.state_dict()), opt, None, step=2,
+                        data_position={"epoch": 0, "index": 2})
+        weights = {**model.state_dict(), "weight": torch.zeros(shape)}
+        save_checkpoint(run / "checkpoint-000004", weights, opt, None, step=4, data_position={"epoch": 0, "index": 4})
+        meta = run / "checkpoint-000004" / META_FILE
+        meta.write_text(json.dumps({"step": step, "data_position": {"epoch": epoch, "index": index}}))
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            path, _, _, found = load_latest_checkpoint(run, expected)
+        counts = all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (step, epoch, index))
+        usable = counts and shape == (2, 3)
+        assert path.name == ("checkpoint-000004" if usable else "checkpoint-000002")
+        assert found["step"] == (step if usable else 2)
+        if not usable:
+            assert "checkpoint-000004" in caplog.text and "previous checkpoint" in caplog.text
+            assert ("[2, 3] in this model" in caplog.text) if counts else ("not a count" in caplog.text)
+
+
+def test_a_link_planted_at_a_checkpoint_name_is_replaced_and_its_target_untouched(tmp_path):
+    model, opt = _trained_optimizer()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "trainer_meta.json").write_text("not yours")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "checkpoint-000002").symlink_to(elsewhere)
+    (run / "checkpoint-000004").symlink_to(tmp_path / "nowhere")  # dangling
+    for step in (2, 4):
+        save_checkpoint(run / f"checkpoint-{step:06d}", dict(model.state_dict()), opt, None, step=step,
+                        data_position={"epoch": 0, "index": step})
+        assert not (run / f"checkpoint-{step:06d}").is_symlink()
+    assert [p.name for p in elsewhere.iterdir()] == ["trainer_meta.json"]
+    assert (elsewhere / "trainer_meta.json").read_text() == "not yours" and not (tmp_path / "nowhere").exists()
+    assert load_latest_checkpoint(run)[3]["step"] == 4

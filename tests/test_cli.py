@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 import subprocess
 import sys
 import wave
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 import hfs
@@ -297,3 +300,48 @@ def test_empty_selector_list_is_refused(run, tmp_path):
                          "--out", tmp_path / "bench")
     _one_line(code, out, err, "--selector: expected comma-separated names, got ',,'")
     assert not (tmp_path / "set").exists()
+
+
+PLANTED = ["selection.json", "contact_sheet.png", "timeline.png", "frames", "frames/frame_0001_t00-00.5.jpg"]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(links=st.sets(st.sampled_from(PLANTED), min_size=1), reuse=st.booleans())
+def test_out_folder_symlinks_are_replaced_and_their_targets_never_touched(links, reuse, three_scene_video,
+                                                                         color_encoder):
+    """Links planted in --out (to files or a folder elsewhere) are replaced by hfs's own files;
+    what they point to is never written or deleted, and the outputs are regular files."""
+    import tempfile
+
+    from hfs.report import frame_filename, write_outputs
+
+    selection = hfs.select(three_scene_video, "red", k=3, num_candidates=8, encoder=color_encoder)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        elsewhere = root / "elsewhere"
+        elsewhere.mkdir()
+        for name in ("frame_0001_t00-00.5.jpg", "frame_0002_t00-01.0.jpg", "victim.json"):
+            (elsewhere / name).write_bytes(b"not yours: " + name.encode())
+        out = root / "out"
+        (out / "frames").mkdir(parents=True)
+        if reuse:  # an earlier selection's files, which the new one replaces
+            write_outputs(selection, out)
+        for name in sorted(links, key=len, reverse=True):  # frames/x before frames itself
+            path = out / name
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.symlink_to(elsewhere if name == "frames" else elsewhere / "victim.json")
+        before = {p.name: p.read_bytes() for p in elsewhere.iterdir()}
+        paths = write_outputs(selection, out)
+        assert {p.name: p.read_bytes() for p in elsewhere.iterdir()} == before
+        for path in [paths["json"], paths["contact_sheet"], paths["timeline"]]:
+            assert path.is_file() and not path.is_symlink(), path
+        assert not (out / "frames").is_symlink()
+        assert json.loads((out / "selection.json").read_text())["frames"] == selection.to_dict()["frames"]
+        # this selection's pictures, as regular files; a link planted among them is not hfs's to delete
+        pictures = sorted(p.name for p in (out / "frames").iterdir() if not p.is_symlink())
+        assert pictures == sorted(frame_filename(i, t) for i, t in zip(selection.indices.tolist(),
+                                                                        selection.times.tolist()))

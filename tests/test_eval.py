@@ -461,3 +461,24 @@ def test_cli_subtitles_flag_errors_are_one_line(tmp_path, tiny_vlm_dir, capsys):
     assert err == "hfs: error: --subtitles: nextqa ships no subtitles (only videomme, longvideobench do)"
     assert main(base + ["--kfs-annotations", str(tmp_path / "a.csv")]) == 1
     assert "the evidence run has none" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("planted", ["shards", "shards/rank0.jsonl"])
+def test_result_shards_never_write_through_a_planted_link(tmp_path, planted):
+    from hfs.eval.results import ShardWriter
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "rank0.jsonl").write_text('{"not": "yours"}\n{"cut')
+    out = tmp_path / "out"
+    (out / "shards").mkdir(parents=True)
+    link = out / planted
+    if planted == "shards":
+        link.rmdir()
+    link.symlink_to(elsewhere if planted == "shards" else elsewhere / "rank0.jsonl")
+    writer = ShardWriter(out, 0)
+    writer.write({"id": "q", "selector": "uniform", "k": 2})
+    writer.close()
+    assert (elsewhere / "rank0.jsonl").read_text() == '{"not": "yours"}\n{"cut'
+    assert not link.is_symlink()
+    assert (out / "shards" / "rank0.jsonl").read_text() == json.dumps({"id": "q", "selector": "uniform", "k": 2}) + "\n"

@@ -334,3 +334,41 @@ def test_teacher_scorer_lr_holds_the_pretrained_mlp_t_while_the_lora_learns(tmp_
         }
     assert moved["held"]["MLP_t"] == 0.0 and moved["follows"]["MLP_t"] > 1e-3
     assert moved["held"]["LoRA"] > 0 and moved["follows"]["LoRA"] > 0
+
+
+def test_resume_over_checkpoints_that_cannot_be_resumed_and_bad_stop_steps(tmp_path, tiny_qwen_dir, tiny_clip_dir,
+                                                                          tiny_encoder, video_dir, capsys):
+    from hfs.train import main
+    from hfs.training.checkpoint import META_FILE
+
+    qs = _questions(video_dir)
+    config = _config(tmp_path, tiny_qwen_dir, tiny_clip_dir, max_steps=3, checkpoint_every=1)
+
+    def go(**kwargs):
+        return train(config, student=_student(config), questions=qs, encoder=tiny_encoder, progress=False, **kwargs)
+
+    for stop_at in (-1, 0, True, 1.5):
+        with pytest.raises(InputError, match="stop_at must be a step of at least 1"):
+            go(stop_at=stop_at)
+    go(stop_at=2)
+    run = tmp_path / "run"
+    with pytest.raises(InputError, match=r"stop_at=1: the run is already at step 2"):
+        go(resume=True, stop_at=1)
+    # checkpoint 2 holds a negative data position, checkpoint 1 weights of another shape: neither can be resumed
+    meta = json.loads((run / "checkpoint-000002" / META_FILE).read_text())
+    (run / "checkpoint-000002" / META_FILE).write_text(json.dumps({**meta, "data_position": {"epoch": 0,
+                                                                                           "index": -3}}))
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(str(run / "checkpoint-000001" / "weights.safetensors"))
+    name = next(k for k in sorted(weights) if weights[k].ndim == 2)
+    weights[name] = torch.zeros(weights[name].shape[0] + 1, weights[name].shape[1])
+    save_file(weights, str(run / "checkpoint-000001" / "weights.safetensors"))
+    with pytest.raises(InputError, match=r"no checkpoint there can be resumed"):
+        go(resume=True)
+    # the command line: one error line; --stop-at below 1 is a usage error
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump({"output_dir": str(run)}))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        main([str(tmp_path / "c.yaml"), "--stop-at", "-1"])
+    assert exit_.value.code == 2 and "argument --stop-at: must be at least 1, got -1" in capsys.readouterr().err

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hfs.atomic import atomic_file, write_text_atomic
 from hfs.data.instruct import TrainingQuestion
 from hfs.video.synth import Scene, write_video
 
@@ -72,8 +73,10 @@ def make_synthetic_set(root: str | Path, num_videos: int, seed: int = 0, duratio
         answer = min(int((evidence[0] + evidence[1]) / 2 // (duration / 3)), 2)
         name = f"synthetic_{seed}_{n:04d}.mp4"
         if not (root / name).is_file():
-            write_video(root / name, scenes, fps=fps, size=size)
+            with atomic_file(root / name, "a generated video") as tmp:  # never a half-written video to reuse
+                write_video(tmp, scenes, fps=fps, size=size)
         items.append(SyntheticItem(f"synthetic-{seed}-{n}", name, duration, f"When does the screen flash {asked}?",
                                    list(THIRDS), answer, [evidence]))
-    (root / f"synthetic_{seed}.json").write_text(json.dumps([asdict(i) for i in items], indent=1))
+    write_text_atomic(root / f"synthetic_{seed}.json", json.dumps([asdict(i) for i in items], indent=1),
+                      "the generated set's questions")
     return items

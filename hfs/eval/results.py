@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from hfs.atomic import write_text_atomic
+from hfs.atomic import own_folder, write_text_atomic
+from hfs.errors import writing
 
 RESULTS = "results.jsonl"
 SHARDS = "shards"
@@ -89,17 +90,22 @@ class ShardWriter:
 
     def __init__(self, out_dir: Path, rank: int) -> None:
         self.path = out_dir / SHARDS / f"rank{rank}.jsonl"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.path.is_file():  # drop a partial last line left by a kill
-            data = self.path.read_bytes()
-            if data and not data.endswith(b"\n"):
-                os.truncate(self.path, data.rfind(b"\n") + 1)
-        self._file = open(self.path, "a")
+        with writing(self.path, "the results"):
+            own_folder(self.path.parent)  # a link planted there is replaced, its target never written
+            if self.path.is_symlink():
+                self.path.unlink()
+            if self.path.is_file():  # drop a partial last line left by a kill
+                data = self.path.read_bytes()
+                if data and not data.endswith(b"\n"):
+                    os.truncate(self.path, data.rfind(b"\n") + 1)
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+            self._file = os.fdopen(os.open(self.path, flags, 0o666), "a")
 
     def write(self, record: dict[str, Any]) -> None:
-        self._file.write(json.dumps(record) + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        with writing(self.path, "a result"):  # a line cut short by a full disk is dropped on the next run
+            self._file.write(json.dumps(record) + "\n")
+            self._file.flush()
+            os.fsync(self._file.fileno())
 
     def close(self) -> None:
         self._file.close()

@@ -43,8 +43,9 @@ def write_outputs(selection: Selection, out_dir: str | Path, image_fps: float = 
     Each file is written whole under a temporary name and renamed into place, so a symlink
     planted in ``out_dir`` (or a ``frames`` link to another folder) is replaced, and what it
     points to is never written or deleted. The frame pictures of an earlier selection in
-    ``out_dir/frames`` are removed first (only regular files named as hfs names them). A file
-    that cannot be written (a full disk...) is one ``WriteError`` naming it.
+    ``out_dir/frames`` are removed once the new ones are in (only regular files named as hfs
+    names them); selection.json comes last. A file that cannot be written (a full disk...) is
+    one ``WriteError`` naming it.
     """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -52,17 +53,16 @@ def write_outputs(selection: Selection, out_dir: str | Path, image_fps: float = 
     with writing(out / "frames", "the frames folder"):
         frames_dir = own_folder(out / "frames")
     text = dumps_finite(selection.to_dict(), what="the selection", indent=2) + "\n"
-    paths: dict[str, Path] = {"json": write_text_atomic(out / "selection.json", text, "the selection")}
+    images = selected_frames(selection, PICTURE_SHORT_SIDE, image_fps)
+    names = [frame_filename(idx, t) for idx, t in zip(selection.indices.tolist(), selection.times.tolist())]
+    for image, name in zip(images, names):
+        with atomic_file(frames_dir / name, "a frame picture") as tmp:
+            Image.fromarray(image).save(tmp, format="JPEG", quality=90)
     with writing(frames_dir, "the frames folder"):
         for old in list(frames_dir.iterdir()):
-            if FRAME_FILE.fullmatch(old.name) and regular_file(old):
+            if FRAME_FILE.fullmatch(old.name) and old.name not in names and regular_file(old):
                 old.unlink()
-
-    images = selected_frames(selection, PICTURE_SHORT_SIDE, image_fps)
-    for image, idx, t in zip(images, selection.indices.tolist(), selection.times.tolist()):
-        with atomic_file(frames_dir / frame_filename(idx, t), "a frame picture") as tmp:
-            Image.fromarray(image).save(tmp, format="JPEG", quality=90)
-    paths["frames"] = frames_dir
+    paths: dict[str, Path] = {"frames": frames_dir}
     title = selection.question or ""
     if selection.options:
         title += "  [" + " | ".join(selection.options) + "]"
@@ -75,4 +75,5 @@ def write_outputs(selection: Selection, out_dir: str | Path, image_fps: float = 
             out / "timeline.png", selection.candidate_times, selection.candidate_scores, selection.indices,
             title=selection.question or "", selector=selection.selector, refined=selection.refined,
         )
-    return paths
+    # last: it says what the folder holds, so a write that fails before it leaves the old one
+    return {"json": write_text_atomic(out / "selection.json", text, "the selection"), **paths}

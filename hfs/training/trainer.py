@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from hfs.atomic import write_text_atomic
+from hfs.atomic import own_folder, write_text_atomic
 from hfs.cache import EmbeddingCache
 from hfs.encoders import create_encoder, looks_local
 from hfs.errors import InputError, writing
@@ -226,6 +226,8 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
                "param_checksums": checksums}
     if accelerator.is_main_process:
         raw.student.config.encoder = raw.student.config.encoder or encoder.name
+        with writing(student_dir, "the trained student"):
+            own_folder(student_dir)  # a link planted there is replaced, never written through
         raw.student.save_pretrained(student_dir)
         write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2), "the training summary")
     accelerator.wait_for_everyone()
