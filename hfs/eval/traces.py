@@ -56,7 +56,8 @@ def score_selector(traces: TraceSet, selector, k: int) -> dict[str, float]:
     for i in range(len(traces)):
         z = zs[i]
         t0 = time.perf_counter()
-        sel = selector.select(z, k, times=traces.times[i], embeddings=traces.embeddings[i])
+        sel = selector.select(z, k, times=traces.times[i], embeddings=traces.embeddings[i],
+                              raw_scores=traces.scores[i])
         elapsed.append(time.perf_counter() - t0)
         ev = traces.events[i]
         h = hits(sel.times, ev)
@@ -113,8 +114,9 @@ def trace_table_markdown(result: dict[str, Any]) -> str:
     """The rows as a Markdown table: selector x k, mean ± std across seeds."""
     meta = result["meta"]
     lines = [
-        f"Score traces: seeds {', '.join(map(str, meta['seeds']))}, {meta['questions_per_seed']} questions each, "
-        f"N = {meta['traces']['num_candidates']}. Mean over seeds ± std across seeds.",
+        f"Score traces ({meta['traces']['layout']} layout): seeds {', '.join(map(str, meta['seeds']))}, "
+        f"{meta['questions_per_seed']} questions each, N = {meta['traces']['num_candidates']}. "
+        "Mean over seeds ± std across seeds.",
         "",
         "| selector | k | recall | all events hit | reachable recall | time (µs) |",
         "|---|---:|---:|---:|---:|---:|",
