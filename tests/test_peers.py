@@ -196,3 +196,26 @@ def test_mmr_with_lambda_one_is_top_k_and_lower_lambda_diversifies():
 def test_bad_peer_parameters_are_refused(name, params):
     with pytest.raises(InputError, match=name):
         create_selector(name, **params)
+
+
+def test_the_trace_bench_hands_mdp3_and_qframe_the_raw_cosines():
+    from hfs.data.traces import TraceConfig, make_traces
+    from hfs.eval.traces import hits, score_selector
+    from hfs.scoring import standardize
+
+    traces = make_traces(0, TraceConfig(questions=12))
+    for name in ("mdp3", "qframe"):
+        sel = create_selector(name)
+
+        def recall(raw_of):
+            out = []
+            for i in range(len(traces)):
+                z = standardize(traces.scores[i])
+                idx = sel.select(z, 8, times=traces.times[i], embeddings=traces.embeddings[i],
+                                 raw_scores=raw_of(i, z)).indices
+                out.append(hits(traces.times[i][idx], traces.events[i]).mean())
+            return float(np.mean(out))
+
+        with_raw, with_z = recall(lambda i, z: traces.scores[i]), recall(lambda i, z: z)
+        assert with_raw != with_z, name  # the scale matters to this peer
+        assert score_selector(traces, sel, 8)["recall"] == with_raw, name

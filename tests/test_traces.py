@@ -132,6 +132,29 @@ def test_bench_traces_cli(tmp_path, capsys):
 def test_bad_trace_config():
     with pytest.raises(InputError, match="distractor_share"):
         TraceConfig(distractor_share=1.5)
+    with pytest.raises(InputError, match="layout must be one of kfs, uniform"):
+        TraceConfig(layout="even")
+
+
+def test_uniform_layout_draws_one_to_three_events_of_two_to_twenty_seconds():
+    uni = make_traces(3, TraceConfig(questions=300, layout="uniform"))
+    counts = uni.event_counts()
+    assert set(counts.tolist()) == {1, 2, 3} and abs(np.mean(counts) - 2.0) < 0.15
+    lengths = np.concatenate([e[:, 1] - e[:, 0] for e in uni.events])
+    assert lengths.min() >= 2.0 and lengths.max() <= 20.0
+    # the KFS layout is the default and is not changed by the option: mostly one event, long tails
+    kfs = make_traces(3, TraceConfig(questions=300))
+    assert np.mean(kfs.event_counts() == 1) > 0.6 and np.array_equal(kfs.scores, make_traces(3, TraceConfig(
+        questions=300, layout="kfs")).scores)
+
+
+def test_bench_traces_cli_layout(tmp_path):
+    code = main(["bench", "--traces", "--layout", "uniform", "--questions", "6", "--seeds", "0", "-k", "8",
+                 "--selector", "mdp3,aks", "--out", str(tmp_path)])
+    assert code == 0
+    data = json.loads((tmp_path / "traces.json").read_text())
+    assert data["meta"]["traces"]["layout"] == "uniform"
+    assert (tmp_path / "traces.md").read_text().startswith("Score traces (uniform layout)")
 
 
 def test_select_objective_flag(three_scene_video, capsys):
