@@ -3,16 +3,34 @@
 >>> import hfs
 >>> sel = hfs.select("video.mp4", "what does the man put in the box?", k=16)
 >>> sel.frames   # [{"index", "time", "score"}, ...] sorted by index
+
+Every name below but ``__version__`` and the errors loads on first use (``hfs.lazy``), so that
+``import hfs`` and ``hfs --help`` do not pay for numpy, PyAV or torch.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hfs.errors import EncoderNotAvailableError, HfsError, InputError, VideoError
+from hfs.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-from hfs.config import ObjectiveConfig, SelectConfig  # noqa: E402
-from hfs.errors import EncoderNotAvailableError, HfsError, InputError, VideoError  # noqa: E402
-from hfs.pipeline import select, select_with_config  # noqa: E402
-from hfs.selection import Selection, create_selector, list_selectors  # noqa: E402
+__getattr__, __dir__ = lazy_exports(__name__, globals(), {
+    "ObjectiveConfig": ".config", "SelectConfig": ".config",
+    "select": ".pipeline", "select_with_config": ".pipeline",
+    "Selection": ".selection", "create_selector": ".selection", "list_selectors": ".selection",
+    "export": ".export",
+})
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ imports on first use
+    from hfs import export
+    from hfs.config import ObjectiveConfig, SelectConfig
+    from hfs.pipeline import select, select_with_config
+    from hfs.selection import Selection, create_selector, list_selectors
 
 __all__ = [
     "EncoderNotAvailableError", "HfsError", "InputError", "ObjectiveConfig", "SelectConfig", "Selection",
-    "VideoError", "__version__", "create_selector", "list_selectors", "select", "select_with_config",
+    "VideoError", "__version__", "create_selector", "export", "list_selectors", "select", "select_with_config",
 ]

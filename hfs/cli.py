@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from hfs import __version__
+from hfs import __version__, startup  # startup first: Ctrl-C while the rest loads is one line
 from hfs.candidates.policy import COARSE_PASSES
 from hfs.config import MAX_CANDIDATES, ObjectiveConfig, SelectConfig, load_yaml
 from hfs.data.benchmarks import list_benchmarks
@@ -19,7 +19,7 @@ from hfs.errors import HfsError, InputError
 from hfs.export import FORMATS as EXPORT_FORMATS
 from hfs.selection import list_selectors
 from hfs.validation import FieldError, short_repr
-from hfs.video.decode import DECODE_MODES
+from hfs.video.modes import DECODE_MODES
 
 IMAGE_FPS = (1e-3, 1e3)  # frame rate of an image folder: from one frame in 1000 s to 1000 frames a second
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding takes no more
@@ -542,18 +542,28 @@ def _print_table(selection, paths: dict[str, Path]) -> None:
 
 
 def _quiet_libraries() -> None:
-    """Model loading bars and warnings from transformers would bury the command's output."""
-    try:
+    """Model loading bars and warnings from transformers would bury the command's output. Set through
+    their environment switches (unless the user set them), which transformers and huggingface_hub read
+    when a command imports them: importing transformers here would cost every command half a second."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if "transformers" in sys.modules:  # already imported in this process (the API called main): too late for those
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
-    except ImportError:  # pragma: no cover - transformers is a dependency
-        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run one ``hfs`` command; its exit status. Ctrl-C at any point is one line and 130."""
+    try:
+        return _run(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        print("hfs: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(argv: list[str]) -> int:
     if argv[:1] == ["train"]:
         from hfs.train import main as train_main
 
@@ -562,20 +572,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "offline", False):
         os.environ["HF_HUB_OFFLINE"] = "1"  # Hugging Face's own switch: hfs and transformers both obey it
-    _quiet_libraries()
     try:
+        _quiet_libraries()
         return args.func(args)
     except HfsError as exc:
         print(f"hfs: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("hfs: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:  # e.g. `hfs select ... --json | head -c 100`: the reader went away
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
         return 141
 
+
+startup.release()  # this module's imports are done: from here main() turns Ctrl-C into one line
 
 if __name__ == "__main__":
     sys.exit(main())

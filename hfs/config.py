@@ -17,13 +17,16 @@ import yaml
 
 from hfs.candidates.policy import COARSE_PASSES
 from hfs.errors import InputError
+from hfs.selection import list_selectors  # the light registry: no selector is imported
 from hfs.validation import SEED, Checked, Rule, at_least, one_of
+from hfs.video.modes import DECODE_MODES
 
 T = TypeVar("T")
 
 # Candidate frames per video: far above the paper's 128, low enough that the per-candidate
 # arrays (positions, the N x N kernel of some selectors) always fit in memory.
 MAX_CANDIDATES = 4096
+_selectors = list_selectors  # the name other config modules import for their selector rules
 
 
 class YamlLoader(yaml.SafeLoader):
@@ -163,18 +166,6 @@ class ObjectiveConfig(Checked):
         return cls(**cls.PRESETS[name])
 
 
-def _selectors() -> list[str]:
-    from hfs.selection import list_selectors
-
-    return list_selectors()
-
-
-def _decode_modes() -> tuple[str, ...]:
-    from hfs.video.decode import DECODE_MODES
-
-    return DECODE_MODES
-
-
 @dataclass
 class SelectConfig(Checked):
     """Everything ``hfs.select`` needs besides the video and the question."""
@@ -196,8 +187,8 @@ class SelectConfig(Checked):
     RULES = {
         "k": at_least(1), "num_candidates": Rule(low=1, high=MAX_CANDIDATES, choices=("auto",)),
         "first_pass": one_of(*COARSE_PASSES),
-        "selector": one_of(lookup=_selectors),
-        "batch_size": at_least(1, 4096), "decode_mode": one_of(lookup=_decode_modes), "seed": SEED,
+        "selector": one_of(lookup=list_selectors),
+        "batch_size": at_least(1, 4096), "decode_mode": one_of(*DECODE_MODES), "seed": SEED,
     }
 
     def check(self) -> None:

@@ -16,25 +16,33 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Any
-
-import numpy as np
-from PIL import Image
+from typing import TYPE_CHECKING, Any
 
 from hfs.errors import InputError
 from hfs.query.prompt import question_block
 from hfs.report.timefmt import format_time
-from hfs.report.writer import selected_frames
-from hfs.selection import Selection
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from hfs.selection import Selection
 
 FORMATS = ("openai", "vllm")
 DEFAULT_SHORT_SIDE = 448  # px; about what the common VLM processors resize a frame to anyway
 
 
 def _jpeg_base64(image: np.ndarray, quality: int) -> str:
+    from PIL import Image
+
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="JPEG", quality=quality)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _frames(selection: Selection, short_side: int, image_fps: float) -> list[np.ndarray]:
+    from hfs.report.writer import selected_frames  # decoding (PyAV, numpy) loads on first export, not on import
+
+    return selected_frames(selection, short_side, image_fps)
 
 
 def _prompt(selection: Selection) -> str:
@@ -45,7 +53,7 @@ def openai_content(selection: Selection, *, short_side: int = DEFAULT_SHORT_SIDE
                    image_fps: float = 1.0, include_question: bool = True) -> list[dict[str, Any]]:
     """A chat message's ``content``: "Frame i at mm:ss.s" + the frame as an image, per frame."""
     parts: list[dict[str, Any]] = []
-    images = selected_frames(selection, short_side, image_fps)
+    images = _frames(selection, short_side, image_fps)
     for i, (image, t) in enumerate(zip(images, selection.times.tolist())):
         parts.append({"type": "text", "text": f"Frame {i + 1} at {format_time(t)}:"})
         parts.append({"type": "image_url",
@@ -69,7 +77,7 @@ def video_metadata(selection: Selection) -> dict[str, Any]:
 def vllm_request(selection: Selection, *, short_side: int = DEFAULT_SHORT_SIDE, quality: int = 85,
                  image_fps: float = 1.0) -> dict[str, Any]:
     """A vLLM chat-completions body: the frames as one JPEG-sequence video plus their metadata."""
-    images = selected_frames(selection, short_side, image_fps)
+    images = _frames(selection, short_side, image_fps)
     video = ",".join(_jpeg_base64(image, quality) for image in images)
     meta = video_metadata(selection)
     # the rate at which the k frames were, on average, taken: what Qwen-style processors use

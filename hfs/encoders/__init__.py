@@ -5,6 +5,9 @@
 cache and fetched into it on first use (``hfs.encoders.fetch``; ``HF_HUB_OFFLINE=1`` turns
 that off). Any other transformers image-text model is used by hub name or local folder.
 ``HFS_ENCODER`` in the environment changes the default.
+
+The registry is light: the encoder classes (numpy, torch, transformers) load when an encoder is
+built or their name is first read (``hfs.lazy``), so listing the names imports none of them.
 """
 
 from __future__ import annotations
@@ -12,12 +15,20 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hfs.encoders.base import ImageTextEncoder, l2_normalize
 from hfs.encoders.fetch import fetch_hint, fetch_model
-from hfs.encoders.hf import HFImageTextEncoder
-from hfs.encoders.tiny import build_tiny_clip
 from hfs.errors import EncoderNotAvailableError, InputError
+from hfs.lazy import lazy_exports
+
+__getattr__, __dir__ = lazy_exports(__name__, globals(), {
+    "ImageTextEncoder": ".base", "l2_normalize": ".base", "HFImageTextEncoder": ".hf", "build_tiny_clip": ".tiny",
+})
+
+if TYPE_CHECKING:
+    from hfs.encoders.base import ImageTextEncoder, l2_normalize
+    from hfs.encoders.hf import HFImageTextEncoder
+    from hfs.encoders.tiny import build_tiny_clip
 
 DEFAULT_ENCODER = "clip-vit-b-32"
 
@@ -64,22 +75,25 @@ def create_encoder(name: str | None = None, allow_download: bool = True, **kwarg
     name = name or default_encoder_name()
     if name in _LOADED and not kwargs:
         return _LOADED[name]
-    if name in _REGISTRY:
-        encoder = _REGISTRY[name](**kwargs)
-    elif name in ALIASES:
-        repo = ALIASES[name]
-        encoder = HFImageTextEncoder(fetch_model(repo), local_files_only=True, display_name=name,
-                                     missing_hint=f"the cached copy of {repo} is incomplete; {fetch_hint(repo)}",
-                                     **kwargs)
-    elif Path(name).expanduser().exists():
-        encoder = HFImageTextEncoder(str(Path(name).expanduser()), local_files_only=True, **kwargs)
-    elif "/" in name:
-        encoder = HFImageTextEncoder(fetch_model(name), local_files_only=True, display_name=name, **kwargs)
-    else:
-        raise InputError(f"unknown encoder {name!r}; choose one of {', '.join(list_encoders())}, a folder or a hub name")
+    encoder = _REGISTRY[name](**kwargs) if name in _REGISTRY else _transformers_encoder(name, **kwargs)
     if not kwargs:
         _LOADED[name] = encoder
     return encoder
+
+
+def _transformers_encoder(name: str, **kwargs) -> ImageTextEncoder:
+    """A transformers image-text model: an alias, a local folder or a hub name (torch loads here)."""
+    from hfs.encoders.hf import HFImageTextEncoder
+
+    if name in ALIASES:
+        repo = ALIASES[name]
+        return HFImageTextEncoder(fetch_model(repo), local_files_only=True, display_name=name,
+                                  missing_hint=f"the cached copy of {repo} is incomplete; {fetch_hint(repo)}", **kwargs)
+    if Path(name).expanduser().exists():
+        return HFImageTextEncoder(str(Path(name).expanduser()), local_files_only=True, **kwargs)
+    if "/" in name:
+        return HFImageTextEncoder(fetch_model(name), local_files_only=True, display_name=name, **kwargs)
+    raise InputError(f"unknown encoder {name!r}; choose one of {', '.join(list_encoders())}, a folder or a hub name")
 
 
 @register_encoder("color-names")
@@ -94,6 +108,8 @@ def _color_names(**kwargs) -> ImageTextEncoder:
 def _tiny_random_clip(seed: int = 0, **kwargs) -> ImageTextEncoder:
     """A tiny random CLIP for smoke tests (meaningless scores), built on first use."""
     from hfs.cache import default_cache_dir
+    from hfs.encoders.hf import HFImageTextEncoder
+    from hfs.encoders.tiny import build_tiny_clip
 
     path = default_cache_dir() / "models" / f"tiny-random-clip-seed{seed}"
     if not (path / "config.json").is_file():

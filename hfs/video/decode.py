@@ -29,10 +29,10 @@ from hfs.video.info import VideoInfo
 from hfs.video.keyframes import (
     KeyframeIndex, choose_mode, container_keyframes, default_tolerance, plan_keyframes, read_keyframe_index,
 )
+from hfs.video.modes import DECODE_MODES
 from hfs.video.sampling import candidate_times
 from hfs.video.streams import choose_video_stream, measure_stream_duration, moving_video_streams, stream_duration
 
-DECODE_MODES = ("auto", "seek", "sequential", "keyframe")
 # x264's default keyframe interval; used when the container does not index its keyframes.
 _DEFAULT_GOP_FRAMES = 250
 # Seconds within which two presentation times are the same frame's.

@@ -10,9 +10,9 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from hfs.errors import InputError, VideoError
-from hfs.video.decode import DECODE_MODES
 from hfs.video.frames import Frame, scaled_size
 from hfs.video.info import VideoInfo
+from hfs.video.modes import DECODE_MODES
 from hfs.video.sampling import nearest_indices
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from hfs.config import MAX_CANDIDATES, _selectors
+from hfs.config import MAX_CANDIDATES
 from hfs.errors import InputError
+from hfs.selection import list_selectors
 from hfs.validation import Checked, at_least, one_of
 
 
@@ -29,7 +30,7 @@ class ModelArgs(Checked):
 
     RULES = {
         "hfs_k": at_least(1), "hfs_candidates": at_least(1, MAX_CANDIDATES),
-        "hfs_selector": one_of(lookup=_selectors),
+        "hfs_selector": one_of(lookup=list_selectors),
     }
 
     def check(self) -> None:
