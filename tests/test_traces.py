@@ -14,7 +14,7 @@ from hfs.data.traces import (
     make_traces, sample_event_counts, sample_event_lengths,
 )
 from hfs.errors import InputError
-from hfs.eval.traces import TraceBenchConfig, hits, run_trace_bench, score_selector
+from hfs.eval.traces import TraceBenchConfig, compare, hits, run_trace_bench, score_selector
 from hfs.selection import create_selector
 
 
@@ -126,6 +126,7 @@ def test_bench_traces_cli(tmp_path, capsys):
     assert {r["selector"] for r in data["rows"]} == {"topk", "greedy", "greedy[paper]", "greedy[calibrated-time]"}
     assert data["meta"]["seeds"] == [0, 1] and data["meta"]["questions_per_seed"] == 10
     assert "| greedy | 8 |" in (tmp_path / "traces.md").read_text()
+    assert "greedy against each selector" in (tmp_path / "traces.md").read_text()
     assert "traces.md" in capsys.readouterr().out
 
 
@@ -184,3 +185,19 @@ def test_standardize_of_many_videos_equals_standardize_of_each():
     rows = np.stack([standardize(r) for r in x])
     assert np.allclose(standardize(x), rows) and np.allclose(rows[2], 0.0)
     np.testing.assert_allclose(rows[3], standardize(x[3] / 1e300), rtol=1e-9)
+
+
+def test_compare_pairs_by_seed_and_calls_lead_tie_trail():
+    meta = {"seeds": [0, 1, 2, 3, 4], "k": [8]}
+    ref = [0.70, 0.72, 0.71, 0.69, 0.70]
+    rows = [{"selector": "greedy", "k": 8, "seed": s, "recall": r, "all_hit": r} for s, r in zip(meta["seeds"], ref)]
+    rows += [{"selector": "ahead", "k": 8, "seed": s, "recall": r - 0.01, "all_hit": r - 0.01 * (s % 2 * 2 - 1)}
+             for s, r in zip(meta["seeds"], ref)]
+    rows += [{"selector": "better", "k": 8, "seed": s, "recall": r + 0.02, "all_hit": r + (0.02 if s else -0.01)}
+             for s, r in zip(meta["seeds"], ref)]
+    out = {(r["other"], r["metric"]): r for r in compare({"per_seed": rows, "meta": meta})}
+    assert out[("ahead", "recall")]["verdict"] == "leads" and out[("ahead", "recall")]["ahead"] == 5
+    assert np.isclose(out[("ahead", "recall")]["difference"], 0.01)
+    assert out[("ahead", "all_hit")]["verdict"] == "ties"  # ahead on 2 seeds, behind on 3
+    assert out[("better", "recall")]["verdict"] == "trails"
+    assert out[("better", "all_hit")]["verdict"] == "trails" and out[("better", "all_hit")]["behind"] == 4

@@ -1,7 +1,7 @@
 """AKS: Adaptive Keyframe Sampling (Tang et al., "Adaptive Keyframe Sampling for Long Video
 Understanding", CVPR 2025), as its authors' code runs it.
 
-Follows ``frame_select.py`` of github.com/ncTimTang/AKS (commit 4667501), functions ``meanstd``
+Follows ``frame_select.py`` of github.com/ncTimTang/AKS (commit 46675011), functions ``meanstd``
 and ``main``, with its defaults t1 = 0.8, t2 = -100, all_depth = 5:
 - the scores are min-max normalised over the whole video;
 - a segment is judged with n = the whole budget k at every depth: it is kept when the mean of

@@ -1,8 +1,10 @@
 """Q-Frame (Zhang et al., "Q-Frame: Query-aware Frame Selection and Multi-Resolution Adaptation
 for Video-LLMs", ICCV 2025), its frame selection as its authors' code runs it.
 
-Follows the authors' ``QFrameVideoSampler.text_image_matching`` (Q-Frame's lmms-eval video
-sampler, ``video_samplers/qframe.py``, registered as "qframe"): the text-image similarities of
+Follows ``QFrameVideoSampler.text_image_matching``, the "qframe" sampler of an lmms-eval-style
+``video_samplers/qframe.py`` that ships Q-Frame with its authors' defaults (two versions read
+through the public code index, which did not name the repository or commit; both compute the
+same ranking): the text-image similarities of
 the candidate frames, divided by the temperature tau = 0.8, through a softmax; log-probabilities
 plus Gumbel noise drawn afresh for every video; the frames ranked by that sum; the first k
 kept. Ranking log softmax(s / tau) + g is ranking s / tau + g (the softmax only shifts every
