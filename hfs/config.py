@@ -138,6 +138,8 @@ class ObjectiveConfig(Checked):
     tau_c: float = 2.0
     lambda_vis: float = 3.0  # weight of the visual (within-shot) redundancy kernel (0: time only, as the paper)
     sigma_vis: float = 0.2  # its width in (1 - cosine)
+    # weight of log det K_S, K MDP3's multi-scale Gaussian kernel on the frame embeddings (0: off)
+    lambda_det: float = 0.0
     # "index": t_i is the candidate index (gamma in candidate steps); "seconds": timestamps.
     positions: str = "index"
 
@@ -146,6 +148,7 @@ class ObjectiveConfig(Checked):
         "lambda_rel": at_least(0, 1e6), "lambda_cov": at_least(0, 1e6), "lambda_red": at_least(0, 1e6),
         "gamma": at_least(1e-3, 1e6), "gamma_scale": at_least(1e-3, 1e6), "tau_c": at_least(1e-3, 1e6),
         "lambda_vis": at_least(0, 1e6), "sigma_vis": at_least(1e-3, 1e6), "positions": one_of("index", "seconds"),
+        "lambda_det": at_least(0, 1e6),
     }
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
         # the paper's constants, for reproduction: fixed gamma of 10 candidate steps, no visual term

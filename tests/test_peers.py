@@ -219,3 +219,20 @@ def test_the_trace_bench_hands_mdp3_and_qframe_the_raw_cosines():
         with_raw, with_z = recall(lambda i, z: traces.scores[i]), recall(lambda i, z: z)
         assert with_raw != with_z, name  # the scale matters to this peer
         assert score_selector(traces, sel, 8)["recall"] == with_raw, name
+
+
+def test_hfs_select_hands_the_peers_raw_cosines_and_reports_kept_repeats(three_scene_video, capsys):
+    import json
+
+    import hfs
+    from hfs.cli import main
+
+    sel = hfs.select(three_scene_video, "a red screen", k=6, num_candidates=32, encoder="color-names",
+                     selector="qframe", use_cache=False)
+    # Q-Frame's ranking is the raw cosines over its temperature plus the video's noise
+    key = sel.raw_scores / 0.8 + QFrameSelector().noise(sel.raw_scores)
+    assert sel.indices.tolist() == np.sort(np.argsort(-key, kind="stable")[:6]).tolist()
+    code = main(["select", str(three_scene_video), "-q", "a red screen", "-k", "8", "-n", "32", "--encoder",
+                 "color-names", "--selector", "bolt", "--json", "--no-cache"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and sum(f.get("drawn", 1) for f in out["frames"]) == 8

@@ -28,19 +28,10 @@ import numpy as np
 
 from hfs.errors import InputError
 from hfs.selection.base import Selector
+from hfs.selection.objective import DET_FLOOR, DET_WIDTHS, det_kernel, multi_gaussian, unit_rows
 
-ALPHAS = tuple(2.0 ** p for p in range(-3, 2))  # the authors' MultiGaussianKernel widths
-_TINY = 1e-300
-
-
-def multi_gaussian(sq_dist: np.ndarray) -> np.ndarray:
-    """The authors' kernel as a function of squared distances: sum_a exp(-d^2 / (2a))."""
-    return sum(np.exp(-sq_dist / (2.0 * a)) for a in ALPHAS)
-
-
-def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Squared distances between unit rows: 2 - 2 a b^T, never below 0."""
-    return np.maximum(2.0 - 2.0 * (a @ b.T), 0.0)
+ALPHAS = DET_WIDTHS  # the authors' MultiGaussianKernel widths
+_TINY = DET_FLOOR
 
 
 def conditioned_greedy(log_r: np.ndarray, kernel: np.ndarray, cond_rows: np.ndarray, cond_base: np.ndarray,
@@ -98,8 +89,7 @@ class MDP3Selector(Selector):
     def _choose(self, scores, k, positions, embeddings, raw):
         if embeddings is None:
             raise InputError("mdp3 needs the frame embeddings")
-        emb = np.asarray(embeddings, dtype=np.float64)
-        emb = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+        emb = unit_rows(embeddings)
         log_r = np.log(np.maximum(multi_gaussian(2.0 - 2.0 * np.clip(raw, -1.0, 1.0)), _TINY))  # [N]
         weight = 2.0 / self.lam
         size = self.segment_size or (32 if k <= 32 else 128)
@@ -114,10 +104,10 @@ class MDP3Selector(Selector):
             cond = np.array([traces[s][-1] if traces[s] and self.condition_size else -1 for s in states])
             has_cond = cond >= 0
             c_emb = emb[np.maximum(cond, 0)]
-            cond_rows = multi_gaussian(_sq_dist(c_emb, emb[seg]))  # [S, n_seg]
+            cond_rows = det_kernel(c_emb, emb[seg])  # [S, n_seg]
             cond_base = weight * log_r[np.maximum(cond, 0)] + np.log(float(multi_gaussian(np.zeros(1))[0]))
             steps = min(k, stop - start)
-            picks, seg_scores = conditioned_greedy(log_r[seg], multi_gaussian(_sq_dist(emb[seg], emb[seg])),
+            picks, seg_scores = conditioned_greedy(log_r[seg], det_kernel(emb[seg], emb[seg]),
                                                    cond_rows, cond_base, has_cond, steps, weight)
             new_best = np.full(k + 1, -np.inf)
             new_best[0] = 0.0
