@@ -2,7 +2,7 @@
 
 >>> import hfs
 >>> sel = hfs.select("video.mp4", "what does the man put in the box?", k=16)
->>> sel.frames   # [{"index", "time", "score"}, ...] sorted by index
+>>> sel.frames   # [{"index", "frame", "time", "score"}, ...] sorted by index ("frame": the source frame number)
 
 Every name below but ``__version__`` and the errors loads on first use (``hfs.lazy``), so that
 ``import hfs`` and ``hfs --help`` do not pay for numpy, PyAV or torch.

@@ -17,10 +17,13 @@ import re
 import secrets
 import shutil
 import socket
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from hfs.errors import InputError, writing
 
 STALE_SECONDS = 30 * 60
 _HOST = hashlib.blake2b(socket.gethostname().encode(), digest_size=3).hexdigest()
@@ -95,45 +98,74 @@ def clean_stale(folder: str | Path, max_age: float = STALE_SECONDS, legacy_name:
 
 
 @contextmanager
-def atomic_file(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success fsync it and rename it into place."""
+def atomic_file(path: str | Path, what: str = "the file") -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success fsync it and rename it into place.
+
+    The rename replaces whatever ``path`` was, a symlink planted there included: the link goes,
+    its target is never written. A failed write (a full disk...) leaves ``path`` as it was and
+    is one ``WriteError`` naming ``path`` and ``what``.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f"{_tag()}{path.suffix}"
-    # O_EXCL: never another writer's file. Mode 0o666 less the umask, as open() creates files
-    # (tempfile.mkstemp would make it 0o600, and the entry would stay private to its writer).
-    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    with writing(path, what):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.parent / f"{_tag()}{path.suffix}"
+        # O_EXCL: never another writer's file. Mode 0o666 less the umask, as open() creates files
+        # (tempfile.mkstemp would make it 0o600, and the entry would stay private to its writer).
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        try:
+            yield tmp
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+def own_folder(path: str | Path) -> Path:
+    """``path`` as a real folder hfs may write into: created if missing; a symlink planted
+    there is removed (the link only, never what it points to) and a folder made in its place;
+    any other non-folder is an ``InputError``."""
+    path = Path(path)
+    if path.is_symlink():
+        path.unlink()
+    elif path.exists() and not path.is_dir():
+        raise InputError(f"{path}: exists and is not a folder")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def regular_file(path: str | Path) -> bool:
+    """Whether ``path`` is a regular file itself (not a symlink to one)."""
     try:
-        yield tmp
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 @contextmanager
-def atomic_directory(path: str | Path) -> Iterator[Path]:
+def atomic_directory(path: str | Path, what: str = "the folder") -> Iterator[Path]:
     """Yield a temporary folder beside ``path``; on success rename it to ``path``.
 
     If ``path`` appeared meanwhile (another process built the same thing), that one is kept.
     Stale leftovers of killed builds beside ``path`` are removed first.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    with writing(path, what):
+        path.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(path.parent, legacy_name=path.name)
     tmp = path.parent / f".{path.name}{_tag()}"
-    tmp.mkdir(mode=0o777)  # the umask applies, as for any folder
     try:
-        yield tmp
-        if not path.exists():
-            os.replace(tmp, path)
+        with writing(path, what):
+            tmp.mkdir(mode=0o777)  # the umask applies, as for any folder
+            yield tmp
+            if not path.exists():
+                os.replace(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def write_text_atomic(path: str | Path, text: str) -> Path:
+def write_text_atomic(path: str | Path, text: str, what: str = "the file") -> Path:
     """Write ``text`` to ``path`` through ``atomic_file``: readers see the old file or the new one."""
-    with atomic_file(path) as tmp:
+    with atomic_file(path, what) as tmp:
         tmp.write_text(text)
     return Path(path)

@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 
 from hfs.atomic import atomic_file, clean_stale
-from hfs.errors import warn
+from hfs.errors import WriteError, warn
 
 # 2: entries keyed on an image folder's frame rate too, and validated against the encoder
 # 3: one entry per (video, encoder) holding every frame embedded so far, whatever the N
-CACHE_VERSION = 3
+# 4: exact frames only (shot scans' approximate frames in entries of their own)
+CACHE_VERSION = 4
 
 
 def default_cache_dir() -> Path:
@@ -117,9 +118,10 @@ class EmbeddingCache:
     removed when possible), and a folder that cannot be written is skipped with one warning line.
     """
 
-    def __init__(self, root: str | Path | None = None) -> None:
+    def __init__(self, root: str | Path | None = None, strict: bool = False) -> None:
         self.root = Path(root).expanduser() if root is not None else default_cache_dir() / "embeddings"
         self.writable = True
+        self.strict = strict  # a failed write is a WriteError (``hfs embed``, whose job is writing)
 
     @staticmethod
     def key(video_hash: str, encoder_fingerprint: str, short_side: int, frame_rate: float | None = None) -> str:
@@ -191,6 +193,8 @@ class EmbeddingCache:
             with atomic_file(self.path(key)) as tmp, open(tmp, "wb") as f:
                 np.savez(f, times=times, embeddings=embeddings, meta=np.array(json.dumps(meta)))
         except OSError as exc:
+            if self.strict:
+                raise WriteError(self.path(key), "a video's embeddings", exc) from None
             self.writable = False
             _warn_once(self.root, f"cannot write to the cache folder ({exc.strerror or exc})")
             return None

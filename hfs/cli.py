@@ -15,7 +15,7 @@ from hfs.candidates.policy import COARSE_PASSES
 from hfs.config import MAX_CANDIDATES, ObjectiveConfig, SelectConfig, load_yaml
 from hfs.data.benchmarks import list_benchmarks
 from hfs.encoders import DEFAULT_ENCODER, list_encoders
-from hfs.errors import HfsError, InputError
+from hfs.errors import HfsError, InputError, describe_os_error
 from hfs.export import FORMATS as EXPORT_FORMATS
 from hfs.selection import list_selectors
 from hfs.validation import FieldError, short_repr
@@ -160,7 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "json", *EXPORT_FORMATS], default=None,
                    help="what to print: table (default), json (as --json), openai (a chat message's content: "
                         "each frame's time and the frame as a base64 JPEG), vllm (a vLLM request body: the frames "
-                        "as one JPEG-sequence video with their times, indices and fps)")
+                        "as one JPEG-sequence video, with media_io_kwargs giving their source indices, the source "
+                        "fps, frame count and duration); not with --json")
     p.add_argument("--config", metavar="YAML", help="SelectConfig values (flags given here win)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     p.add_argument("--cache-dir", metavar="DIR", help="embedding cache folder (default ~/.cache/hfs/embeddings)")
@@ -235,7 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="accuracy of a video LLM with each selector's frames on a benchmark",
                        description="Evaluate every selector at every k on one benchmark with one answerer; "
                                    "resumable; shard with `accelerate launch -m hfs.cli eval ...`.")
-    p.add_argument("--benchmark", required=True, choices=list_benchmarks())
+    p.add_argument("--benchmark", required=True, choices=list_benchmarks(),
+                   help="which benchmark's files --data-root holds (synthetic: generated evidence videos, made in "
+                        "--data-root when absent)")
     p.add_argument("--data-root", required=True, metavar="DIR", help="folder holding the benchmark's files")
     p.add_argument("--model", metavar="NAME_OR_PATH", help="multimodal LLM answering the questions")
     p.add_argument("--kfs-annotations", metavar="CSV", help="no answerer: score the selections against KFS-Bench "
@@ -250,12 +253,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", metavar="DIR", help="trained HFS student, for the 'hfs' selector")
     p.add_argument("--annotations", metavar="PATH", help="annotation file (or MLVU folder) instead of the default")
     p.add_argument("--out", metavar="DIR", default="hfs-eval",
-                   help="results.jsonl, report.md, report.json, accuracy.png (default hfs-eval)")
-    p.add_argument("--skip-bad", action="store_true", help="skip and count malformed records and unusable videos")
+                   help="results.jsonl, report.md, report.json, accuracy.png, kfs-results/ (default hfs-eval)")
+    p.add_argument("--subtitles", action="store_true",
+                   help="Video-MME / LongVideoBench: show the answering model the subtitles at the chosen frames' "
+                        "times, as each benchmark's with-subtitle protocol does (default: without subtitles)")
+    p.add_argument("--skip-bad", action="store_true", help="skip and count missing or unreadable videos (records that "
+                   "cannot be scored are always counted and named, never fatal)")
     p.add_argument("--limit", type=_positive_int, default=None, help="only the first N questions")
     p.add_argument("--synthetic-videos", type=_int_in(1, MAX_GENERATED_VIDEOS), default=12,
                    help="videos to generate for --benchmark synthetic when DIR has none (default 12)")
-    p.add_argument("--seed", type=_seed, default=0)
+    p.add_argument("--seed", type=_seed, default=0,
+                   help="seed of the random selectors (qframe, bolt) and of --benchmark synthetic's videos (default 0)")
     p.add_argument("--allow-download", action="store_true",
                    help="let the answering model's hub name download its weights (the image-text model is fetched "
                         "on first use anyway)")
@@ -293,6 +301,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offline", action="store_true", help="never download (as HF_HUB_OFFLINE=1)")
     p.set_defaults(func=cmd_embed)
 
+    p = sub.add_parser("serve", help="an OpenAI-compatible proxy that chooses the frames before a VLM server",
+                       description="Serve /v1/chat/completions: a user message with a video_url (file://PATH under "
+                                   "--video-root) and a question gets k frames chosen for the question, forwarded "
+                                   "to the --upstream server with the rest of the request unchanged.")
+    p.add_argument("--upstream", required=True, metavar="URL",
+                   help="the VLM server's OpenAI base URL, e.g. http://127.0.0.1:8000/v1")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=_int_in(0, 65535), default=8100, help="port (default 8100)")
+    p.add_argument("--video-root", default=".", metavar="DIR", help="the only folder videos are read from (default .)")
+    p.add_argument("--api-key", default=os.environ.get("HFS_SERVE_API_KEY"), metavar="KEY",
+                   help="bearer key clients must send (default $HFS_SERVE_API_KEY; none: no key asked)")
+    p.add_argument("-k", type=_positive_int, default=16, help="frames per question (default 16)")
+    p.add_argument("-n", "--num-candidates", type=_candidates_or_auto, default="auto",
+                   help="candidates: auto (default) or N segment midpoints")
+    p.add_argument("--selector", choices=list_selectors(), default=None, help="selection rule (default greedy)")
+    p.add_argument("--encoder", default=None, help=f"image-text model (default {DEFAULT_ENCODER})")
+    p.add_argument("--checkpoint", metavar="DIR", help="score frames with a trained HFS student")
+    p.add_argument("--upstream-format", choices=["openai", "vllm"], default="openai",
+                   help="frames as image parts with their times (openai, default) or as vLLM's JPEG-sequence video "
+                        "with its media_io_kwargs (vllm)")
+    p.add_argument("--upstream-api-key", default=os.environ.get("HFS_UPSTREAM_API_KEY"), metavar="KEY",
+                   help="bearer key for the upstream (default $HFS_UPSTREAM_API_KEY)")
+    p.add_argument("--allow-url", action="store_true", help="fetch http(s) video URLs (default: local files only)")
+    p.add_argument("--max-k", type=_positive_int, default=64, help="most frames a request may ask for (default 64)")
+    p.add_argument("--max-request-bytes", type=_positive_int, default=32 << 20, help="(default 32 MiB)")
+    p.add_argument("--max-video-bytes", type=_positive_int, default=2 << 30, help="of a fetched URL (default 2 GiB)")
+    p.add_argument("--select-timeout", type=_float_in(0.01, 86400), default=300.0, help="seconds (default 300)")
+    p.add_argument("--upstream-timeout", type=_float_in(0.01, 86400), default=600.0, help="seconds (default 600)")
+    p.add_argument("--workers", type=_int_in(1, 256), default=2, help="selections at once (default 2)")
+    p.add_argument("--cache-dir", metavar="DIR", help="embedding cache folder (default ~/.cache/hfs/embeddings)")
+    p.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"], default="info")
+    p.add_argument("--offline", action="store_true", help="never download (as HF_HUB_OFFLINE=1)")
+    p.set_defaults(func=cmd_serve)
+
     # `hfs train ...` is handed whole to hfs.train (see main), the module accelerate launches.
     sub.add_parser("train", help="train the HFS student end to end (also: accelerate launch -m hfs.train)")
     return parser
@@ -316,6 +358,8 @@ def _config(args: argparse.Namespace) -> SelectConfig:
 def cmd_select(args: argparse.Namespace) -> int:
     from hfs.pipeline import select_with_config
 
+    if args.json and args.format is not None:
+        raise InputError(f"--json and --format {args.format} ask for two outputs; give one of them")
     config = _config(args)
     fmt = args.format or ("json" if args.json else "table")
     out = _usable_dir(args.out, "--out") if args.out else None
@@ -349,8 +393,10 @@ BENCH_FLAGS = {"videos": "--videos", "seed": "--seed", "duration": "--duration",
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
+
+    from hfs.console import console as make_console
+    from hfs.console import text
 
     from hfs.eval.bench import BenchConfig, run_bench
     from hfs.eval.bench_report import write_bench_report
@@ -372,9 +418,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         _usable_dir(args.data_dir, "--data-dir")
     result = run_bench(config, allow_download=args.allow_download)
     paths = write_bench_report(result, args.out)
-    console = Console()
+    console = make_console()
     meta = result.meta
-    table = Table(title=f"{meta['videos']} videos ({meta['questions']['multi']} multi-event), encoder {meta['encoder']}")
+    table = Table(title=f"{meta['videos']} videos ({meta['questions']['multi']} multi-event), "
+                        f"encoder {text(meta['encoder'])}")
     for col in ("selector", "k", "recall", "recall multi", "coverage", "redundancy", "select µs"):
         table.add_column(col, justify="left" if col == "selector" else "right")
     for row in (r for r in result.rows if r["questions"] == "all"):
@@ -382,19 +429,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
             multi = f"{result.row(row['selector'], row['k'], 'multi')['recall']:.3f}"
         except KeyError:  # no multi-event question in the set
             multi = "–"
-        table.add_row(row["selector"], str(row["k"]), f"{row['recall']:.3f}", multi, f"{row['coverage']:.3f}",
+        table.add_row(text(row["selector"]), str(row["k"]), f"{row['recall']:.3f}", multi, f"{row['coverage']:.3f}",
                       f"{row['redundancy']:.3f}", f"{row['time_us']:.0f}")
     console.print(table)
     if meta["skipped"]:
         console.print(f"note: {len(meta['skipped'])} (video, k) pairs skipped: k above the video's candidates")
-    console.print(f"wrote {', '.join(str(p) for p in paths.values())}")
+    console.print(f"wrote {text(', '.join(str(p) for p in paths.values()))}")
     return 0
 
 
 def _bench_traces(args: argparse.Namespace, selectors: list[str]) -> int:
     """``hfs bench --traces``: every selector x k on the simulated score traces of the report seeds."""
-    from rich.console import Console
     from rich.table import Table
+
+    from hfs.console import console as make_console
+    from hfs.console import text
 
     from hfs.data.traces import REPORT_SEEDS, TraceConfig
     from hfs.eval.traces import TraceBenchConfig, run_trace_bench, write_trace_report
@@ -414,12 +463,12 @@ def _bench_traces(args: argparse.Namespace, selectors: list[str]) -> int:
     for col in ("selector", "k", "recall", "all events hit", "reachable recall", "select µs"):
         table.add_column(col, justify="left" if col == "selector" else "right", no_wrap=col == "selector")
     for r in result["rows"]:
-        table.add_row(r["selector"], str(r["k"]), f"{r['recall']:.3f} ± {r['recall_std']:.3f}",
+        table.add_row(text(r["selector"]), str(r["k"]), f"{r['recall']:.3f} ± {r['recall_std']:.3f}",
                       f"{r['all_hit']:.3f} ± {r['all_hit_std']:.3f}",
                       f"{r['reachable_recall']:.3f} ± {r['reachable_recall_std']:.3f}", f"{r['time_us']:.0f}")
-    console = Console()
+    console = make_console()
     console.print(table)
-    console.print(f"{meta['seconds']:.1f} s; wrote {', '.join(str(p) for p in paths.values())}")
+    console.print(f"{meta['seconds']:.1f} s; wrote {text(', '.join(str(p) for p in paths.values()))}")
     return 0
 
 
@@ -435,25 +484,36 @@ def cmd_embed(args: argparse.Namespace) -> int:
     videos = read_manifest(args.manifest)
     out = _usable_dir(args.out, "--out") if args.out else EmbeddingCache().root
     encoder = create_encoder(args.encoder)
-    output = create_output(args.output_format, out, encoder.dim, args.num_candidates, encoder.name)
+    output = create_output(args.output_format, out, encoder.dim, args.num_candidates, encoder.name,
+                           fingerprint=encoder.fingerprint, short_side=encoder.short_side)
     options = {"local": {"workers": args.workers or max(1, (os.cpu_count() or 2) - 1)},
                "ray": {"decode_tasks": args.workers, "actors": args.actors, "gpus_per_actor": args.gpus_per_worker,
                        "videos_per_batch": args.videos_per_batch}}[args.engine]
     report = ENGINES[args.engine](videos, encoder, args.num_candidates, batch_size=args.batch_size,
                                   image_fps=args.image_fps, output=output, **options)
-    path = write_text_atomic(Path(out) / "embed_report.json", dumps_finite(report.to_dict(), what="the report"))
+    path = write_text_atomic(Path(out) / "embed_report.json", dumps_finite(report.to_dict(), what="the report"),
+                             "the embed report")
     how = (f"{options['workers']} decoding processes" if args.engine == "local"
            else f"Ray, {args.actors} embedding actor(s)")
+    repeats = len(videos) - len(report.embedded) - len(report.cached) - len(report.bad)  # listed again: done once
     print(f"{len(videos)} videos: {len(report.embedded)} embedded, {len(report.cached)} already {output.done_as}, "
-          f"{len(report.bad)} skipped as unreadable; {report.videos_per_minute:.1f} videos/minute "
+          f"{len(report.bad)} skipped as unreadable" + (f", {repeats} listed more than once" if repeats else "")
+          + f"; {report.videos_per_minute:.1f} videos/minute "
           f"({report.seconds:.1f} s, {how}); wrote {path}")
     for video, reason in report.bad.items():
         print(f"  skipped {video}: {reason}", file=sys.stderr)
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from hfs.serve.command import run
+
+    return run(args)
+
+
 def cmd_answer(args: argparse.Namespace) -> int:
-    from rich.console import Console
+    from hfs.console import console as make_console
+    from hfs.console import styled, text
 
     from hfs.reasoning import answer_video
     from hfs.report import format_time
@@ -469,13 +529,13 @@ def cmd_answer(args: argparse.Namespace) -> int:
 
         print(dumps_finite(result.to_dict(), what="the answer"))
         return 0
-    console = Console()
+    console = make_console()
     sel = result.selection
-    console.print(f"[bold]answer: {result.letter}. {sel.options[result.answer]}[/bold]")
+    console.print(styled(f"answer: {result.letter}. {sel.options[result.answer]}", "bold"))
     for n, (option, p) in enumerate(zip(sel.options, result.probs)):
         mark = "→" if n == result.answer else " "
-        console.print(f" {mark} {'ABCDEFGHIJ'[n]}. {option}  {p:.3f}")
-    console.print(f"{sel.k} frames ({sel.selector}) at " + ", ".join(format_time(t) for t in sel.times.tolist()))
+        console.print(f" {mark} {'ABCDEFGHIJ'[n]}. {text(option)}  {p:.3f}")
+    console.print(f"{sel.k} frames ({text(sel.selector)}) at " + ", ".join(format_time(t) for t in sel.times.tolist()))
     return 0
 
 
@@ -489,6 +549,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.kfs_annotations:
         from hfs.eval.evidence_run import cmd_kfs_eval
 
+        if args.subtitles:
+            raise InputError("--subtitles goes into an answering model's prompt; the evidence run has none")
+
         return cmd_kfs_eval(args)
     if not args.model:
         raise InputError("hfs eval needs --model (a multimodal LLM answering) or --kfs-annotations CSV (evidence only)")
@@ -497,11 +560,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
                         selectors=selectors, k=args.k,
                         num_candidates=args.num_candidates, encoder=args.encoder, checkpoint=args.checkpoint,
                         annotations=args.annotations, skip_bad=args.skip_bad, limit=args.limit, seed=args.seed,
-                        synthetic_videos=args.synthetic_videos, allow_download=args.allow_download)
+                        synthetic_videos=args.synthetic_videos, allow_download=args.allow_download,
+                        subtitles=args.subtitles)
     report = run_eval(config)
     if "overall" not in report:  # not the main process: it only wrote its shard
         return 0
-    print(f"{report['benchmark']}: {report['questions']} questions, answerer {report['model']}")
+    print(f"{report['benchmark']} {'with' if report['subtitles'] else 'without'} subtitles: "
+          f"{report['questions']} questions, answerer {report['model']}")
     for selector in report["selectors"]:
         cells = sorted((c for c in report["overall"].values() if c["selector"] == selector), key=lambda c: c["k"])
         print(f"  {selector:8s} " + "  ".join(f"acc@{c['k']} {c['accuracy']:.3f}" for c in cells)
@@ -513,21 +578,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _print_table(selection, paths: dict[str, Path]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
+    from hfs.console import console as make_console
+    from hfs.console import styled, text
     from hfs.report import format_time
 
-    console = Console()
+    console = make_console()
     table = Table()
     table.add_column("index", justify="right")
+    table.add_column("frame", justify="right")  # the source video's frame number
     table.add_column("time", justify="right")
     table.add_column("score", justify="right")
     for row in selection.frames:
-        table.add_row(str(row["index"]), format_time(row["time"]), f"{row['score']:+.3f}")
-    console.print(f"[bold]{selection.video}[/bold]  Q: {selection.question}")
-    console.print(f"{selection.k} of {selection.num_candidates} candidate frames, selector {selection.selector}, "
-                  f"encoder {selection.encoder}")
+        table.add_row(str(row["index"]), str(row.get("frame", "–")), format_time(row["time"]), f"{row['score']:+.3f}")
+    console.print(styled(selection.video, "bold"), f"Q: {text(selection.question)}", sep="  ")
+    console.print(f"{selection.k} of {selection.num_candidates} candidate frames, selector {text(selection.selector)}, "
+                  f"encoder {text(selection.encoder)}")
     console.print(table)
     t = selection.timing
     note = " (embeddings from cache)" if selection.cached else ""
@@ -538,7 +605,7 @@ def _print_table(selection, paths: dict[str, Path]) -> None:
         console.print(f"note: the video has only {selection.num_candidates} distinct frames "
                       f"({selection.requested_candidates} candidates asked for)")
     if paths:
-        console.print(f"wrote {', '.join(str(p) for p in paths.values())}")
+        console.print(f"wrote {text(', '.join(str(p) for p in paths.values()))}")
 
 
 def _quiet_libraries() -> None:
@@ -582,6 +649,9 @@ def _run(argv: list[str]) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
         return 141
+    except OSError as exc:  # a write no hfs code named (a full disk under a library's own writer...)
+        print(f"hfs: error: {describe_os_error(exc)}", file=sys.stderr)
+        return 1
 
 
 startup.release()  # this module's imports are done: from here main() turns Ctrl-C into one line

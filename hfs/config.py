@@ -30,15 +30,30 @@ _selectors = list_selectors  # the name other config modules import for their se
 
 
 class YamlLoader(yaml.SafeLoader):
-    """YAML 1.2 scalars: ``1e-4`` is a float (YAML 1.1 reads it as a string) and only
-    true/false are booleans (``no`` stays the string 'no', as in ``mixed_precision: no``)."""
+    """YAML 1.2 scalars: ``1e-4`` is a float (YAML 1.1 reads it as a string), only true/false
+    are booleans (``no`` stays the string 'no', as in ``mixed_precision: no``) and integers are
+    decimal unless written 0o (octal) or 0x (hex): ``010`` is ten, not YAML 1.1's eight."""
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        """A YAML 1.2 (core schema) integer: [-+]digits, 0o octal, 0x hex."""
+        text = str(self.construct_scalar(node))
+        body = text.lstrip("+-")
+        sign = -1 if text.startswith("-") else 1
+        try:
+            if body[:2] in ("0o", "0x"):
+                return sign * int(body[2:], 8 if body[1] == "o" else 16)
+            return sign * int(body, 10)
+        except ValueError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{text!r} is not a YAML 1.2 integer", node.start_mark) from None
 
 
 class YamlDumper(yaml.SafeDumper):
     """Quotes every string that YamlLoader or a YAML 1.1 reader would not read back as a string."""
 
 
-_BOOL, _FLOAT = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:float"
+_BOOL, _FLOAT, _INT = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:float", "tag:yaml.org,2002:int"
+_INT_12 = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
 _BOOL_12 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _FLOAT_12 = re.compile(r"""^(?:
     [-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
@@ -47,14 +62,18 @@ _FLOAT_12 = re.compile(r"""^(?:
   | [-+]?\.(?:inf|Inf|INF)
   | \.(?:nan|NaN|NAN))$""", re.X)
 YamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _FLOAT)]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _FLOAT, _INT)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 YamlLoader.add_implicit_resolver(_BOOL, _BOOL_12, list("tTfF"))
+YamlLoader.add_implicit_resolver(_INT, _INT_12, list("-+0123456789"))
 YamlLoader.add_implicit_resolver(_FLOAT, _FLOAT_12, list("-+0123456789."))
+YamlLoader.add_constructor(_INT, YamlLoader.construct_yaml_int)
 YamlDumper.yaml_implicit_resolvers = {first: list(resolvers)
                                       for first, resolvers in yaml.SafeDumper.yaml_implicit_resolvers.items()}
+# strings either reading would take for a number are quoted
 YamlDumper.add_implicit_resolver(_FLOAT, _FLOAT_12, list("-+0123456789."))
+YamlDumper.add_implicit_resolver(_INT, _INT_12, list("-+0123456789"))
 
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:

@@ -3,8 +3,9 @@ one clear line instead of a traceback."""
 
 from __future__ import annotations
 
-
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def warn(message: str) -> None:
@@ -35,3 +36,45 @@ class EncoderNotAvailableError(HfsError):
 
 class CacheError(HfsError):
     """The embedding cache directory cannot be used."""
+
+
+class WriteError(HfsError, OSError):
+    """A file hfs was asked to write could not be written (a full disk, a read-only folder...).
+
+    Also an ``OSError`` (with the original errno and strerror), so code that treats a failed
+    write as a reason to go on without an optional file (the embedding cache) still catches it.
+    """
+
+    def __init__(self, path: object, what: str, cause: OSError) -> None:
+        OSError.__init__(self, cause.errno, cause.strerror or str(cause), str(path))
+        self.path = str(path)
+        self.what = what
+        self.reason = cause.strerror or str(cause) or type(cause).__name__
+
+    def __str__(self) -> str:
+        return f"{self.path}: cannot write {self.what} ({self.reason})"
+
+    def __reduce__(self) -> tuple:  # travels whole between processes (Ray workers, process pools)
+        return _write_error, (self.path, self.what, self.errno, self.reason)
+
+
+def _write_error(path: str, what: str, errno: int | None, reason: str) -> WriteError:
+    return WriteError(path, what, OSError(errno, reason))
+
+
+@contextmanager
+def writing(path: object, what: str) -> Iterator[None]:
+    """Turn an ``OSError`` raised while writing ``what`` to ``path`` into one ``WriteError``
+    naming both; a ``WriteError`` from an inner write passes through unchanged."""
+    try:
+        yield
+    except WriteError:
+        raise
+    except OSError as exc:
+        raise WriteError(path, what, exc) from exc
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for an ``OSError`` no hfs code turned into an ``HfsError``: the file, then why."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"

@@ -5,17 +5,37 @@ its time and an ``image_url`` part holding the frame as a base64 JPEG data URL, 
 (with its lettered options). Any OpenAI-compatible server that takes images (OpenAI, vLLM,
 SGLang, TGI, llama.cpp's server) accepts it.
 
-``vllm_request`` gives a chat request body for vLLM's video path instead: the frames as one
-``video_url`` part in vLLM's JPEG-sequence form (``data:video/jpeg;base64,<frame>,<frame>,...``),
-``mm_processor_kwargs`` that stop the processor from sampling frames again, and under ``hfs`` the
-metadata a video processor would otherwise guess: the frames' times, their indices in the
-source video, its fps, frame count and duration.
+``vllm_request`` gives a chat request body for vLLM's video path instead, as vLLM reads it (read at
+vllm-project/vllm commit 055e47c28003156421365af985d676fc921cb075,
+``vllm/frontend/processing/multimodal/media/video.py``, ``VideoMediaIO.load_base64``): the frames
+as one ``video_url`` part in vLLM's JPEG-sequence form (``data:video/jpeg;base64,<frame>,...``),
+and the request's top-level ``media_io_kwargs.video``, which vLLM passes to that loader.
+
+Which vLLM builds take it: the request-level ``media_io_kwargs`` came with vLLM pull request 34778
+(merged February 2026), metadata for JPEG sequences with 37301 (March 2026: ``fps`` only, frames
+counted from 0), and ``frames_indices``, ``total_num_frames`` and ``duration`` with 40133 (April
+2026). Builds with all three read everything below. Builds without 40133 take the k frames as k
+consecutive source frames at ``fps``, so neither the frames' times nor their rate is right there,
+and builds without 34778 ignore ``media_io_kwargs`` (and keep only the first 32 frames): with
+those, use ``openai_content`` (image parts with their times), which every build takes.
+
+- ``num_frames: -1``: keep every part; the loader keeps only the first ``num_frames`` (32 by
+  default) otherwise;
+- ``fps``: the source video's frame rate, and ``frames_indices``: each frame's index in the source,
+  so that ``frames_indices / fps`` are the frames' times (Qwen3-VL writes them into the prompt);
+- ``total_num_frames`` and ``duration`` of the source (Qwen2.5-VL's processor derives the rate
+  it places frames at, ``len(frames_indices) / total_num_frames * fps``, from them);
+- ``do_sample_frames: false``: vLLM hands it to the model's processor with that metadata, so the
+  processor does not sample the frames again.
+
+The frames' times also go in as text, for models that take no per-frame times.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from hfs.errors import InputError
@@ -31,7 +51,8 @@ FORMATS = ("openai", "vllm")
 DEFAULT_SHORT_SIDE = 448  # px; about what the common VLM processors resize a frame to anyway
 
 
-def _jpeg_base64(image: np.ndarray, quality: int) -> str:
+def jpeg_base64(image: np.ndarray, quality: int = 85) -> str:
+    """``image`` (RGB uint8) as a base64 JPEG."""
     from PIL import Image
 
     buffer = io.BytesIO()
@@ -49,15 +70,25 @@ def _prompt(selection: Selection) -> str:
     return question_block(selection.question or "", selection.options).rstrip("\n")
 
 
+def frame_jpegs(selection: Selection, *, short_side: int = DEFAULT_SHORT_SIDE, quality: int = 85,
+                image_fps: float = 1.0) -> list[str]:
+    """The chosen frames, decoded from the video, as base64 JPEGs (short side ``short_side``)."""
+    return [jpeg_base64(image, quality) for image in _frames(selection, short_side, image_fps)]
+
+
 def openai_content(selection: Selection, *, short_side: int = DEFAULT_SHORT_SIDE, quality: int = 85,
-                   image_fps: float = 1.0, include_question: bool = True) -> list[dict[str, Any]]:
-    """A chat message's ``content``: "Frame i at mm:ss.s" + the frame as an image, per frame."""
+                   image_fps: float = 1.0, include_question: bool = True,
+                   jpegs: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """A chat message's ``content``: "Frame i at mm:ss.s" + the frame as an image, per frame.
+
+    ``jpegs``: the chosen frames already encoded (as ``frame_jpegs`` gives them), else decoded here.
+    """
+    if jpegs is None:
+        jpegs = frame_jpegs(selection, short_side=short_side, quality=quality, image_fps=image_fps)
     parts: list[dict[str, Any]] = []
-    images = _frames(selection, short_side, image_fps)
-    for i, (image, t) in enumerate(zip(images, selection.times.tolist())):
+    for i, (jpeg, t) in enumerate(zip(jpegs, selection.times.tolist())):
         parts.append({"type": "text", "text": f"Frame {i + 1} at {format_time(t)}:"})
-        parts.append({"type": "image_url",
-                      "image_url": {"url": f"data:image/jpeg;base64,{_jpeg_base64(image, quality)}"}})
+        parts.append({"type": "image_url", "image_url": {"url": f"data:image/jpeg;base64,{jpeg}"}})
     if include_question and selection.question:
         parts.append({"type": "text", "text": _prompt(selection)})
     return parts
@@ -74,27 +105,44 @@ def video_metadata(selection: Selection) -> dict[str, Any]:
     return {"times": times, "frame_indices": indices, "fps": fps, "total_num_frames": total, "duration": duration}
 
 
+def vllm_video(selection: Selection, *, short_side: int = DEFAULT_SHORT_SIDE, quality: int = 85,
+               image_fps: float = 1.0, jpegs: Sequence[str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The chosen frames as vLLM's JPEG-sequence ``video_url`` part, and the request's
+    ``media_io_kwargs`` that tell vLLM what they are (see the module docstring); ``jpegs`` as
+    for ``openai_content``."""
+    if jpegs is None:
+        jpegs = frame_jpegs(selection, short_side=short_side, quality=quality, image_fps=image_fps)
+    video = ",".join(jpegs)
+    meta = video_metadata(selection)
+    part = {"type": "video_url", "video_url": {"url": f"data:video/jpeg;base64,{video}"}}
+    kwargs = {"video": {
+        "num_frames": -1,  # vLLM's loader keeps only the first 32 parts otherwise
+        "fps": meta["fps"] if meta["fps"] > 0 else float(image_fps),
+        "frames_indices": meta["frame_indices"],
+        # vLLM refuses a total below the number of frames sent
+        "total_num_frames": max(meta["total_num_frames"], len(jpegs), max(meta["frame_indices"], default=0) + 1),
+        "duration": meta["duration"],
+        "do_sample_frames": False,
+    }}
+    return part, kwargs
+
+
 def vllm_request(selection: Selection, *, short_side: int = DEFAULT_SHORT_SIDE, quality: int = 85,
                  image_fps: float = 1.0) -> dict[str, Any]:
-    """A vLLM chat-completions body: the frames as one JPEG-sequence video plus their metadata."""
-    images = _frames(selection, short_side, image_fps)
-    video = ",".join(_jpeg_base64(image, quality) for image in images)
-    meta = video_metadata(selection)
-    # the rate at which the k frames were, on average, taken: what Qwen-style processors use
-    # to place them in time (their temporal position ids)
-    sampled_fps = len(images) / meta["duration"] if meta["duration"] > 0 else 1.0
-    times = ", ".join(format_time(t) for t in meta["times"])
-    content: list[dict[str, Any]] = [
-        {"type": "video_url", "video_url": {"url": f"data:video/jpeg;base64,{video}"}},
-        {"type": "text", "text": f"The video's {len(images)} frames are taken at {times}."},
-    ]
+    """A vLLM chat-completions body: the frames as one JPEG-sequence video, its ``media_io_kwargs``
+    metadata, the frames' times as text, and the question."""
+    part, media_io_kwargs = vllm_video(selection, short_side=short_side, quality=quality, image_fps=image_fps)
+    content: list[dict[str, Any]] = [part, {"type": "text", "text": frame_times_text(selection)}]
     if selection.question:
         content.append({"type": "text", "text": _prompt(selection)})
-    return {
-        "messages": [{"role": "user", "content": content}],
-        "mm_processor_kwargs": {"fps": round(sampled_fps, 6), "do_sample_frames": False},
-        "hfs": meta,
-    }
+    return {"messages": [{"role": "user", "content": content}], "media_io_kwargs": media_io_kwargs}
+
+
+def frame_times_text(selection: Selection) -> str:
+    """"The video's k frames are taken at mm:ss.s, ...": their times, for models that place frames
+    by an average rate (Qwen2.5-VL) rather than by each frame's own time."""
+    times = ", ".join(format_time(t) for t in selection.times.tolist())
+    return f"The video's {len(selection.times)} frames are taken at {times}."
 
 
 def export(selection: Selection, fmt: str, **kwargs: Any) -> Any:

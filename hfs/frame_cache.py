@@ -9,8 +9,13 @@ alias: the target and the true time of the frame it got. So another N, the coars
 refining passes of the adaptive candidates, and later questions decode and embed only what is
 not covered, and a decoded frame whose true time is already stored is never embedded again.
 
-The frames a shot scan kept (``hfs.candidates.coarse``) are remembered by the scan's settings,
-so a later question on the same video takes them from the store without scanning again.
+The store holds exact frames only: each one decoded fully, as ``frames_at`` gives it, so a frame
+taken from the store is the frame an uncached run decodes (``hfs.candidates.embed.resolve_targets``
+says which frame that is for each target). The frames a shot scan kept (``hfs.candidates.coarse``)
+are not exact: the scan skips B-frames, and a frame predicted from a skipped one decodes slightly
+off (embeddings up to about 0.01 away). They are kept apart, per scan settings, in an entry of
+their own (``scan``/``keep_scan``), serve only a later scan with the same settings, and are never
+looked up as exact frames.
 
 On disk the store is one entry of ``hfs.cache.EmbeddingCache`` per (video content, encoder,
 short side, image-folder frame rate) (``hfs.cache.frames_key``), merged with what is there when
@@ -19,6 +24,8 @@ saved, so two runs filling the same video keep each other's frames.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +47,9 @@ class FrameStore:
     info: dict[str, Any]
     alias_targets: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))  # [A] ascending
     alias_times: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))  # [A] their frames' times
-    shot_scans: dict[str, list[float]] = field(default_factory=dict)  # scan settings -> kept frames' times
+    scans: dict[str, CachedEmbeddings] = field(default_factory=dict)  # scan settings -> its kept frames
+    new_scans: set[str] = field(default_factory=set)  # settings of the scans not saved yet
+    scan_loader: Callable[[str], CachedEmbeddings | None] | None = field(default=None, repr=False)
 
     @classmethod
     def empty(cls, dim: int, info: dict[str, Any]) -> "FrameStore":
@@ -104,6 +113,19 @@ class FrameStore:
         keep[1:] = np.diff(all_times) > _SAME_TIME
         self.times, self.embeddings = all_times[keep], all_emb[keep]
 
+    def scan(self, settings: str) -> CachedEmbeddings | None:
+        """The frames a shot scan with ``settings`` kept, as it embedded them, if one is known."""
+        if settings not in self.scans and self.scan_loader is not None:
+            found = self.scan_loader(settings)
+            if found is not None:
+                self.scans[settings] = found
+        return self.scans.get(settings)
+
+    def keep_scan(self, settings: str, frames: CachedEmbeddings) -> None:
+        """Remember a shot scan's kept frames (apart from the exact ones), to be saved with the store."""
+        self.scans[settings] = frames
+        self.new_scans.add(settings)
+
     def candidates(self, targets: np.ndarray) -> CachedEmbeddings:
         """The distinct stored frames covering ``targets`` (all must be covered), ascending."""
         rows = self.rows_for(targets)
@@ -114,19 +136,11 @@ class FrameStore:
 
 
 _ALIASES = "frame_aliases"  # key of the [[target, frame time], ...] list in a saved entry's info
-_SHOT_SCANS = "shot_scans"  # key of the {settings: [times]} of the shot scans in a saved entry's info
 
 
-def _valid_scans(value: Any) -> dict[str, list[float]]:
-    """The shot scans of a saved entry's info; whatever is not a {str: [finite numbers]} is dropped."""
-    if not isinstance(value, dict):
-        return {}
-    out = {}
-    for key, times in value.items():
-        if isinstance(key, str) and isinstance(times, list) and all(
-                isinstance(t, (int, float)) and not isinstance(t, bool) and np.isfinite(t) for t in times):
-            out[key] = [float(t) for t in times]
-    return out
+def scan_key(key: str, settings: str) -> str:
+    """The entry name of the shot scan with ``settings`` of the video whose frames are under ``key``."""
+    return hashlib.sha256(f"{key}|shot scan|{settings}".encode()).hexdigest()[:32]
 
 
 def _from_entry(entry: CachedEmbeddings, info: dict[str, Any]) -> FrameStore:
@@ -134,30 +148,35 @@ def _from_entry(entry: CachedEmbeddings, info: dict[str, Any]) -> FrameStore:
     pairs = np.asarray(entry.info.get(_ALIASES) or np.zeros((0, 2)), np.float64).reshape(-1, 2)
     if np.all(np.isfinite(pairs)):  # an entry damaged here only loses its aliases
         store.add_aliases(pairs[:, 0], pairs[:, 1])
-    store.shot_scans = _valid_scans(entry.info.get(_SHOT_SCANS))
     return store
 
 
 def load_store(cache: EmbeddingCache | None, key: str, dim: int, info: dict[str, Any]) -> FrameStore:
-    """The store saved under ``key``, or an empty one (no cache, absent, or not valid)."""
+    """The store saved under ``key``, or an empty one (no cache, absent, or not valid); its shot
+    scans are read when asked for."""
     entry = cache.load(key, dim=dim) if cache is not None else None
-    if entry is None:
-        return FrameStore.empty(dim, info)
-    return _from_entry(entry, info)
+    store = FrameStore.empty(dim, info) if entry is None else _from_entry(entry, info)
+    if cache is not None:
+        store.scan_loader = lambda settings: cache.load(scan_key(key, settings), dim=dim)
+    return store
 
 
 def save_store(cache: EmbeddingCache | None, key: str, store: FrameStore) -> None:
-    """Write ``store`` under ``key``, merged with the frames another run saved there meanwhile."""
-    if cache is None or len(store) == 0:
+    """Write ``store`` under ``key``, merged with the frames another run saved there meanwhile,
+    and its new shot scans under their own entries."""
+    if cache is None:
+        return
+    for settings in sorted(store.new_scans):
+        frames = store.scans[settings]
+        cache.save(scan_key(key, settings), CachedEmbeddings(frames.times, frames.embeddings, dict(store.info)))
+    store.new_scans.clear()
+    if len(store) == 0:
         return
     on_disk = cache.load(key, dim=store.embeddings.shape[1])
     if on_disk is not None:
         merged = _from_entry(on_disk, store.info)
         merged.add(store.times, store.embeddings)
         merged.add_aliases(store.alias_targets, store.alias_times)
-        merged.shot_scans = {**merged.shot_scans, **store.shot_scans}
         store = merged
     info = {**store.info, _ALIASES: np.stack([store.alias_targets, store.alias_times], axis=1).tolist()}
-    if store.shot_scans:
-        info[_SHOT_SCANS] = store.shot_scans
     cache.save(key, CachedEmbeddings(times=store.times, embeddings=store.embeddings, info=info))

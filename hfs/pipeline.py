@@ -76,24 +76,34 @@ def find_candidates(
     batch_size: int = 32,
     decode_mode: str = "auto",
     progress: bool = False,
+    min_candidates: int = 0,
 ) -> tuple[CandidatePasses, bool, float]:
     """The candidates of ``source``: N fixed midpoints, or adaptive ones ("auto", rated by
-    ``score(embeddings [N, D]) -> [N]`` between passes; unused for N), reusing and filling the
-    frame cache.
+    ``score(embeddings [N, D]) -> [N]`` between passes; unused for N; grown to at least
+    ``min_candidates`` where the video has the frames), reusing and filling the frame cache.
 
     Returns (the passes, whether every frame came from the cache, seconds hashing the video).
     """
     t0 = time.perf_counter()
     store, key = _frame_store(source, encoder, cache)
     t_hash = time.perf_counter() - t0
-    scans = dict(store.shot_scans)
     if is_auto(num_candidates):
-        found = adaptive_candidates(source, encoder, store, score, policy, batch_size, decode_mode, progress)
+        found = adaptive_candidates(source, encoder, store, score, policy, batch_size, decode_mode, progress,
+                                    min_candidates)
     else:
         found = fixed_candidates(source, encoder, store, int(num_candidates), batch_size, decode_mode, progress)
-    if found.embedded or store.shot_scans != scans:  # new frames, or a new shot scan's result
+    if found.embedded or store.new_scans:  # new frames, or a new shot scan's result
         save_store(cache, key, store)
     return found, found.embedded == 0, t_hash
+
+
+def check_k_fits(source: VideoSource, k: int) -> None:
+    """Refuse, before anything is decoded, a ``k`` above the number of frames ``source`` has by its
+    metadata (the frame count, or duration x frame rate)."""
+    frames = int(source.info.num_frames or 0)
+    if 0 < frames < k:
+        raise InputError(f"{source.path}: k={k} is larger than the {frames} frames this video has; "
+                         f"ask for k <= {frames}")
 
 
 _STUDENTS: dict[str, object] = {}
@@ -163,6 +173,7 @@ def select(
     if student is not None and encoder is None:
         encoder = student.config.encoder
     t_open = time.perf_counter() - t_start
+    check_k_fits(source, k)
     enc = encoder if isinstance(encoder, ImageTextEncoder) else create_encoder(encoder, allow_download=allow_download)
 
     if student is not None and enc.dim != student.config.frame_dim:
@@ -182,11 +193,13 @@ def select(
 
     cache = EmbeddingCache(cache_dir) if use_cache else None
     found, cached, t_hash = find_candidates(source, enc, num_candidates, cache, score, policy, batch_size,
-                                            decode_mode, progress)
+                                            decode_mode, progress, min_candidates=k)
     entry = found.entry
     n = len(entry.times)
     if k > n:
-        raise InputError(f"{source.path}: k={k} is larger than the {n} distinct frames this video has")
+        raise InputError(f"{source.path}: k={k} is larger than the {n} distinct frames "
+                         f"{'found in this video' if is_auto(num_candidates) else f'the {num_candidates} candidates hit'}"
+                         f"; ask for k <= {n}")
     raw_scores = score(entry.embeddings)
     t_decode, t_encode = t_hash + found.decode_seconds, found.encode_seconds + scoring[0]
 
@@ -219,11 +232,13 @@ def select(
 def select_with_config(video: str | Path, question: str, options: Sequence[str] | None, config: SelectConfig,
                        **kwargs) -> Selection:
     """``select`` with the knobs taken from a ``SelectConfig`` (e.g. loaded from YAML); a ``policy``
-    in ``kwargs`` replaces the default adaptive policy with ``config.first_pass`` as its first pass."""
+    in ``kwargs`` replaces the default adaptive policy with ``config.first_pass`` as its first pass,
+    an ``encoder`` object there the one ``config.encoder`` names (a server keeps one loaded)."""
     kwargs.setdefault("policy", dataclasses.replace(DEFAULT_POLICY, coarse=config.first_pass))
+    kwargs.setdefault("encoder", config.encoder)
     return select(
         video, question, options, k=config.k, num_candidates=config.num_candidates, selector=config.selector,
-        encoder=config.encoder, checkpoint=config.checkpoint, objective=config.objective, use_cache=config.use_cache,
+        checkpoint=config.checkpoint, objective=config.objective, use_cache=config.use_cache,
         cache_dir=config.cache_dir, batch_size=config.batch_size, decode_mode=config.decode_mode,
         seed=config.seed, **kwargs,
     )

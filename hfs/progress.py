@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from hfs.console import console as make_console
+
 
 class _Bar:
     def __init__(self, progress: Progress | None, task: int | None) -> None:
@@ -20,11 +22,15 @@ class _Bar:
 
 
 @contextmanager
-def progress_bar(total: int | None, description: str, enabled: bool = True) -> Iterator[_Bar]:
-    """A bar of ``total`` steps (None: unknown); a no-op when disabled or stderr is not a terminal."""
-    if not enabled or not sys.stderr.isatty():
+def progress_bar(total: int | None, description: str, enabled: bool = True,
+                 console: Console | None = None) -> Iterator[_Bar]:
+    """A bar of ``total`` steps (None: unknown); a no-op when disabled or stderr (or the
+    ``console`` given) is not a terminal. ``description`` is printed as given (file names may
+    hold brackets), never read as markup."""
+    if not enabled or not (console.is_terminal if console is not None else sys.stderr.isatty()):
         yield _Bar(None, None)
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=console or make_console(stderr=True), transient=True) as progress:
         yield _Bar(progress, progress.add_task(description, total=total))

@@ -6,7 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from hfs.errors import HfsError
+from hfs.cli import _int_in
+from hfs.errors import HfsError, describe_os_error
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -14,7 +15,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("config", metavar="CONFIG.yaml", help="a TrainConfig in YAML")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in output_dir")
     parser.add_argument("--max-steps", type=int, help="override max_steps")
-    parser.add_argument("--stop-at", type=int, help="end this run at that step (schedules still span max_steps)")
+    parser.add_argument("--stop-at", type=_int_in(1), metavar="STEP",
+                        help="end this run at that step, at least 1 (schedules still span max_steps)")
     parser.add_argument("--output-dir", help="override output_dir")
     parser.add_argument("--num-workers", type=int, help="override data.num_workers (0: read videos in this process)")
     args = parser.parse_args(argv)
@@ -32,6 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary = train(config, resume=args.resume, stop_at=args.stop_at)
     except HfsError as exc:
         print(f"hfs: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a write no hfs code named
+        print(f"hfs: error: {describe_os_error(exc)}", file=sys.stderr)
         return 1
     print(f"trained {summary['steps']} steps on {summary['processes']} process(es); student saved to {summary['student']}")
     return 0

@@ -21,6 +21,19 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture
+def run(capsys):
+    """``run(*args)``: the ``hfs`` command in this process -> (exit code, stdout, stderr)."""
+    from hfs.cli import main
+
+    def _run(*args):
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return _run
+
+
+@pytest.fixture
 def dead_pid() -> int:
     """The pid of a process that has exited: what a killed writer's temporary names carry."""
     proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)

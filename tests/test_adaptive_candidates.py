@@ -100,11 +100,12 @@ def test_cache_reuses_frames_across_n_and_passes(long_video, tmp_path, counting_
     other = hfs.select(video, "a blue screen", num_candidates=300, **kwargs)
     assert enc.frames == len(set(other.candidate_times.tolist()) - seen)
     seen |= set(other.candidate_times.tolist())
-    # the shot scan's frames go through the same store: a second question embeds nothing new
+    # the shot scan's frames are not exact decodes: it embeds all of its own, kept apart from the
+    # exact frames; a second question embeds nothing new
     enc.frames = 0
     shots = hfs.select(video, "a red screen", **kwargs)
     assert shots.passes[0]["name"] == "shots"
-    assert enc.frames == len(set(shots.candidate_times.tolist()) - seen) > 0
+    assert enc.frames == shots.num_candidates > len(set(shots.candidate_times.tolist()) - seen)
     enc.frames = 0
     shots_again = hfs.select(video, "a red screen", **kwargs)
     assert enc.frames == 0 and shots_again.cached
@@ -228,3 +229,37 @@ def test_timeline_with_thousands_of_candidates_marks_the_refined(tmp_path):
         width = image.width
     blue = np.sum((np.abs(pixels - [0x1F, 0x77, 0xB4]).sum(axis=1) < 40))
     assert width > 1300 and blue > 50  # the wide layout, and the refined candidates drawn in blue
+
+
+@pytest.fixture(scope="module")
+def video_300_frames(tmp_path_factory):
+    scenes = [Scene(c, 6.0) for c in ("red", "blue", "green", "yellow", "white")]
+    return write_video(tmp_path_factory.mktemp("grow") / "v300.mp4", scenes, fps=10, size=(32, 32))
+
+
+@pytest.mark.parametrize("first", ["grid", "shots"])
+@pytest.mark.parametrize("k", [170, 231, 300])
+def test_auto_grows_its_candidates_to_any_k_the_video_has_frames_for(video_300_frames, counting_encoder, first, k):
+    enc = counting_encoder()
+    sel = hfs.select(video_300_frames, "a red screen", k=k, encoder=enc, use_cache=False,
+                     policy=dataclasses.replace(DEFAULT_POLICY, coarse=first))
+    assert len(sel.indices) == k == len(np.unique(sel.times))
+    assert sel.passes[0]["name"] == first.replace("grid", "coarse") and sel.passes[-1]["name"] == "grow"
+    assert sum(p["candidates"] for p in sel.passes) == sel.num_candidates >= k
+    assert sel.passes[-1]["candidates"] > 0 and len(np.unique(sel.candidate_times)) == sel.num_candidates
+    # every candidate is a distinct frame of the 300, each embedded once
+    assert np.allclose(sel.candidate_times * 10, np.round(sel.candidate_times * 10))
+    assert enc.frames == sel.num_candidates
+
+
+def test_k_above_the_frame_count_is_refused_before_decoding(video_300_frames, counting_encoder, monkeypatch):
+    from hfs.video.decode import FileVideo
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoded")
+
+    monkeypatch.setattr(FileVideo, "frames_at", no_decoding)
+    monkeypatch.setattr(FileVideo, "decoded_frames", no_decoding)
+    with pytest.raises(InputError, match=r"v300.mp4: k=301 is larger than the 300 frames this video has; "
+                                         r"ask for k <= 300"):
+        hfs.select(video_300_frames, "a red screen", k=301, encoder=counting_encoder(), use_cache=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 
 import pytest
@@ -78,9 +79,10 @@ def test_videomme_bad_records(tmp_path):
            {**VIDEOMME[0], "question_id": "001-4", "answer": "E"},
            {**VIDEOMME[0], "question_id": "001-5", "options": ["Two.", "Three.", "Four.", "Five."]}]
     path = _write_parquet(tmp_path / "bad.parquet", bad)
-    with pytest.raises(InputError, match=r"bad\.parquet record 3 \(id 001-3\): answer 'X' is not an option letter"):
-        read_benchmark("videomme", tmp_path, path)
-    qs, report = read_benchmark("videomme", tmp_path, path, skip_bad=True)
+    qs, report = read_benchmark("videomme", tmp_path, path)  # never raised: counted and named
+    assert report.unscorable[0] == "bad.parquet record 3 (id 001-3): answer 'X' is not an option letter"
+    assert [name.split(":")[0] for name in report.unscorable] == [
+        "bad.parquet record 3 (id 001-3)", "bad.parquet record 4 (id 001-4)", "bad.parquet record 5 (id 001-5)"]
     assert [q.id for q in qs] == ["001-1", "001-2", "301-1"]
     assert report.kept == 3
     assert report.skipped == {"unknown answer letter": 1, "answer out of range": 1, "bad options": 1}
@@ -88,8 +90,9 @@ def test_videomme_bad_records(tmp_path):
 
 def test_videomme_refuses_escaping_video(tmp_path):
     path = _write_json(tmp_path / "esc.json", [{**VIDEOMME[0], "videoID": "../x"}])
-    with pytest.raises(InputError, match=r"esc\.json record 0 \(id 001-1\): .*escapes the data root"):
-        read_benchmark("videomme", tmp_path, path)
+    qs, report = read_benchmark("videomme", tmp_path, path)
+    assert qs == [] and len(report.unscorable) == 1
+    assert re.match(r"esc\.json record 0 \(id 001-1\): .*escapes the data root", report.unscorable[0])
 
 
 def test_videomme_without_pyarrow_says_how_to_install(tmp_path, monkeypatch):
@@ -143,22 +146,22 @@ def test_longvideobench_bad_records(tmp_path):
     bad = [LVB[0], {**LVB[1], "correct_choice": 3}, LVB[2], {k: v for k, v in LVB[3].items() if k != "candidates"},
            LVB[0]]
     path = _write_json(tmp_path / "lvb_bad.json", bad)
-    with pytest.raises(InputError, match=r"lvb_bad\.json record 1 \(id 86CxyhFV9MI_1\): correct_choice 3 but 3"):
-        read_benchmark("longvideobench", tmp_path, path)
-    qs, report = read_benchmark("longvideobench", tmp_path, path, skip_bad=True)
+    qs, report = read_benchmark("longvideobench", tmp_path, path)
+    assert report.unscorable[0] == "lvb_bad.json record 1 (id 86CxyhFV9MI_1): correct_choice 3 but 3 candidates"
+    assert len(report.unscorable) == 3
     assert [q.id for q in qs] == ["86CxyhFV9MI_0", "Q8AZ16uBhr8_0"]
     assert report.kept == 2 and report.skipped == {"answer out of range": 1, "missing field": 1, "duplicate id": 1}
 
 
 def test_longvideobench_refuses_escaping_video(tmp_path):
     _write_json(tmp_path / "lvb_val.json", [{**LVB[0], "video_path": "../x.mp4"}])
-    with pytest.raises(InputError, match=r"record 0 \(id 86CxyhFV9MI_0\): video path '\.\./x\.mp4' escapes"):
-        read_benchmark("longvideobench", tmp_path)
-    qs, report = read_benchmark("longvideobench", tmp_path, skip_bad=True)
+    qs, report = read_benchmark("longvideobench", tmp_path)
     assert qs == [] and report.skipped == {"video path outside the data root": 1}
+    assert re.search(r"record 0 \(id 86CxyhFV9MI_0\): video path '\.\./x\.mp4' escapes", report.unscorable[0])
     _write_json(tmp_path / "lvb_val.json", [{**LVB[0], "video_path": "/etc/x.mp4"}])
-    with pytest.raises(InputError, match=r"record 0 \(id 86CxyhFV9MI_0\): video path '/etc/x\.mp4' is absolute"):
-        read_benchmark("longvideobench", tmp_path)
+    qs, report = read_benchmark("longvideobench", tmp_path)
+    assert qs == [] and re.search(r"record 0 \(id 86CxyhFV9MI_0\): video path '/etc/x\.mp4' is absolute",
+                                  report.unscorable[0])
 
 
 # --- MLVU (dev) -------------------------------------------------------------------------------
@@ -210,21 +213,49 @@ def test_mlvu(tmp_path):
     assert qs[0].duration == 246.1 and qs[0].video_id == "1_plotQA/movie101_66"
 
 
-def test_mlvu_bad_records(tmp_path):
-    tasks = {**MLVU, "2_needle": [*MLVU["2_needle"], _mlvu_record("needle_33.mp4", 100.0, ["x", "y"], "z", "needle"),
-                                  _mlvu_record("needle_34.mp4", 100.0, ["x", "y"], "x", "needle")]}
-    _write_mlvu(tmp_path, tasks)
-    with pytest.raises(InputError, match=r"2_needle\.json record 1 \(id 2_needle/1\): answer 'z' is not one of"):
-        read_benchmark("mlvu", tmp_path)
-    qs, report = read_benchmark("mlvu", tmp_path, skip_bad=True)
-    assert [q.id for q in qs if q.category == "needle"] == ["2_needle/0", "2_needle/2"]
-    assert report.kept == 8 and report.skipped == {"open-ended": 3, "answer not among candidates": 1}
+def _choice_bench_letter(candidates, answer):
+    """The answer letter as MLVU's choice_bench.py builds it: every candidate compared in turn,
+    the last match kept, '@' (chr(ord('A') - 1)) when none matches."""
+    index = -1
+    for i, c in enumerate(candidates):
+        if c == answer:
+            index = i
+    return chr(ord("A") + index)
+
+
+# the anomalies of the released MLVU dev files, one record each
+MLVU_ODD = {
+    "1_plotQA": [_mlvu_record("movie101_23.mp4", 300.0, ["", "There is an archery scene", "There is no archery scene",
+                                                          ""], "There is an archery scene", "plotQA"),
+                 _mlvu_record("movie101_24.mp4", 300.0, ["a hat", "a coat", "a hat", "a cane"], "a hat", "plotQA")],
+    "2_needle": [_mlvu_record("needle_33.mp4", 100.0, ["x", "y", "w"], "z", "needle")],
+    "3_ego": [_mlvu_record("ego_7.mp4", 420.0, ["in the sink", "", "on the table", "in the drawer"], "", "ego")],
+    "4_count": [{k: v for k, v in _mlvu_record("count_9.mp4", 60.0, ["1", "2"], "1", "count").items()
+                 if k != "candidates"}],
+    "5_order": [], "6_anomaly_reco": [], "7_topic_reasoning": [],
+}
+
+
+def test_mlvu_odd_records_are_scored_as_choice_bench_scores_them(tmp_path):
+    _write_mlvu(tmp_path, MLVU_ODD)
+    qs, report = read_benchmark("mlvu", tmp_path)  # nothing raised
+    assert [q.id for q in qs] == ["1_plotQA/0", "1_plotQA/1", "2_needle/0", "3_ego/0"]
+    assert qs[0].options == ["", "There is an archery scene", "There is no archery scene", ""]  # empties kept
+    assert [q.answer for q in qs] == [1, 2, -1, 1]  # duplicate -> last; not among candidates -> -1
+    records = [r for stem in ("1_plotQA", "2_needle", "3_ego") for r in MLVU_ODD[stem]]
+    for q, record in zip(qs, records):
+        gt = _choice_bench_letter(record["candidates"], record["answer"])
+        for prediction in range(len(q.options)):  # every possible answer is right exactly when choice_bench says
+            assert (prediction == q.answer) == (chr(ord("A") + prediction) == gt)
+    assert report.kept == 4 and report.skipped == {"missing field": 1}
+    assert report.unscorable == ["4_count.json record 0 (id 4_count/0): missing field 'candidates'"]
 
 
 def test_mlvu_refuses_escaping_video(tmp_path):
     _write_mlvu(tmp_path, {**MLVU, "3_ego": [{**MLVU["3_ego"][0], "video": "../x.mp4"}]})
-    with pytest.raises(InputError, match=r"3_ego\.json record 0 \(id 3_ego/0\): video path '\.\./x\.mp4' escapes"):
-        read_benchmark("mlvu", tmp_path)
+    qs, report = read_benchmark("mlvu", tmp_path)
+    assert "3_ego/0" not in [q.id for q in qs] and len(report.unscorable) == 1
+    assert re.match(r"3_ego\.json record 0 \(id 3_ego/0\): video path '\.\./x\.mp4' escapes", report.unscorable[0])
 
 
 def test_mlvu_annotation_override_and_missing_task(tmp_path):
@@ -254,7 +285,7 @@ NEXTQA = [
     ["6233408665", "900", "640", "360", "how many people are there", "2", "5", "DC",
      "one", "two", "three", "four", "five"],
 ]
-NEXTQA_MAP = {"4010069381": "0004/4010069381", "6233408665": "1010/6233408665"}
+NEXTQA_MAP = {"4010069381": "1106/4010069381", "6233408665": "1010/6233408665"}
 
 
 def _write_nextqa(root, rows=NEXTQA, name="val.csv"):
@@ -278,7 +309,7 @@ def test_nextqa(tmp_path):
     assert qs[0].options[qs[0].answer] == "to throw it"
     assert [q.category for q in qs] == ["CW", "TN", "DL", "DC"]
     assert [q.duration_group for q in qs] == ["causal", "temporal", "descriptive", "descriptive"]
-    assert qs[0].video == (tmp_path / "NExTVideo/0004/4010069381.mp4").resolve()
+    assert qs[0].video == (tmp_path / "NExTVideo/1106/4010069381.mp4").resolve()
     assert qs[2].video == (tmp_path / "NExTVideo/1010/6233408665.mp4").resolve()
     assert qs[2].video_id == "6233408665" and qs[0].question == "why did the boy pick up the ball"
 
@@ -287,9 +318,8 @@ def test_nextqa_bad_records(tmp_path):
     rows = [NEXTQA[0], ["9999999999", *NEXTQA[1][1:6], "7", *NEXTQA[1][7:]], NEXTQA[2],
             [*NEXTQA[3][:5], "5", *NEXTQA[3][6:]], [*NEXTQA[3][:6], "9", "XX", *NEXTQA[3][8:]]]
     path = _write_nextqa(tmp_path, rows, name="test.csv")
-    with pytest.raises(InputError, match=r"test\.csv record 1 \(id 9999999999_7\): video 9999999999 is not in"):
-        read_benchmark("nextqa", tmp_path, path)
-    qs, report = read_benchmark("nextqa", tmp_path, path, skip_bad=True)
+    qs, report = read_benchmark("nextqa", tmp_path, path)
+    assert report.unscorable[0].startswith("test.csv record 1 (id 9999999999_7): video 9999999999 is not in")
     assert [q.id for q in qs] == ["4010069381_0", "6233408665_4"]
     assert report.kept == 2
     assert report.skipped == {"video not in map": 1, "answer out of range": 1, "unknown question type": 1}
@@ -298,8 +328,9 @@ def test_nextqa_bad_records(tmp_path):
 def test_nextqa_refuses_escaping_video_and_needs_the_map(tmp_path):
     _write_nextqa(tmp_path)
     _write_json(tmp_path / "nextqa/map_vid_vidorID.json", {**NEXTQA_MAP, "4010069381": "../x"})
-    with pytest.raises(InputError, match=r"record 0 \(id 4010069381_0\): video path '\.\./x\.mp4' escapes"):
-        read_benchmark("nextqa", tmp_path)
+    qs, report = read_benchmark("nextqa", tmp_path)
+    assert len(qs) == 2 and re.search(r"record 0 \(id 4010069381_0\): video path '\.\./x\.mp4' escapes",
+                                      report.unscorable[0])
     (tmp_path / "nextqa/map_vid_vidorID.json").unlink()
     with pytest.raises(InputError, match=r"map_vid_vidorID\.json: annotation file not found; .*doc-doc/NExT-QA"):
         read_benchmark("nextqa", tmp_path)
@@ -355,7 +386,19 @@ def test_synthetic_reader_reads_a_generated_set_and_names_bad_records(tmp_path):
     data = json.loads((tmp_path / "items.json").read_text())
     data[1]["answer"] = 9
     _write_json(tmp_path / "items.json", data)
-    with pytest.raises(InputError, match=r"items\.json record 1 \(id evidence-1-1\): answer 9"):
-        read_benchmark("synthetic", tmp_path)
-    qs, report = read_benchmark("synthetic", tmp_path, skip_bad=True)
+    qs, report = read_benchmark("synthetic", tmp_path)
+    assert report.unscorable == ["items.json record 1 (id evidence-1-1): answer 9 but 4 options"]
     assert len(qs) == 2 and report.skipped == {"answer out of range": 1}
+
+
+def test_unscorable_records_are_named_in_one_line(tmp_path):
+    from hfs.data.benchmarks.common import unscorable_line
+
+    bad = [{**LVB[i], "correct_choice": 9} for i in range(4)] + [LVB[0]]
+    path = _write_json(tmp_path / "lvb.json", bad)
+    qs, report = read_benchmark("longvideobench", tmp_path, path)
+    assert len(qs) == 1 and unscorable_line("longvideobench", ReadReport()) is None
+    line = unscorable_line("longvideobench", report, show=2)
+    assert "\n" not in line and line.startswith("longvideobench: 4 annotation record(s) cannot be scored")
+    assert "lvb.json record 0 (id 86CxyhFV9MI_0): correct_choice 9 but 5 candidates" in line
+    assert "record 2" not in line and line.endswith("and 2 more (report.json lists them all)")

@@ -17,16 +17,6 @@ from hfs.cli import main
 from hfs.video.synth import Scene, write_video
 
 
-@pytest.fixture
-def run(capsys):
-    def _run(*args):
-        code = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
-
-
 def test_json_output_schema(run, three_scene_video, tiny_clip_dir):
     code, out, err = run("select", three_scene_video, "-q", "what colour is it?", "--options", "red", "blue",
                          "-k", 5, "-n", 20, "--encoder", tiny_clip_dir, "--json")
@@ -224,12 +214,12 @@ def test_reused_out_folder_keeps_only_this_selection_frames(run, three_scene_vid
 
 
 def test_writer_refuses_an_unwritable_folder_in_one_error(three_scene_video, color_encoder, tmp_path):
-    from hfs.errors import InputError
+    from hfs.errors import InputError, WriteError
     from hfs.report import write_outputs
 
     selection = hfs.select(three_scene_video, "red", k=2, num_candidates=8, encoder=color_encoder)
     (tmp_path / "file").write_text("x")
-    with pytest.raises(InputError, match="cannot write the outputs"):
+    with pytest.raises(WriteError, match="out/frames: cannot write the frames folder"):
         write_outputs(selection, tmp_path / "file" / "out")
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "frames").write_text("x")

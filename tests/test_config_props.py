@@ -192,3 +192,26 @@ def test_every_valid_objective_gives_finite_terms(objective, seed, n):
     k = int(rng.integers(1, n + 1))
     sel = create_selector("greedy", objective=objective).select(scores, k, times=times)
     assert all(math.isfinite(v) for v in sel.objective.values()), sel.objective
+
+
+@SETTINGS
+@given(value=st.integers(-(10**12), 10**12), zeros=st.integers(0, 3), sign=st.sampled_from(["", "+"]))
+def test_integers_are_yaml_1_2(value, zeros, sign, tmp_path):
+    """``k: 010`` is ten (YAML 1.2), never YAML 1.1's octal eight; 0o and 0x say octal and hex."""
+    digits = "0" * zeros + str(abs(value))
+    text = ("-" if value < 0 else sign) + digits
+    assert yaml.load(f"k: {text}", Loader=YamlLoader) == {"k": value}
+    assert yaml.load(f"k: 0o{abs(value):o}", Loader=YamlLoader) == {"k": abs(value)}
+    assert yaml.load(f"k: 0x{abs(value):X}", Loader=YamlLoader) == {"k": abs(value)}
+    # a string that either YAML version would read as a number is written quoted, and read back a string
+    assert yaml.load(dump_yaml({"k": text}), Loader=YamlLoader) == {"k": text}
+    path = tmp_path / "select.yaml"
+    path.write_text(f"k: 0{abs(value) % 50 + 1}\nnum_candidates: 0{abs(value) % 50 + 64}\n")
+    config = load_yaml(SelectConfig, path)
+    assert (config.k, config.num_candidates) == (abs(value) % 50 + 1, abs(value) % 50 + 64)
+
+
+def test_yaml_1_1_only_integers_are_strings():
+    """Sexagesimal, underscores and 0b are YAML 1.1 integers; in YAML 1.2 they are strings."""
+    for text in ("1:30", "1_000", "0b101", "0o8", "0xG"):
+        assert yaml.load(f"k: {text}", Loader=YamlLoader) == {"k": text}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -104,3 +105,61 @@ def test_local_engine_writes_parquet_shards_and_resumes_from_them(corpus, tmp_pa
     again = embed_corpus(listed, encoder, num_candidates=8, workers=1, progress=False, output=output)
     assert again.embedded == [] and again.cached == [str(v) for v in videos]
     assert len(shard_paths(output.root)) == 2
+
+
+def test_parquet_folder_one_row_per_video_bound_to_its_encoder_damaged_shards_named_once(corpus, tmp_path, capsys):
+    from hfs.embed.parquet import read_shards, shard_paths
+
+    root, videos = corpus
+    out = tmp_path / "shards"
+    (tmp_path / "link.mp4").symlink_to(videos[0])
+    (tmp_path / "copy.mp4").write_bytes(Path(videos[1]).read_bytes())
+    # one video under three spellings (relative to the manifest, absolute, through a link), another and its copy
+    manifest = tmp_path / "videos.txt"
+    manifest.write_text(f"{os.path.relpath(videos[0], tmp_path)}\n{videos[0]}\nlink.mp4\n{videos[1]}\ncopy.mp4\n")
+
+    def embed(encoder="color-names", n=8, workers=1):
+        return main(["embed", str(manifest), "--encoder", encoder, "-n", str(n), "--workers", str(workers),
+                     "--format", "parquet", "--out", str(out)])
+
+    assert embed() == 0, capsys.readouterr().err
+    table = read_shards(out)
+    assert sorted(table.column("key").to_pylist()) == sorted(set(table.column("key").to_pylist()))
+    assert table.num_rows == 2
+    assert json.loads((out / "shards.json").read_text())["encoder"] == "color-names"
+    # a truncated shard and a foreign parquet file: each named once, good videos still found
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    good = shard_paths(out)[0]
+    (out / "part-truncated.parquet").write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    pq.write_table(pa.table({"x": [1, 2]}), out / "part-foreign.parquet")
+    capsys.readouterr()
+    manifest.write_text("".join(f"{v}\n" for v in videos))
+    assert embed(workers=2) == 0
+    captured = capsys.readouterr()
+    assert "1 embedded, 2 already in the shards, 0 skipped" in captured.out
+    warnings = [line for line in captured.err.splitlines() if "skipped" in line and "part-" in line]
+    assert len(warnings) == 2 and all(line.startswith("hfs: warning:") for line in warnings)
+    assert {"part-truncated.parquet", "part-foreign.parquet"} == {
+        name for line in warnings for name in ("part-truncated.parquet", "part-foreign.parquet") if name in line}
+    assert read_shards(out).num_rows == 3
+    # the folder reused with an encoder of another width: refused, and the folder stays readable
+    before = sorted(p.name for p in out.iterdir())
+    assert embed(encoder="tiny-random-clip") == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("hfs: error: --out") and "dim: 3 -> 16" in err[-1] and "encoder: 'color-names'" in err[-1]
+    assert sorted(p.name for p in out.iterdir()) == before and read_shards(out).num_rows == 3
+    assert embed(n=16) == 1
+    assert "num_candidates: 8 -> 16" in capsys.readouterr().err
+
+
+def test_manifest_rows_that_name_no_file_are_refused_by_line(tmp_path):
+    (tmp_path / "huge.csv").write_text("video\na.mp4\n" + "x" * 1_000_000 + "\nb.mp4\n")
+    with pytest.raises(InputError, match=r"huge.csv:3: not a CSV row hfs can read \(field larger than field limit"):
+        read_manifest(tmp_path / "huge.csv")
+    for name, text in [("long.jsonl", json.dumps({"video": "y" * 5000})), ("long.txt", "z" * 5000),
+                       ("nul.jsonl", json.dumps({"video": "a\x00b.mp4"}))]:
+        (tmp_path / name).write_text("ok.mp4\n" + text + "\n" if name.endswith(".txt") else '"ok.mp4"\n' + text + "\n")
+        with pytest.raises(InputError, match=rf"{name}:2: not a usable video name"):
+            read_manifest(tmp_path / name)

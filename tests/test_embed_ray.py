@@ -7,6 +7,7 @@ skip. One Ray session serves the module (starting Ray takes seconds).
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import numpy as np
@@ -115,3 +116,30 @@ def test_without_ray_one_line_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
     with pytest.raises(HfsError, match=r'pip install "hfs\[ray\]"'):
         import_ray()
+
+
+def test_gpus_the_cluster_lacks_are_refused_before_anything_runs(ray_session, corpus, tmp_path):
+    _, videos, _ = corpus
+    assert ray_session.cluster_resources().get("GPU", 0) == 0  # this local session has none
+    with pytest.raises(HfsError, match=r"--gpus-per-worker 1 x --actors 2 asks for 2 GPU\(s\); the Ray cluster has 0"):
+        embed_corpus_ray(videos, ColorNamesEncoder(), N, EmbeddingCache(tmp_path), progress=False, actors=2,
+                         gpus_per_actor=1.0)
+    assert not list(tmp_path.glob("*.npz"))
+
+
+def test_a_cluster_address_nobody_answers_fails_in_one_line(corpus, tmp_path):
+    import socket
+    import subprocess
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    manifest = tmp_path / "videos.txt"
+    manifest.write_text(f"{corpus[1][0]}\n")
+    env = {**os.environ, "RAY_ADDRESS": f"127.0.0.1:{port}"}
+    proc = subprocess.run([sys.executable, "-c", "from hfs.cli import main; raise SystemExit(main())", "embed",
+                           str(manifest), "--engine", "ray", "--encoder", "color-names", "--out", str(tmp_path / "c")],
+                          capture_output=True, text=True, env=env, timeout=120)  # a hang fails here
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith(f"hfs: error: cannot reach the Ray cluster at 127.0.0.1:{port} (RAY_ADDRESS)")

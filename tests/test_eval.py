@@ -335,3 +335,129 @@ def test_a_damaged_or_missing_run_manifest(tmp_path, tiny_vlm_dir, answerer, cap
     (tmp_path / "file").write_text("not a folder")
     with pytest.raises(InputError, match="is a file, not a folder"):
         run_eval(_config(tmp_path, tiny_vlm_dir, out="file"), answerer=answerer, progress=False)
+
+
+class RecordingAnswerer(CountingAnswerer):
+    """The real answerer, keeping the times and subtitles of every call."""
+
+    def __init__(self, inner) -> None:
+        super().__init__(inner)
+        self.seen = []
+
+    def answer(self, frames, times, question, options, **kwargs):
+        self.seen.append((list(times), kwargs.get("subtitles")))
+        return super().answer(frames, times, question, options, **kwargs)
+
+
+def _lvb_with_subtitles(root: Path) -> Path:
+    (root / "videos").mkdir(parents=True)
+    (root / "subtitles").mkdir()
+    write_video(root / "videos" / "a.mp4", [Scene("red", 2.0), Scene("blue", 2.0)], fps=8, size=(64, 48))
+    # the subtitle clock starts 100 s before the video (starting_timestamp_for_subtitles)
+    (root / "subtitles" / "a_en.json").write_text(json.dumps([
+        {"timestamp": [100.2, 101.8], "text": "the red part"}, {"timestamp": [102.2, 103.8], "text": "the blue part"},
+        {"start": "0:01:50.00", "end": "0:01:52.00", "line": "after the end"}]))
+    records = [{"video_id": "a", "question": q, "candidates": ["red", "blue"], "correct_choice": 0,
+                "question_category": "S2E", "id": f"a_{n}", "video_path": "a.mp4", "subtitle_path": "a_en.json",
+                "duration_group": 15, "starting_timestamp_for_subtitles": 100, "duration": 4.0}
+               for n, q in enumerate(["Which colour comes first?", "Which colour is said?"])]
+    (root / "lvb_val.json").write_text(json.dumps(records))
+    return root
+
+
+def test_eval_with_subtitles_follows_longvideobench_protocol(tmp_path, tiny_vlm_dir, answerer):
+    from hfs.data.benchmarks.subtitles import longvideobench_lines, read_lvb_subtitles
+
+    root = _lvb_with_subtitles(tmp_path / "lvb")
+    plain = RecordingAnswerer(answerer)
+    without = run_eval(_config(tmp_path, tiny_vlm_dir, out="plain", benchmark="longvideobench", data_root=str(root),
+                               k=[1, 4]), answerer=plain, progress=False)
+    said = RecordingAnswerer(answerer)
+    with_ = run_eval(_config(tmp_path, tiny_vlm_dir, out="said", benchmark="longvideobench", data_root=str(root),
+                             k=[1, 4], subtitles=True), answerer=said, progress=False)
+    # the image-text query never sees subtitles: every selection is the same frames
+    assert [t for t, _ in said.seen] == [t for t, _ in plain.seen] and all(s is None for _, s in plain.seen)
+    subs = read_lvb_subtitles(root / "subtitles" / "a_en.json", 100.0, 4.0)
+    for times, subtitles in said.seen:
+        assert subtitles.interleaved and subtitles.lines == tuple(longvideobench_lines(subs, times))
+    shown = {text for _, s in said.seen for _, text in s.lines}
+    assert "after the end" not in shown and shown <= {"the red part", "the blue part"} and shown
+    records = read_jsonl(tmp_path / "said" / "results.jsonl")
+    assert [r["subtitle_lines"] for r in records] == [len(s.lines) for _, s in said.seen]
+    assert any(a["probs"] != b["probs"] for a, b in zip(records, read_jsonl(tmp_path / "plain" / "results.jsonl")))
+    assert with_["subtitles"] is True and without["subtitles"] is False and with_["run"]["without_subtitles"] == 0
+    assert "longvideobench with subtitles" in (tmp_path / "said" / "report.md").read_text()
+    assert "longvideobench without subtitles" in (tmp_path / "plain" / "report.md").read_text()
+    with pytest.raises(InputError, match="another setup.*subtitles: False"):  # one folder, one protocol
+        run_eval(_config(tmp_path, tiny_vlm_dir, out="plain", benchmark="longvideobench", data_root=str(root),
+                         k=[1, 4], subtitles=True), answerer=said, progress=False)
+
+
+def test_eval_with_subtitles_on_videomme_layout(tmp_path, tiny_vlm_dir, answerer):
+    from hfs.reasoning.formats import Subtitles
+
+    root = tmp_path / "vmme"
+    (root / "data").mkdir(parents=True)
+    (root / "subtitle").mkdir()
+    for vid in ("AAAAAAAAAAA", "BBBBBBBBBBB"):
+        write_video(root / "data" / f"{vid}.mp4", [Scene("red", 2.0), Scene("blue", 2.0)], fps=8, size=(64, 48))
+    (root / "subtitle" / "AAAAAAAAAAA.srt").write_text(
+        '1\n00:00:00,000 --> 00:00:02,000\n<font color="white" size=".72c">red now</font>\n\n'
+        '2\n00:00:02,000 --> 00:00:04,000\n<font color="white" size=".72c">blue now</font>\n')
+    records = [{"video_id": f"00{n}", "duration": "short", "domain": "d", "sub_category": "s", "url": "",
+                "videoID": vid, "question_id": f"00{n}-1", "task_type": "Counting Problem",
+                "question": "Which colour?", "options": ["A. red", "B. blue"], "answer": "A"}
+               for n, vid in enumerate(("AAAAAAAAAAA", "BBBBBBBBBBB"), 1)]
+    (root / "ann.json").write_text(json.dumps(records))
+    said = RecordingAnswerer(answerer)
+    report = run_eval(_config(tmp_path, tiny_vlm_dir, benchmark="videomme", data_root=str(root),
+                              annotations=str(root / "ann.json"), selectors=["uniform"], k=[2], subtitles=True),
+                      answerer=said, progress=False)
+    (times, first), (_, second) = said.seen
+    assert times[0] < 2.0 <= times[1] and first == Subtitles(((0.0, "red now"), (2.0, "blue now")))
+    assert second == Subtitles(available=False)  # no .srt for this video: "No subtitles available"
+    assert report["run"]["without_subtitles"] == 1
+
+
+def test_subtitles_are_refused_where_none_are_released(tmp_path, tiny_vlm_dir):
+    with pytest.raises(InputError, match="--subtitles: synthetic ships no subtitles"):
+        run_eval(_config(tmp_path, tiny_vlm_dir, subtitles=True), progress=False)
+    (tmp_path / "lvb").mkdir()
+    with pytest.raises(InputError, match=r"--subtitles: .*lvb/subtitles not found; extract subtitles\.tar"):
+        run_eval(_config(tmp_path, tiny_vlm_dir, benchmark="longvideobench", data_root=str(tmp_path / "lvb"),
+                         subtitles=True), progress=False)
+
+
+def test_eval_reads_odd_mlvu_records_and_names_the_unscorable_one(tmp_path, tiny_vlm_dir, answerer, capsys):
+    root = tmp_path / "mlvu"
+    (root / "video" / "2_needle").mkdir(parents=True)
+    (root / "json").mkdir()
+    write_video(root / "video" / "2_needle" / "n.mp4", [Scene("red", 2.0), Scene("blue", 2.0)], fps=8, size=(64, 48))
+    record = {"video": "n.mp4", "duration": 4.0, "question": "Which colour?", "question_type": "needle"}
+    tasks = {"2_needle": [{**record, "candidates": ["red", "blue", ""], "answer": "green"},  # not a candidate
+                          {**record, "candidates": ["", "red", "blue", ""], "answer": "red"},
+                          {**record, "answer": "red"}]}  # no candidates: cannot be scored
+    for stem in ("1_plotQA", "2_needle", "3_ego", "4_count", "5_order", "6_anomaly_reco", "7_topic_reasoning"):
+        (root / "json" / f"{stem}.json").write_text(json.dumps(tasks.get(stem, [])))
+    report = run_eval(_config(tmp_path, tiny_vlm_dir, benchmark="mlvu", data_root=str(root), k=[2]),
+                      answerer=answerer, progress=False)
+    err = capsys.readouterr().err
+    assert err.count("hfs: warning: mlvu: 1 annotation record(s) cannot be scored") == 1
+    assert "2_needle.json record 2 (id 2_needle/2): missing field 'candidates'" in err
+    assert report["questions"] == 2 and report["unscorable_records"] == [
+        "2_needle.json record 2 (id 2_needle/2): missing field 'candidates'"]
+    records = read_jsonl(tmp_path / "out" / "results.jsonl")
+    assert {r["answer"] for r in records if r["id"] == "2_needle/0"} == {-1}
+    assert not any(r["correct"] for r in records if r["id"] == "2_needle/0")  # always wrong, as choice_bench.py
+    assert all(len(r["probs"]) == 4 for r in records if r["id"] == "2_needle/1")  # empty options kept
+    assert "Records that cannot be scored (left out): 2_needle.json record 2" in \
+        (tmp_path / "out" / "report.md").read_text()
+
+
+def test_cli_subtitles_flag_errors_are_one_line(tmp_path, tiny_vlm_dir, capsys):
+    base = ["eval", "--benchmark", "nextqa", "--data-root", str(tmp_path), "--out", str(tmp_path / "o"), "--subtitles"]
+    assert main(base + ["--model", str(tiny_vlm_dir)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == "hfs: error: --subtitles: nextqa ships no subtitles (only videomme, longvideobench do)"
+    assert main(base + ["--kfs-annotations", str(tmp_path / "a.csv")]) == 1
+    assert "the evidence run has none" in capsys.readouterr().err

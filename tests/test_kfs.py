@@ -18,7 +18,7 @@ from hfs.eval.kfs import KfsScores, aggregate, kfs_scores
 from hfs.video.synth import Scene, write_video
 
 
-def scene(*segments, scene_id=0):
+def scene(*segments, scene_id="0"):
     return EvidenceScene(scene_id, tuple(segments))
 
 
@@ -39,7 +39,7 @@ def test_segment_ends_are_inclusive():
 
 def test_unbalanced_frames_over_two_scenes():
     # A = [0, 10] (10 s), B = [50, 60] + [70, 80] (20 s, two segments); 4 frames in A, 1 in B, 1 outside
-    s = kfs_scores([1, 2, 3, 4, 55, 90], [scene((0, 10)), scene((50, 60), (70, 80), scene_id=1)])
+    s = kfs_scores([1, 2, 3, 4, 55, 90], [scene((0, 10)), scene((50, 60), (70, 80), scene_id="1")])
     assert s.kfr == pytest.approx(5 / 6)
     assert s.shr == 1.0
     # fair shares: A floor(min(10/30*5, 5/2)) = 1, B floor(min(20/30*5, 5/2)) = 2; B has only 1
@@ -51,13 +51,13 @@ def test_unbalanced_frames_over_two_scenes():
 
 def test_frames_in_proportion_to_scene_length_are_perfectly_balanced():
     # A 10 s, B 30 s; 1 frame in A, 3 in B: the distribution matches the lengths (a = 1)
-    s = kfs_scores([1, 45, 50, 60], [scene((0, 10)), scene((40, 70), scene_id=1)])
+    s = kfs_scores([1, 45, 50, 60], [scene((0, 10)), scene((40, 70), scene_id="1")])
     assert (s.kfr, s.shr, s.bsr, s.bds, s.ukss) == (1.0, 1.0, 1.0, pytest.approx(1.0), pytest.approx(1.0))
 
 
 def test_a_missed_scene_costs_hit_rate_and_balanced_recall():
     # three 2 s scenes, both frames in the first: hit 1 of 3; n_tp = 2, fair share floor(2/3) -> 1
-    scenes = [scene((0, 2)), scene((10, 12), scene_id=1), scene((20, 22), scene_id=2)]
+    scenes = [scene((0, 2)), scene((10, 12), scene_id="1"), scene((20, 22), scene_id="2")]
     s = kfs_scores([0.5, 1.5], scenes)
     assert s.kfr == 1.0 and s.shr == pytest.approx(1 / 3) and s.bsr == pytest.approx(1 / 3)
     assert s.bds == pytest.approx(1 / math.sqrt(3))  # (1, 0, 0) against the even (1, 1, 1)
@@ -87,7 +87,7 @@ _segment = st.tuples(st.integers(0, 100), st.integers(0, 20)).map(lambda p: (flo
 @given(scenes=st.lists(st.lists(_segment, min_size=1, max_size=3), min_size=1, max_size=4),
        times=st.lists(st.floats(0, 130, allow_nan=False), min_size=1, max_size=12))
 def test_metrics_are_rates_and_balance_needs_a_hit(scenes, times):
-    evidence = [EvidenceScene(n, tuple(segs)) for n, segs in enumerate(scenes)]
+    evidence = [EvidenceScene(str(n), tuple(segs)) for n, segs in enumerate(scenes)]
     s = kfs_scores(times, evidence)
     for value in (s.kfr, s.shr, s.bsr, s.bds, s.ukss):
         assert 0.0 <= value <= 1.0 + 1e-12
@@ -107,7 +107,9 @@ def test_parse_time_both_formats_and_fractions():
     assert parse_time("12:34") == 754.0
     assert parse_time("75:00") == 4500.0  # m:ss past an hour
     assert parse_time(" 0:07.25 ") == 7.25
-    for bad in ("", "7", "1:2:3:4", "a:bc", "0:61", "1:60:00", "-0:05", "0:05:"):
+    assert parse_time("3: 21") == parse_time(" 3:21") == 201.0  # spaces as in lvb_anno.csv
+    assert parse_time("0:61") == 61.0 and parse_time("1:60:00") == 7200.0  # eval.py bounds neither
+    for bad in ("", "7", "1:2:3:4", "a:bc", "-0:05", "0:05:"):
         with pytest.raises(ValueError):
             parse_time(bad)
 
@@ -121,15 +123,29 @@ def test_reader_groups_segments_into_scenes_and_pads_ends(tmp_path):
     anno = read_kfs_annotations(path)
     assert list(anno) == ["abc_0", "003-2"]
     first, second = anno["abc_0"]
-    assert first.scene_id == 0 and first.segments == ((10.0, 15.0), (20.0, 21.0)) and first.length == 6.0
-    assert second.scene_id == 1 and second.segments == ((3900.0, 3903.5),)
-    assert anno["003-2"] == [EvidenceScene(0, ((49.0, 56.0),))]
+    assert first.scene_id == "0" and first.segments == ((10.0, 15.0), (20.0, 21.0)) and first.length == 6.0
+    assert second.scene_id == "1" and second.segments == ((3900.0, 3903.5),)
+    assert anno["003-2"] == [EvidenceScene("0", ((49.0, 56.0),))]
+
+
+def test_reader_takes_scene_labels_as_released(tmp_path):
+    # lvb_anno.csv (KFS-Bench commit 2349b9e, line 1516 on) labels the scenes of LB1qPExHQY8 0a and 0b
+    path = tmp_path / "lvb_anno.csv"
+    path.write_text(HEADER + "mH9LdC7IFH8_1,0,1,1:34,1:34\n"
+                             "LB1qPExHQY8_0,0,0a,0:07,0:17\n"
+                             "LB1qPExHQY8_1,0,0a,0:12,0:16\n"
+                             "LB1qPExHQY8_1,1,0b,1:27,1:27\n"
+                             "iJgh2dnudIU_1,0,0,3:20, 3:21\n")
+    anno = read_kfs_annotations(path)
+    assert anno["LB1qPExHQY8_1"] == [EvidenceScene("0a", ((12.0, 17.0),)), EvidenceScene("0b", ((87.0, 88.0),))]
+    assert anno["iJgh2dnudIU_1"] == [EvidenceScene("0", ((200.0, 202.0),))]
+    assert kfs_scores([13.0, 87.5], anno["LB1qPExHQY8_1"]).shr == 1.0
 
 
 @pytest.mark.parametrize("row, problem", [
     ("abc_0,0,0,0:09,0:05", "end 0:05 is before start 0:09"),
     ("abc_0,0,0,0:09,later", "time 'later' is not h:mm:ss or m:ss"),
-    ("abc_0,0,x,0:09,0:10", "scene_id 'x' is not a non-negative integer"),
+    ("abc_0,0, ,0:09,0:10", "empty scene_id"),
     ("abc_0,0,0,0:09", "expected 5 fields"),
     (",0,0,0:09,0:10", "empty id"),
 ])
@@ -220,6 +236,32 @@ def test_evidence_run_finds_the_annotated_scene_that_uniform_misses(lvb_root, tm
     assert len(table) == 2 * (1 + 3 * 2)  # header + one row per selector x k, in both tables
     assert "evidence starts after their video ends" in (tmp_path / "out" / "report.md").read_text()
     assert json.loads((tmp_path / "out" / "report.json").read_text())["overall"] == report["overall"]
+
+
+def test_kfs_results_round_trip_through_kfs_bench_input_format(lvb_root, tmp_path):
+    from hfs.eval.kfs_export import read_kfs_results
+
+    report = run_kfs_eval(_config(lvb_root, tmp_path / "out"), progress=False)
+    records = [json.loads(line) for line in (tmp_path / "out" / "kfs_records.jsonl").read_text().splitlines()]
+    anno = read_kfs_annotations(lvb_root / "lvb_anno.csv")
+    files = sorted(p.name for p in (tmp_path / "out" / "kfs-results").iterdir())
+    assert files == sorted(f"{s}_k{k}.json" for s in ("uniform", "topk", "greedy") for k in (1, 4))
+    for selector in ("uniform", "topk", "greedy"):
+        for k in (1, 4):
+            path = tmp_path / "out" / "kfs-results" / f"{selector}_k{k}.json"
+            raw = json.loads(path.read_text())  # exactly the README's format: a list of {id, frame_timestamps}
+            assert all(set(row) == {"id", "frame_timestamps"} for row in raw)
+            assert [row["id"] for row in raw] == ["v_0", "v_1", "v_2"]
+            chosen = read_kfs_results(path)
+            mine = {r["id"]: r for r in records if r["selector"] == selector and r["k"] == k}
+            assert {qid: times for qid, times in chosen.items()} == {qid: r["times"] for qid, r in mine.items()}
+            # scored from the file alone, the figures are the run's own
+            assert aggregate(kfs_scores(t, anno[qid]) for qid, t in chosen.items()) == pytest.approx(
+                {key: v for key, v in report["overall"][f"{selector}@{k}"].items() if key not in ("selector", "k")})
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"id": "v_0"}))
+    with pytest.raises(InputError, match="not a KFS-Bench result file"):
+        read_kfs_results(bad)
 
 
 def test_hfs_eval_cli_without_a_model(lvb_root, tmp_path, capsys):

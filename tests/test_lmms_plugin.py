@@ -1,5 +1,6 @@
 """The lmms-eval plug-in (``hfs[lmms]``): hfs models found through lmms-eval's own registry, run
-on a generated video with a tiny random Qwen2.5-VL, shown the frames hfs chose with their times.
+on generated videos with tiny random Qwen2.5-VL and Qwen3-VL, shown the frames hfs chose with their
+real times, at the size lmms-eval's uniform path gives.
 
 Marked ``lmms``: they need the ``lmms`` extra, whose torchvision is a CUDA build of torch (it runs
 on a CPU), so README's plain test command leaves them out and ``python -m pytest -q -m lmms`` runs
@@ -13,9 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
-from hfs.errors import InputError
+from hfs.errors import HfsError, InputError
 from hfs.integrations.lmms.indices import read_choices
 from hfs.video.synth import Scene, read_counter, write_video
 
@@ -26,54 +26,11 @@ pytestmark = [pytest.mark.lmms,
 TASK, SPLIT = "tiny_video_qa", "test"
 QUESTION = "When is the screen green?"
 
-_TEMPLATE = (
-    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
-    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
-    "{% for part in message['content'] %}"
-    "{% if part['type'] == 'video' %}<|vision_start|><|video_pad|><|vision_end|>"
-    "{% elif part['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
-    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n"
-    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
-
-
-def build_tiny_qwen2_5_vl(path: Path) -> Path:
-    """A tiny random Qwen2.5-VL with a real tokenizer, image and video processor and chat template."""
-    from transformers import (
-        Qwen2_5_VLConfig,
-        Qwen2_5_VLForConditionalGeneration,
-        Qwen2_5_VLProcessor,
-        Qwen2VLImageProcessor,
-        Qwen2VLVideoProcessor,
-    )
-
-    from hfs.reasoning.tiny import _SPECIALS, _text_config, _tokenizer
-
-    tokenizer, vocab, ids = _tokenizer(_SPECIALS)
-    hidden = 32
-    half = hidden // 8
-    config = Qwen2_5_VLConfig(
-        text_config=_text_config(vocab, ids, hidden=hidden, rope_scaling={
-            "type": "mrope", "mrope_section": [half // 2, half // 4, half - half // 2 - half // 4]}),
-        vision_config=dict(depth=1, hidden_size=hidden, intermediate_size=2 * hidden, num_heads=2,
-                           out_hidden_size=hidden, patch_size=14, spatial_merge_size=2, temporal_patch_size=2,
-                           window_size=56, fullatt_block_indexes=[0]),
-        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
-        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
-    )
-    torch.manual_seed(0)
-    model = Qwen2_5_VLForConditionalGeneration(config).eval()
-    pixels = dict(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16, patch_size=14, merge_size=2, temporal_patch_size=2)
-    processor = Qwen2_5_VLProcessor(image_processor=Qwen2VLImageProcessor(**pixels), tokenizer=tokenizer,
-                                    video_processor=Qwen2VLVideoProcessor(**pixels), chat_template=_TEMPLATE)
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    processor.save_pretrained(path)
-    return path
-
 
 @pytest.fixture(scope="module")
 def tiny_qwen25_dir(tmp_path_factory) -> Path:
+    from hfs.integrations.lmms.tiny import build_tiny_qwen2_5_vl
+
     return build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("models") / "tiny-qwen2.5-vl")
 
 
@@ -95,7 +52,8 @@ def model_class():
 def make_model(model_dir: Path, log: Path, **hfs_args):
     extra = ",".join(f"{k}={v}" for k, v in hfs_args.items())
     model = model_class().create_from_arg_string(
-        f"pretrained={model_dir},device=cpu,device_map=cpu,max_num_frames=8,hfs_log={log},{extra}")
+        f"pretrained={model_dir},device=cpu,device_map=cpu,max_num_frames=8,min_pixels=3136,max_pixels=12544,"
+        f"hfs_log={log},{extra}")
     model.task_dict = {TASK: {SPLIT: [{"video": None, "question": QUESTION}]}}
     return model
 
@@ -125,8 +83,10 @@ def run_one(model, video: Path):
 
     request = Instance(request_type="generate_until", idx=0, metadata={"task": TASK, "doc_id": 0, "repeats": 1},
                        arguments=("", doc_to_messages, {"max_new_tokens": 3}, 0, TASK, SPLIT))
-    recorder = Recorder(model.processor.inner)  # what the Hugging Face processor itself is given
-    model.processor.inner = recorder
+    # what the Hugging Face processor itself is given (inside hfs's wrapper, for hfs's models)
+    holder = model.processor if hasattr(model.processor, "inner") else model
+    recorder = Recorder(holder.inner if holder is not model else model.processor)
+    setattr(holder, "inner" if holder is not model else "processor", recorder)
     out = model.generate_until([request])
     return request, out, recorder.calls
 
@@ -136,18 +96,22 @@ def frame_means(video_tensor) -> np.ndarray:
     return np.asarray(video_tensor, dtype=np.float64).mean(axis=(2, 3))
 
 
-def test_plugin_is_registered_for_all_three_models():
+def test_plugin_is_registered_for_all_four_models():
     from lmms_eval.models import MODEL_REGISTRY_V2
 
-    paths = {name: MODEL_REGISTRY_V2.resolve(name) for name in ("hfs_qwen2_5_vl", "hfs_llava_onevision",
-                                                                  "hfs_llava_vid")}
-    assert paths["hfs_qwen2_5_vl"].model_type == "chat"
+    paths = {name: MODEL_REGISTRY_V2.resolve(name) for name in ("hfs_qwen2_5_vl", "hfs_qwen3_vl",
+                                                                  "hfs_llava_onevision", "hfs_llava_vid")}
+    assert paths["hfs_qwen2_5_vl"].model_type == "chat" and paths["hfs_qwen3_vl"].model_type == "chat"
+    assert paths["hfs_qwen3_vl"].class_path == "hfs.integrations.lmms.qwen3_vl.HfsQwen3_VL"
     assert paths["hfs_qwen2_5_vl"].class_path == "hfs.integrations.lmms.qwen2_5_vl.HfsQwen2_5_VL"
     assert paths["hfs_llava_onevision"].class_path == "hfs.integrations.lmms.llava_onevision.HfsLlavaOneVision"
     assert paths["hfs_llava_vid"].class_path == "hfs.integrations.lmms.llava_vid.HfsLlavaVid"
     from lmms_eval.models.chat.qwen2_5_vl import Qwen2_5_VL
 
-    assert issubclass(model_class(), Qwen2_5_VL)
+    from lmms_eval.models import get_model
+    from lmms_eval.models.chat.qwen3_vl import Qwen3_VL
+
+    assert issubclass(model_class(), Qwen2_5_VL) and issubclass(get_model("hfs_qwen3_vl"), Qwen3_VL)
 
 
 def test_qwen_is_shown_the_frames_hfs_selects_with_their_times(tiny_qwen25_dir, video, tmp_path):
@@ -175,11 +139,11 @@ def test_qwen_is_shown_the_frames_hfs_selects_with_their_times(tiny_qwen25_dir, 
     assert shown.shape == (4, 3)
     decoded = np.array([image.reshape(-1, 3).mean(axis=0) for image in chosen.images])
     assert np.abs(shown - decoded).max() < 12
-    # logged with the sample: the hfs_log and the request's arguments (lmms-eval's --log_samples)
+    # logged with the sample, with the scores hfs gave the frames
     (record,) = [json.loads(line) for line in log.read_text().splitlines()]
     assert record["times"] == times and record["frame_indices"] == indices
     assert (record["task"], record["doc_id"], record["question"]) == (TASK, 0, QUESTION)
-    assert request.args[-1]["hfs"][0]["times"] == times
+    assert record["scores"] == [round(float(s), 4) for s in expected.scores]
 
 
 def test_indices_file_reuses_precomputed_selections(tiny_qwen25_dir, video, tmp_path):
@@ -244,6 +208,7 @@ def test_choice_records_round_trip(video, color_encoder, tmp_path):
     ("hfs_selector=nope", "hfs_selector"),
     ("hfs_kk=3", "hfs_kk"),
     ("hfs_k=200,hfs_candidates=100", "hfs_k"),
+    ("hfs_uniform=true,hfs_encoder=color-names", "hfs_uniform"),
 ])
 def test_bad_args_are_one_line_naming_the_arg(args, named, tmp_path):
     with pytest.raises(InputError) as err:
@@ -264,16 +229,143 @@ def test_missing_or_broken_indices_file_names_it(tmp_path):
 def test_llava_onevision_load_video_gives_the_chosen_frames(video, tmp_path):
     """LLaVA-OneVision reads frames through ``load_video``; lmms-eval's ``__init__`` needs the
     LLaVA-NeXT package and weights, so only the hfs part of the set-up runs here."""
-    import hfs
     from lmms_eval.models import get_model
+
+    import hfs
+    from hfs.integrations.lmms.query import SampleQuery
+    from hfs.integrations.lmms.selection import Sample
 
     cls = get_model("hfs_llava_onevision")
     model = cls.__new__(cls)
     rest = model._hfs_setup({"hfs_k": 4, "hfs_candidates": 16, "hfs_encoder": "color-names",
                              "hfs_log": str(tmp_path / "log.jsonl"), "conv_template": "qwen_1_5"})
     assert rest == {"conv_template": "qwen_1_5"}  # what lmms-eval's class gets
-    model._hfs_sample = (TASK, 3, QUESTION)
+    model._hfs_sample = Sample(TASK, 3, SampleQuery(QUESTION))
     frames = model.load_video([str(video)], 32)
     expected = hfs.select(video, QUESTION, k=4, num_candidates=16, encoder="color-names")
     assert frames.shape == (4, 80, 128, 3) and frames.dtype == np.uint8
     assert [read_counter(f) for f in frames] == [round(t * 10) for t in expected.times]
+
+
+# -- Qwen3-VL, sizes like uniform, failing fast, where the records go ------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_qwen3_dir(tmp_path_factory) -> Path:
+    from hfs.integrations.lmms.tiny import build_tiny_qwen3_vl
+
+    return build_tiny_qwen3_vl(tmp_path_factory.mktemp("models") / "tiny-qwen3-vl")
+
+
+@pytest.fixture(scope="module")
+def wide_video(tmp_path_factory) -> Path:
+    """640x360 (not a multiple of Qwen's 28 / 32 pixel grid), 12 s at 10 fps, red / blue / green."""
+    return write_video(tmp_path_factory.mktemp("videos") / "wide.mp4",
+                       [Scene("red", 4), Scene("blue", 4), Scene("green", 4)], fps=10, size=(640, 360),
+                       frame_counter=True)
+
+
+def run_model(name: str, model_dir: Path, video: Path, args: str, question: str = QUESTION):
+    """One generate_until of lmms-eval model ``name`` (hfs's or lmms-eval's own) on ``video``;
+    (the model, what its Hugging Face processor was given and returned)."""
+    from lmms_eval.models import get_model
+
+    model = get_model(name).create_from_arg_string(f"pretrained={model_dir},device=cpu,device_map=cpu,{args}")
+    model.task_dict = {TASK: {SPLIT: [{"question": question}]}}
+    _, _, (call,) = run_one(model, video)
+    return model, call
+
+
+@pytest.mark.parametrize("family", ["qwen2_5_vl", "qwen3_vl"])
+def test_hfs_frames_reach_the_model_at_uniforms_size(family, tiny_qwen25_dir, tiny_qwen3_dir, wide_video, tmp_path):
+    """Same model args, same number of frames: hfs's frames and lmms-eval's uniform ones give the
+    same pixels per frame and the same visual tokens (qwen_vl_utils would make a list of frames
+    smaller: 336x616 instead of 364x644 for Qwen2.5-VL here)."""
+    model_dir = tiny_qwen25_dir if family == "qwen2_5_vl" else tiny_qwen3_dir
+    args = "max_num_frames=8"
+    _, uniform = run_model(family, model_dir, wide_video, args)
+    model, hfs_call = run_model(f"hfs_{family}", model_dir, wide_video,
+                                f"{args},hfs_encoder=color-names,hfs_log={tmp_path / 'log.jsonl'}")
+    assert model.hfs_args.hfs_k == 8  # hfs_k defaults to the model's own max_num_frames
+    assert hfs_call["videos"][0].shape == uniform["videos"][0].shape
+    assert hfs_call["videos"][0].shape[-2:] == ((364, 644) if family == "qwen2_5_vl" else (352, 640))
+    assert hfs_call["output"]["video_grid_thw"].tolist() == uniform["output"]["video_grid_thw"].tolist()
+    assert hfs_call["output"]["pixel_values_videos"].shape == uniform["output"]["pixel_values_videos"].shape
+    # the frames differ: uniform's are evenly spread, hfs's follow the question (green: 8-12 s)
+    assert uniform["video_metadata"][0]["frames_indices"] != hfs_call["video_metadata"][0]["frames_indices"]
+    # hfs_uniform=true: lmms-eval's own frames through hfs's model (same prompt as the hfs run)
+    model, same = run_model(f"hfs_{family}", model_dir, wide_video, f"{args},hfs_uniform=true,"
+                            f"hfs_log={tmp_path / 'u.jsonl'}")
+    assert same["video_metadata"][0]["frames_indices"] == uniform["video_metadata"][0]["frames_indices"]
+    assert same["text"] == uniform["text"]
+    assert same["output"]["video_grid_thw"].tolist() == uniform["output"]["video_grid_thw"].tolist()
+    # decoded by PyAV here, by decord there: the same frames, up to colour conversion
+    difference = (same["videos"][0] - uniform["videos"][0]).abs().mean()
+    assert float(difference) < 2.0
+
+
+def test_qwen3_writes_the_chosen_frames_real_times_into_its_prompt(tiny_qwen3_dir, video, tmp_path):
+    """Qwen3-VL's own processor turns the frames' source indices and fps into ``<t seconds>``
+    before each pair of frames: with hfs's metadata those are the chosen frames' real times."""
+    import hfs
+
+    indices_file = tmp_path / "chosen.jsonl"
+    indices_file.write_text(json.dumps({"task": TASK, "doc_id": 0, "video": str(video),
+                                        "times": [0.5, 1.5, 9.0, 11.0]}) + "\n")
+    model, call = run_model("hfs_qwen3_vl", tiny_qwen3_dir, video,
+                            f"max_num_frames=4,hfs_indices={indices_file},hfs_log={tmp_path / 'log.jsonl'}")
+    (meta,) = call["video_metadata"]
+    assert meta["frames_indices"] == [5, 15, 90, 110] and meta["fps"] == pytest.approx(10.0)
+    prompt = model.tokenizer.decode(call["output"]["input_ids"][0])
+    # pairs (0.5 s, 1.5 s) and (9.0 s, 11.0 s): their mean times, as Qwen3-VL computes them
+    assert "<1.0 seconds>" in prompt and "<10.0 seconds>" in prompt
+    assert prompt.count("seconds>") == 2
+    # and selected by hfs (not read from a file): the prompt's times are those of the chosen frames
+    model, call = run_model("hfs_qwen3_vl", tiny_qwen3_dir, video,
+                            f"max_num_frames=4,hfs_encoder=color-names,hfs_candidates=24,hfs_log={tmp_path / 'l2.jsonl'}")
+    sel = hfs.select(video, QUESTION, k=4, num_candidates=24, encoder="color-names")
+    t = [round(float(x) * 10) / 10 for x in sel.times]
+    expected = [f"<{(t[0] + t[1]) / 2:.1f} seconds>", f"<{(t[2] + t[3]) / 2:.1f} seconds>"]
+    prompt = model.tokenizer.decode(call["output"]["input_ids"][0])
+    assert all(e in prompt for e in expected), (prompt[:300], expected)
+
+
+def test_a_missing_encoder_fails_before_the_vlm_naming_the_model_arg(tmp_path, monkeypatch):
+    """No weights for the encoder: one error naming ``hfs_encoder=``, raised before lmms-eval's
+    class loads anything (``pretrained`` here does not even exist)."""
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty Hugging Face cache, offline
+    with pytest.raises(HfsError) as err:
+        model_class().create_from_arg_string(f"pretrained={tmp_path / 'no-such-model'},device=cpu")
+    message = str(err.value)
+    assert message.startswith("hfs_encoder=") and "\n" not in message and "--encoder" not in message
+    with pytest.raises(HfsError, match=r"^hfs_encoder=nope: unknown encoder"):
+        model_class().create_from_arg_string(f"pretrained={tmp_path / 'no-such-model'},hfs_encoder=nope")
+    with pytest.raises(HfsError, match=r"^hfs_checkpoint=.*missing"):
+        model_class().create_from_arg_string(f"pretrained={tmp_path},hfs_checkpoint={tmp_path / 'missing'}")
+
+
+def test_frame_records_go_next_to_lmms_evals_output(tmp_path, monkeypatch):
+    from hfs.integrations.lmms.records import frame_log_path
+
+    argv = ["--model", "hfs_qwen2_5_vl", "--output_path", str(tmp_path / "out"), "--timezone", "UTC"]
+    path = frame_log_path({"pretrained": "Qwen/Qwen2.5-VL-7B-Instruct"}, argv)
+    assert path.parent == tmp_path / "out" / "Qwen__Qwen2.5-VL-7B-Instruct"  # lmms-eval's own folder
+    assert path.name.endswith("_hfs_frames.jsonl") and len(path.name) == len("20261206_203000_hfs_frames.jsonl")
+    config = tmp_path / "run.yaml"
+    config.write_text(f"model: hfs_qwen2_5_vl\noutput_path: {tmp_path / 'cfg'}\n")
+    assert frame_log_path({"pretrained": "/m/qwen"}, ["--config", str(config)]).parent == tmp_path / "cfg" / "m__qwen"
+    monkeypatch.chdir(tmp_path)
+    assert frame_log_path({"pretrained": "/m/qwen"}, ["--model", "x"]) == Path("hfs_frames.jsonl")
+
+
+def test_hfs_k_follows_the_models_own_frame_count(tmp_path, capsys):
+    """hfs_k left out: the wrapped class's max_num_frames as given, else its default (32 for
+    lmms-eval's Qwen classes); with lmms-eval's fps= sampling a warning says to pass hfs_k."""
+    cls = model_class()
+    common = {"hfs_encoder": "color-names", "hfs_log": str(tmp_path / "log.jsonl")}
+    model = cls.__new__(cls)
+    assert model._hfs_setup({**common, "max_num_frames": 12}) == {"max_num_frames": 12}
+    assert model.hfs_args.hfs_k == 12
+    model._hfs_setup({**common, "fps": 1.0})
+    assert model.hfs_args.hfs_k == 32
+    assert "fps=1.0: hfs shows hfs_k=32 frames" in capsys.readouterr().err

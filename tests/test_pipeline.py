@@ -65,7 +65,7 @@ def test_short_video_has_fewer_candidates_and_says_so(tmp_path, tiny_encoder):
     out = sel.to_dict()
     assert out["num_candidates"] == 10 and out["requested_candidates"] == 128
     assert "only 10 distinct frames" in out["note"]
-    with pytest.raises(InputError, match="short.mp4: k=16 is larger than the 10 distinct frames"):
+    with pytest.raises(InputError, match="short.mp4: k=16 is larger than the 10 frames this video has; ask for k <= 10"):
         hfs.select(video, "a red screen", k=16, num_candidates=128, encoder=tiny_encoder)
 
 

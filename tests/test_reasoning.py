@@ -8,7 +8,7 @@ import torch
 
 from hfs.errors import InputError
 from hfs.reasoning import MultimodalAnswerer
-from hfs.reasoning.formats import QWEN_MAX_ASPECT, pad_to_aspect
+from hfs.reasoning.formats import NO_SUBTITLES, QWEN_MAX_ASPECT, SUBTITLES_HEADER, Subtitles, pad_to_aspect
 
 QUESTION, OPTIONS = "what colour is the screen at the end?", ["red", "blue", "green", "yellow"]
 
@@ -47,6 +47,31 @@ def test_prompt_has_one_image_block_per_frame_with_its_time(answerer):
     assert "A. red" in text and "D. yellow" in text
     image_token = answerer.model.config.image_token_id
     assert int((inputs["input_ids"] == image_token).sum()) == int(inputs["tokens_per_frame"].sum())
+
+
+def test_subtitles_enter_the_prompt_as_their_protocol_places_them(answerer):
+    frames, times = _frames(2), [3.0, 65.5]
+    lines = ((1.0, "hello there"), (10.0, "the screen turns red"), (70.0, "goodbye"))
+    # LongVideoBench: interleaved, each line after the frames at or before its time
+    text = answerer.tokenizer.decode(answerer.build_inputs(
+        frames, times, QUESTION, OPTIONS, subtitles=Subtitles(lines, interleaved=True))["input_ids"][0])
+    order = [text.index(s) for s in ("hello there", "Frame 1 at", "the screen turns red", "Frame 2 at", "goodbye",
+                                     "Question:")]
+    assert order == sorted(order)
+    # Video-MME: one block after the frames, before the question
+    text = answerer.tokenizer.decode(answerer.build_inputs(
+        frames, times, QUESTION, OPTIONS, subtitles=Subtitles(lines))["input_ids"][0])
+    order = [text.index(s) for s in ("Frame 2 at", SUBTITLES_HEADER, "hello there", "goodbye", "Question:")]
+    assert order == sorted(order)
+    none = answerer.tokenizer.decode(answerer.build_inputs(
+        frames, times, QUESTION, OPTIONS, subtitles=Subtitles(available=False))["input_ids"][0])
+    assert f"{SUBTITLES_HEADER}\n{NO_SUBTITLES}\nQuestion:" in none
+    # they change what the model reads, so the answer's logits too; without them, the prompt is as before
+    plain = answerer.answer(frames, times, QUESTION, OPTIONS)
+    said = answerer.answer(frames, times, QUESTION, OPTIONS, subtitles=Subtitles(lines))
+    assert not torch.allclose(plain.letter_logits, said.letter_logits)
+    assert SUBTITLES_HEADER not in answerer.tokenizer.decode(
+        answerer.build_inputs(frames, times, QUESTION, OPTIONS)["input_ids"][0])
 
 
 def test_frame_weights_scale_visual_tokens_and_carry_gradients(answerer):
@@ -96,6 +121,16 @@ def test_llava_onevision_answer_is_the_argmax_of_a_plain_forward_of_the_video_pa
     letters = [llava.tokenizer.encode(c, add_special_tokens=False)[0] for c in "ABCD"]
     assert torch.allclose(out.letter_logits, logits[letters].float(), atol=1e-5)
     assert out.answer == int(logits[letters].argmax())
+
+
+def test_llava_onevision_takes_subtitles_as_a_timed_block_after_the_video(llava):
+    frames, times = _frames(2), [1.0, 4.0]
+    inputs = llava.build_inputs(frames, times, QUESTION, OPTIONS,
+                                subtitles=Subtitles(((2.0, "a line"),), interleaved=True))
+    text = llava.tokenizer.decode(inputs["input_ids"][0])
+    assert text.index("<video>") < text.index("[00:02.0] a line") < text.index("Question:")
+    assert int((inputs["input_ids"] == llava.model.config.video_token_id).sum()) == \
+        int(inputs["tokens_per_frame"].sum()) + 1
 
 
 def test_llava_onevision_frame_weights_scale_each_frame_and_carry_gradients(llava, tiny_llava_dir):

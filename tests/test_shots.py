@@ -186,26 +186,29 @@ def test_a_later_question_takes_the_saved_shot_scan_without_scanning(tmp_path, m
     assert len(scans) == 1 and enc.frames == 0 and second.cached
     assert np.array_equal(second.candidate_times, first.candidate_times)
     assert second.timing["decode"] < first.timing["decode"]
-    # other scan settings scan again, and embed only the frames not stored yet
+    # other scan settings scan again and embed all they keep (a scan's frames serve only its settings)
     other = hfs.select(video, "a blue screen", policy=dataclasses.replace(DEFAULT_POLICY, shot_fill_seconds=5.0),
                        **kwargs)
-    assert len(scans) == 2 and enc.frames == len(set(other.candidate_times.tolist()) - set(first.candidate_times.tolist()))
+    assert len(scans) == 2 and enc.frames == other.num_candidates
 
 
-def test_saved_shot_scans_round_trip_and_a_damaged_one_is_dropped(tmp_path):
+def test_saved_shot_scans_round_trip_apart_from_the_exact_frames(tmp_path):
     from hfs.cache import CachedEmbeddings, EmbeddingCache
-    from hfs.frame_cache import FrameStore, load_store, save_store
+    from hfs.frame_cache import FrameStore, load_store, save_store, scan_key
 
     cache = EmbeddingCache(tmp_path)
     store = FrameStore.empty(3, {"fps": 2.0})
     store.add(np.array([0.0, 5.0]), np.eye(2, 3, dtype=np.float32))
-    store.shot_scans["a"] = [0.0, 5.0]
+    store.keep_scan("a", CachedEmbeddings(np.array([0.0, 2.5]), np.eye(3, dtype=np.float32)[1:], {}))
     save_store(cache, "k", store)
-    assert load_store(cache, "k", 3, {"fps": 2.0}).shot_scans == {"a": [0.0, 5.0]}
-    entry = cache.load("k", dim=3)
-    damaged = {**entry.info, "shot_scans": {"a": [0.0, "five"], "b": [1.0], "c": 7}}
-    cache.save("k", CachedEmbeddings(times=entry.times, embeddings=entry.embeddings, info=damaged))
-    assert load_store(cache, "k", 3, {"fps": 2.0}).shot_scans == {"b": [1.0]}
+    loaded = load_store(cache, "k", 3, {"fps": 2.0})
+    assert loaded.scan("a").times.tolist() == [0.0, 2.5] and loaded.scan("b") is None
+    # the scan's frame at 0 s never replaces the exact one, nor is 2.5 s an exact frame
+    assert np.array_equal(loaded.embeddings, np.eye(2, 3, dtype=np.float32)) and loaded.times.tolist() == [0.0, 5.0]
+    # a damaged scan entry is a miss (and removed), the exact frames stay
+    cache.path(scan_key("k", "a")).write_bytes(b"not an npz")
+    again = load_store(cache, "k", 3, {"fps": 2.0})
+    assert again.scan("a") is None and len(again) == 2
 
 
 def test_cli_first_pass_chooses_the_grid_or_the_scan(scenes_video, capsys):

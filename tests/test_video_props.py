@@ -5,6 +5,8 @@ unique and inside the video, and the frames nearest them decode with the right s
 
 from __future__ import annotations
 
+import re
+
 import av
 import numpy as np
 import pytest
@@ -90,3 +92,49 @@ def test_odd_videos_open_and_their_candidates_decode(tmp_path_factory, spec, n, 
         colour = frame.image.reshape(-1, 3).mean(0)
         want = red if frame.time < half - 0.25 / fps else blue
         assert np.abs(colour - want).max() < 40, (frame.time, colour, want)
+
+
+def _noise(image: np.ndarray, t: float) -> None:  # every frame its own bytes: a cut lands inside the stream
+    image[:] = np.random.default_rng(int(t * 1000)).integers(0, 256, image.shape, dtype=np.uint8)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(codec=st.sampled_from([c for c in ("libx264", "libvpx-vp9", "mpeg4") if c in CODECS]),
+       suffix=st.sampled_from([".mkv", ".webm", ".mp4", ".avi"]), frames=st.integers(20, 60),
+       cut=st.floats(0.02, 0.98), k=st.sampled_from([1, 4, 16]))
+def test_a_cut_file_fails_the_same_way_in_every_pass_and_mode(tmp_path_factory, codec, suffix, frames, cut, k):
+    import dataclasses
+
+    import hfs
+    from hfs.candidates import DEFAULT_POLICY
+    from hfs.encoders.color import ColorNamesEncoder
+    from hfs.video.decode import end_slack
+
+    if suffix not in CODECS[codec][0]:
+        suffix = CODECS[codec][0][0]
+    folder = tmp_path_factory.mktemp("cut")
+    full = write_video(folder / f"full{suffix}", [Scene("red", frames / 10, _noise)], fps=10, size=(64, 48),
+                       codec=codec, pix_fmt=CODECS[codec][1])
+    data = full.read_bytes()
+    path = folder / f"cut{suffix}"
+    path.write_bytes(data[: max(1, int(len(data) * cut))])
+    outcomes = set()
+    for first in ("grid", "shots"):
+        for mode in ("auto", "seek", "sequential", "keyframe"):
+            try:
+                sel = hfs.select(path, "red", k=k, encoder=ColorNamesEncoder(), use_cache=False, decode_mode=mode,
+                                 policy=dataclasses.replace(DEFAULT_POLICY, coarse=first))
+            except hfs.HfsError as exc:
+                outcomes.add(str(exc))
+                continue
+            # served: never silently a prefix of what the video claims to be
+            duration = sel.info["duration"]
+            assert sel.candidate_times[-1] >= duration - end_slack(sel.info["fps"]) - 1.0 / sel.info["fps"]
+            outcomes.add(f"served {duration:.3f} s")
+    assert len(outcomes) == 1, outcomes
+    (outcome,) = outcomes
+    if "frames stop at" in outcome:  # where the frames stop: well before the stated end
+        stop, stated = (float(x) for x in re.findall(r"(\d+\.\d+) s", outcome)[:2])
+        assert stop < stated - 0.5 and stated == pytest.approx(frames / 10, abs=0.15)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from hfs.cache import CachedEmbeddings
 from hfs.candidates.embed import embed_frames
 from hfs.candidates.policy import AdaptivePolicy
 from hfs.encoders import ImageTextEncoder
@@ -47,23 +48,34 @@ def coarse_pass(source: Any, policy: AdaptivePolicy) -> str:
     return "shots" if scan_is_cheap(scan, grid) else "grid"
 
 
-def shot_candidates(video: FileVideo, encoder: ImageTextEncoder, store: FrameStore, policy: AdaptivePolicy,
-                    batch_size: int = 32, progress: bool = False) -> tuple[float, float, int, np.ndarray]:
-    """Scan ``video`` for shots, embed the frames kept that ``store`` lacks, add them; or, when
-    ``store`` remembers a scan with the same settings whose frames it all holds, take those.
+def scan_settings(policy: AdaptivePolicy) -> str:
+    """Everything that sets which frames a shot scan keeps: its saved frames are found under it."""
+    return (f"v{SCAN_VERSION} fill {policy.shot_fill_seconds:g} min {policy.coarse_min} max {policy.coarse_max} "
+            f"change {MIN_CHANGE:g} x{CHANGE_RATIO:g} window {TYPICAL_WINDOW} samples {SAMPLES}")
 
-    Returns (seconds decoding: the whole scan, seconds encoding, frames embedded, the kept
-    frames' times [M] ascending, all now in ``store``).
+
+def shot_candidates(video: FileVideo, encoder: ImageTextEncoder, store: FrameStore, policy: AdaptivePolicy,
+                    batch_size: int = 32, progress: bool = False) -> tuple[float, float, int, CachedEmbeddings]:
+    """Scan ``video`` for shots and embed every frame it keeps, or take the frames a scan with the
+    same settings kept before from ``store``.
+
+    The scan's frames are not exact decodes (B-frames skipped), so they are embedded as the scan
+    decoded them and kept apart from ``store``'s exact frames (``FrameStore.keep_scan``): the
+    same every time, cached or not.
+    Returns (seconds decoding: the whole scan, seconds encoding, frames embedded, the kept frames
+    [M] ascending).
     """
-    key = (f"v{SCAN_VERSION} fill {policy.shot_fill_seconds:g} min {policy.coarse_min} max {policy.coarse_max} "
-           f"change {MIN_CHANGE:g} x{CHANGE_RATIO:g} window {TYPICAL_WINDOW} samples {SAMPLES}")
-    known = np.asarray(store.shot_scans.get(key, []), np.float64)
-    if len(known) and np.all(store.rows_for(known) >= 0):
+    settings = scan_settings(policy)
+    known = store.scan(settings)
+    if known is not None:
         return 0.0, 0.0, 0, known
     found = ShotScan()
     frames = scan_shots(video, encoder.short_side, policy.shot_fill_seconds, policy.coarse_max, policy.coarse_min,
                         found)
+    kept = FrameStore.empty(encoder.dim, store.info)
     with progress_bar(None, f"scan shots + embed {Path(video.info.path).name}", progress) as bar:
-        t_decode, t_encode, embedded, _ = embed_frames(frames, encoder, store, batch_size, bar.advance)
-    store.shot_scans[key] = list(found.kept)
-    return t_decode, t_encode, embedded, np.asarray(found.kept, np.float64)
+        t_decode, t_encode, embedded, _ = embed_frames(frames, encoder, kept, batch_size, bar.advance)
+    entry = CachedEmbeddings(times=kept.times, embeddings=kept.embeddings, info=store.info)
+    store.keep_scan(settings, entry)
+    video.last_mode = "shots"  # what --json's decode_mode reports: the scan decoded these frames
+    return t_decode, t_encode, embedded, entry

@@ -13,37 +13,56 @@ from hfs.encoders import ImageTextEncoder
 from hfs.frame_cache import FrameStore
 from hfs.progress import progress_bar
 from hfs.video.frames import Frame
-from hfs.video.keyframes import default_tolerance
+
+
+def resolve_targets(source: Any, targets: np.ndarray, decode_mode: str = "auto",
+                    tolerance: float | None = None) -> tuple[np.ndarray, str, float]:
+    """The times [T] whose nearest frames answer ``targets`` [T] exactly as decoding them all
+    without a cache would (``source.frames_at(targets, mode=decode_mode, tolerance=tolerance)``):
+    each target, or the keyframe standing in for it; and the mode and tolerance that decode
+    exactly those frames for any subset of them.
+
+    So a frame store, which holds exact frames by their true time, gives every target the frame
+    an uncached run gives it, whatever the store holds (``hfs.frame_cache``).
+    """
+    targets = np.asarray(targets, np.float64)
+    keys, mode = source.stand_ins(targets, decode_mode, tolerance)
+    resolved = np.where(np.isnan(keys), targets, keys)
+    if mode != "keyframe":
+        return resolved, ("auto" if decode_mode in ("auto", "keyframe") else decode_mode), 0.0
+    fps = float(source.info.fps or 0.0)
+    # a keyframe time plans itself; another time only the keyframe that is its nearest frame
+    return resolved, "keyframe", 0.5 / fps if fps > 0 else 1e-3
 
 
 def embed_targets(source: Any, encoder: ImageTextEncoder, store: FrameStore, targets: np.ndarray,
                   batch_size: int = 32, decode_mode: str = "auto", progress: bool = False,
-                  tolerance: float | None = None) -> tuple[float, float, int]:
-    """Decode the frames nearest the ``targets`` [T] (ascending seconds) that ``store`` does not
-    cover, embed those whose true time it does not hold, and add them to it.
+                  tolerance: float | None = None) -> tuple[float, float, int, np.ndarray]:
+    """Decode the frames that answer the ``targets`` [T] (ascending seconds) which ``store`` does
+    not hold, embed them, and add them to it.
 
     A keyframe may stand in for a target within ``tolerance`` seconds (default: half the spacing
-    of all the ``targets``, even when only a few are missing; 0 = exact frames, which refining
-    needs, since it asks for particular moments).
-    Returns (seconds decoding, seconds encoding, frames embedded). Frames are embedded in
-    batches as they are decoded, so thousands of targets never sit in memory at once.
+    of the ``targets``; 0 = exact frames, which refining needs, since it asks for particular
+    moments), decided on all the targets as an uncached decode would (``resolve_targets``).
+    Returns (seconds decoding, seconds encoding, frames embedded, the resolved times [T]:
+    ``store.candidates`` of them are the targets' frames). Frames are embedded in batches as
+    they are decoded, so thousands of targets never sit in memory at once.
     """
-    missing = store.missing(targets)
+    resolved, mode, exact_tolerance = resolve_targets(source, targets, decode_mode, tolerance)
+    missing = np.unique(store.missing(resolved))
     if len(missing) == 0:
-        return 0.0, 0.0, 0
-    if tolerance is None:
-        tolerance = default_tolerance(np.asarray(targets, np.float64))
-    frames = source.frames_at(missing, short_side=encoder.short_side, mode=decode_mode, tolerance=tolerance)
-    got = np.full(len(missing), np.nan)  # [T'] true time of the frame each missing target got
+        return 0.0, 0.0, 0, resolved
+    frames = source.frames_at(missing, short_side=encoder.short_side, mode=mode, tolerance=exact_tolerance)
+    got = np.full(len(missing), np.nan)  # [T'] true time of the frame each missing time got
     with progress_bar(len(missing), f"decode + embed {Path(source.info.path).name}", progress) as bar:
         t_decode, t_encode, embedded, seen = embed_frames(frames, encoder, store, batch_size, bar.advance)
     for index, t in seen:
         got[index] = t
-    # a target skipped as a repeat of the frame before it got that frame (frames_at's ``unique``)
+    # a time skipped as a repeat of the frame before it got that frame (frames_at's ``unique``)
     got = fill_forward(got)
     far = store.rows_for(missing) < 0
     store.add_aliases(missing[far], got[far])
-    return t_decode, t_encode, embedded
+    return t_decode, t_encode, embedded, resolved
 
 
 def embed_frames(frames: Iterator[Frame], encoder: ImageTextEncoder, store: FrameStore, batch_size: int = 32,

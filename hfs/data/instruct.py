@@ -43,10 +43,12 @@ class TrainingQuestion:
 
 @dataclass
 class ReadReport:
-    """What a reader kept and what it skipped, by reason."""
+    """What a reader kept, what it skipped by reason, and (benchmarks) each record it could not
+    score, named."""
 
     kept: int = 0
     skipped: Counter = field(default_factory=Counter)
+    unscorable: list[str] = field(default_factory=list)
 
 
 def read_json_records(path: Path) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ video that cannot be read is reported and skipped, never stopping the run. ``dec
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -21,11 +22,12 @@ from typing import Any
 import numpy as np
 
 from hfs.cache import EmbeddingCache, frames_key
+from hfs.embed.lifeline import die_with_parent
 from hfs.embed.output import CacheOutput, Output
 from hfs.embed.parquet import EmbeddedVideo
 from hfs.encoders import ImageTextEncoder
 from hfs.errors import HfsError
-from hfs.candidates.embed import fill_forward
+from hfs.candidates.embed import fill_forward, resolve_targets
 from hfs.progress import progress_bar
 from hfs.video import candidate_times, open_video
 
@@ -67,19 +69,23 @@ def decode_job(job: DecodeJob) -> dict[str, Any]:
 
     Returns {"video", "status": "decoded" | "cached" | "bad"} and, when decoded, "key", "info",
     "times" [M] and "images" (M arrays [H, W, 3] uint8) of the distinct frames decoded, and
-    "targets" [T] with "target_times" [T], the true time of the frame each target got; when bad,
+    "targets" [T] (the candidates' times, a keyframe's where one stands in: ``resolve_targets``)
+    with "target_times" [T], the true time of the frame each target got; when bad,
     "reason".
     """
     try:
         source = open_video(job.video, image_fps=job.image_fps)
         key = frames_key(source, job.fingerprint, job.short_side)
         info = source.info.to_dict()
-        targets = job.output.missing(key, candidate_times(source.info.duration, job.num_candidates), info)
+        # the times whose nearest frames the candidates get, as in ``hfs select`` (cached or not)
+        resolved, mode, tolerance = resolve_targets(source, candidate_times(source.info.duration, job.num_candidates),
+                                                    job.decode_mode)
+        targets = np.unique(job.output.missing(key, resolved, info))
         if len(targets) == 0:
             return {"video": job.video, "status": "cached"}
         got = np.full(len(targets), np.nan)
         frames = []
-        for f in source.frames_at(targets, short_side=job.short_side, mode=job.decode_mode):
+        for f in source.frames_at(targets, short_side=job.short_side, mode=mode, tolerance=tolerance):
             got[f.index] = f.time
             frames.append(f)
         got = fill_forward(got)
@@ -104,10 +110,13 @@ def embed_decoded(decoded: dict[str, Any], encoder: ImageTextEncoder, batch_size
 
 def decode_jobs(videos: Sequence[str | Path], encoder: ImageTextEncoder, num_candidates: int, output: Output,
                 decode_mode: str, image_fps: float) -> list[DecodeJob]:
-    """One ``DecodeJob`` per distinct video, in manifest order."""
-    unique = dict.fromkeys(str(v) for v in videos)
+    """One ``DecodeJob`` per distinct video, in manifest order: spellings of one file (relative and
+    absolute, through a link) are one video, named as the manifest first names it."""
+    unique: dict[str, str] = {}
+    for v in videos:
+        unique.setdefault(os.path.realpath(v), str(v))
     return [DecodeJob(v, num_candidates, encoder.short_side, encoder.fingerprint, output, decode_mode, image_fps)
-            for v in unique]
+            for v in unique.values()]
 
 
 def _results(jobs: Sequence[DecodeJob], workers: int) -> Iterator[dict[str, Any]]:
@@ -115,8 +124,9 @@ def _results(jobs: Sequence[DecodeJob], workers: int) -> Iterator[dict[str, Any]
     if workers <= 1:
         yield from map(decode_job, jobs)
         return
-    # spawn: the workers never inherit this process's model or its thread pools
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # spawn: the workers never inherit this process's model or its thread pools; they end with this process
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         pending: list[Future] = []
         for job in jobs:
             pending.append(pool.submit(decode_job, job))

@@ -8,8 +8,10 @@ from pathlib import Path
 
 from hfs.data.benchmarks.common import require_text_file
 from hfs.errors import InputError
+from hfs.validation import short_repr
 
 KEYS = ("video", "path")  # the field (JSONL) or column (CSV) naming a video
+MAX_NAME = 4096  # bytes in a path (Linux's PATH_MAX); a longer name names no file
 
 
 def read_manifest(path: str | Path) -> list[Path]:
@@ -27,10 +29,14 @@ def read_manifest(path: str | Path) -> list[Path]:
     entries: list[tuple[int, str]] = []
     if path.suffix.lower() == ".csv":
         reader = csv.DictReader(text.splitlines())
-        column = next((k for k in KEYS if k in (reader.fieldnames or [])), None)
-        if column is None:
-            raise InputError(f"{path}: a CSV manifest needs a 'video' or 'path' column, got {reader.fieldnames}")
-        entries = [(reader.line_num, (row.get(column) or "").strip()) for row in reader]
+        try:
+            column = next((k for k in KEYS if k in (reader.fieldnames or [])), None)
+            if column is None:
+                raise InputError(f"{path}: a CSV manifest needs a 'video' or 'path' column, got "
+                                 f"{short_repr(reader.fieldnames)}")
+            entries = [(reader.line_num, (row.get(column) or "").strip()) for row in reader]
+        except csv.Error as exc:  # a field over csv's limit (128 KiB), a stray NUL...
+            raise InputError(f"{path}:{reader.line_num + 1}: not a CSV row hfs can read ({exc})") from None
     else:
         for number, line in enumerate(text.splitlines(), 1):
             line = line.strip()
@@ -44,6 +50,9 @@ def read_manifest(path: str | Path) -> list[Path]:
     for number, name in entries:
         if not name:
             raise InputError(f"{path}:{number}: no video named")
+        if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME or "\x00" in name:
+            raise InputError(f"{path}:{number}: not a usable video name ({short_repr(name, 60)}, "
+                             f"{len(name):,} characters; at most {MAX_NAME:,} bytes, no NUL)")
         video = Path(name).expanduser()
         videos.append(video if video.is_absolute() else path.parent / video)
     if not videos:

@@ -17,6 +17,7 @@ import numpy as np
 from hfs.cache import EmbeddingCache
 from hfs.embed import parquet
 from hfs.embed.parquet import EmbeddedVideo
+from hfs.embed.shard_folder import bind_folder, settings
 from hfs.errors import InputError
 from hfs.frame_cache import load_store, save_store
 
@@ -42,7 +43,8 @@ class CacheOutput:
         return load_store(EmbeddingCache(self.root), key, self.dim, info).missing(targets)
 
     def write(self, records: Sequence[EmbeddedVideo]) -> None:
-        cache = EmbeddingCache(self.root)
+        """Store each video's frames; a failed write is a WriteError (never a warning: storing is the job)."""
+        cache = EmbeddingCache(self.root, strict=True)
         for r in records:
             store = load_store(cache, r.key, self.dim, r.info)
             store.add(r.times, r.embeddings)
@@ -60,6 +62,7 @@ class ParquetOutput:
     num_candidates: int
     encoder: str = ""
     videos_per_write: int = 64  # videos per shard written by the local engine
+    skip: tuple[str, ...] = ()  # shards found unusable when the run began (named then), left out
 
     @property
     def folder(self) -> Path:
@@ -73,19 +76,33 @@ class ParquetOutput:
 
     def missing(self, key: str, targets: np.ndarray, info: dict) -> np.ndarray:
         """All the targets [T], unless the shards hold this video's row already (then none)."""
-        return targets[:0] if parquet.has_key(self.root, self.row_key(key)) else targets
+        return targets[:0] if parquet.has_key(self.root, self.row_key(key), self.skip) else targets
 
     def write(self, records: Sequence[EmbeddedVideo]) -> None:
-        rows = [replace(r, key=self.row_key(r.key)) for r in records]
-        parquet.write_shard(self.root, rows, self.encoder, self.num_candidates, self.dim)
+        """One shard of ``records``, one row per key: a video the shards (or this batch) hold
+        already, under another spelling of its path or as a copy, is not stored twice."""
+        rows: dict[str, EmbeddedVideo] = {}
+        for r in records:
+            key = self.row_key(r.key)
+            if key not in rows and not parquet.has_key(self.root, key, self.skip):
+                rows[key] = replace(r, key=key)
+        parquet.write_shard(self.root, list(rows.values()), self.encoder, self.num_candidates, self.dim)
 
 
 Output = CacheOutput | ParquetOutput
 OUTPUTS: dict[str, Callable[..., Output]] = {"cache": CacheOutput, "parquet": ParquetOutput}
 
 
-def create_output(fmt: str, root: str | Path, dim: int, num_candidates: int, encoder: str = "") -> Output:
-    """The output called ``fmt`` ("cache" or "parquet") writing into the folder ``root``."""
+def create_output(fmt: str, root: str | Path, dim: int, num_candidates: int, encoder: str = "",
+                  fingerprint: str = "", short_side: int = 0) -> Output:
+    """The output called ``fmt`` ("cache" or "parquet") writing into the folder ``root``.
+
+    A parquet folder is bound to the encoder (``fingerprint``: its weights) and settings first
+    (``hfs.embed.shard_folder``): a folder of other ones is an InputError, and its unusable
+    shards are named once and left out."""
     if fmt not in OUTPUTS:
         raise InputError(f"unknown embed output format {fmt!r}; choose one of {', '.join(OUTPUTS)}")
+    if fmt == "parquet":
+        skip = bind_folder(root, settings(encoder, fingerprint, dim, num_candidates, short_side))
+        return ParquetOutput(str(root), dim, num_candidates, encoder, skip=skip)
     return OUTPUTS[fmt](str(root), dim, num_candidates, encoder)

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from hfs.atomic import atomic_file
+from hfs.atomic import atomic_file, regular_file
 
 SHARD_GLOB = "part-*.parquet"
 
@@ -96,22 +96,68 @@ def write_shard(folder: str | Path, records: Sequence[EmbeddedVideo], encoder: s
         return None
     name = f"part-{time.strftime('%Y%m%dT%H%M%S')}-{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}"
     path = Path(folder) / f"{name}.parquet"
-    with atomic_file(path) as tmp:
+    with atomic_file(path, f"a shard of {len(records)} videos") as tmp:
         pq.write_table(to_table(records, encoder, num_candidates, dim), tmp)
     return path
 
 
 def read_shards(folder: str | Path, columns: Sequence[str] | None = None) -> Any:
-    """Every shard in ``folder`` as one pyarrow table (``columns`` only, when given)."""
+    """Every usable shard in ``folder`` as one pyarrow table (``columns`` only, when given);
+    shards that cannot be read or are foreign are named once on stderr and left out."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    tables = [pq.read_table(p, columns=list(columns) if columns else None) for p in shard_paths(folder)]
+    good, _ = scan_shards(folder)
+    tables = [pq.read_table(p, columns=list(columns) if columns else None) for p in good]
     return pa.concat_tables(tables) if tables else None
 
 
 def shard_paths(folder: str | Path) -> list[Path]:
-    return sorted(Path(folder).glob(SHARD_GLOB))
+    """The files named as shards in ``folder`` (regular files only: a planted link is none)."""
+    return sorted(p for p in Path(folder).glob(SHARD_GLOB) if regular_file(p))
+
+
+_WARNED: set[tuple[str, str]] = set()
+
+
+def shard_problem(path: Path, dim: int | None) -> str | None:
+    """Why ``path`` is not a usable shard (of embedding size ``dim``, when given), or None."""
+    import pyarrow.parquet as pq
+
+    try:
+        found = pq.read_schema(path)
+        if dim is not None and not found.equals(schema(dim)):
+            return "not a shard of this folder (its columns differ from hfs embed's)"
+        if found.names != schema(1).names:
+            return "not an hfs embed shard (its columns differ)"
+        pq.read_table(path, columns=["key"])
+    except Exception as exc:  # noqa: BLE001 - whatever Arrow says of a damaged file, it is named and skipped
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return f"cannot be read ({type(exc).__name__}: {reason[:200]})"
+    return None
+
+
+def scan_shards(folder: str | Path, dim: int | None = None) -> tuple[list[Path], dict[str, str]]:
+    """(usable shards, {name: why} of the others) in ``folder``; each unusable shard is named
+    once per process on stderr. Without ``dim``, the first readable shard sets the schema."""
+    import pyarrow.parquet as pq
+
+    from hfs.errors import warn
+
+    good, bad = [], {}
+    for path in shard_paths(folder):
+        problem = shard_problem(path, dim)
+        if problem is None and dim is None:
+            dim = pq.read_schema(path).field("embeddings").type.value_type.list_size
+            problem = shard_problem(path, dim)
+        if problem is None:
+            good.append(path)
+            continue
+        bad[path.name] = problem
+        if (str(path), problem) not in _WARNED:
+            _WARNED.add((str(path), problem))
+            warn(f"{path}: {problem}; skipped")
+    return good, bad
 
 
 def embeddings_of(table: Any, row: int) -> np.ndarray:
@@ -125,8 +171,9 @@ def embeddings_of(table: Any, row: int) -> np.ndarray:
 _KEYS: dict[str, dict[str, frozenset[str]]] = {}
 
 
-def has_key(folder: str | Path, key: str) -> bool:
-    """Whether ``folder``'s shards already hold the video whose key is ``key``."""
+def has_key(folder: str | Path, key: str, skip: Sequence[str] = ()) -> bool:
+    """Whether ``folder``'s shards already hold the video whose key is ``key``. Shards named in
+    ``skip`` (found unusable when the run began), and any other that cannot be read, hold none."""
     import pyarrow.parquet as pq
 
     seen = _KEYS.setdefault(str(folder), {})
@@ -134,7 +181,12 @@ def has_key(folder: str | Path, key: str) -> bool:
     for path in shard_paths(folder):
         names.add(path.name)
         if path.name not in seen:
-            seen[path.name] = frozenset(pq.read_table(path, columns=["key"]).column("key").to_pylist())
+            try:
+                keys = frozenset() if path.name in skip else frozenset(
+                    pq.read_table(path, columns=["key"]).column("key").to_pylist())
+            except Exception:  # noqa: BLE001 - named by scan_shards in the main process; a worker stays quiet
+                keys = frozenset()
+            seen[path.name] = keys
     for gone in set(seen) - names:
         del seen[gone]
     return any(key in keys for keys in seen.values())

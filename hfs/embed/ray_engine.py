@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +30,7 @@ from hfs.encoders import ImageTextEncoder
 from hfs.errors import HfsError
 
 ENV = ("HFS_CACHE_DIR", "HFS_ENCODER", "HF_HUB_OFFLINE", "HF_HOME", "XDG_CACHE_HOME")  # passed to Ray's workers
+REACH_SECONDS = 5.0  # how long a cluster's address may take to answer
 MAX_BLOCKS = 20_000  # input blocks: one video each for corpora up to this size (even decoding across workers)
 
 
@@ -50,10 +52,38 @@ def init_ray(**kwargs: Any) -> None:
     ray, _ = import_ray()
     if ray.is_initialized():
         return
+    address = kwargs.get("address") or os.environ.get("RAY_ADDRESS")
+    if address and address not in ("auto", "local"):
+        check_reachable(address)
     env = {k: os.environ[k] for k in ENV if k in os.environ}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path(__file__).resolve().parents[2]),
                                                     os.environ.get("PYTHONPATH")) if p)
     ray.init(runtime_env={"env_vars": env}, **kwargs)
+
+
+def check_reachable(address: str, timeout: float = REACH_SECONDS) -> None:
+    """One HfsError, within ``timeout`` seconds, when nothing answers at the cluster ``address``
+    ("host:port" or "ray://host:port"; port 6379 when none is given): ``ray.init`` would wait on
+    it for minutes without a word."""
+    where = address.split("://", 1)[-1].rstrip("/")
+    host, _, port = where.rpartition(":") if ":" in where else (where, "", "6379")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise HfsError(f"cannot reach the Ray cluster at {address} (RAY_ADDRESS): {reason}; start it "
+                       f"with `ray start --head`, or unset RAY_ADDRESS to run on a local Ray") from None
+
+
+def check_resources(have: dict[str, float], actors: int, gpus_per_actor: float) -> None:
+    """One HfsError, before anything is scheduled, when the cluster (``have``: Ray's
+    ``cluster_resources()``) cannot hold what the run asks for: Ray would wait for it forever."""
+    gpus, cpus = float(have.get("GPU", 0.0)), float(have.get("CPU", 0.0))
+    if gpus_per_actor > 0 and actors * gpus_per_actor > gpus:
+        raise HfsError(f"--gpus-per-worker {gpus_per_actor:g} x --actors {actors} asks for "
+                       f"{actors * gpus_per_actor:g} GPU(s); the Ray cluster has {gpus:g}")
+    if cpus < 1:
+        raise HfsError(f"the Ray cluster has {cpus:g} CPUs: decoding needs at least one")
 
 
 def decode_row(row: dict[str, Any], job: DecodeJob) -> dict[str, Any]:
@@ -138,6 +168,7 @@ def embed_corpus_ray(videos: Sequence[str | Path], encoder: ImageTextEncoder, nu
     if not jobs:
         return EmbedReport()
     init_ray()
+    check_resources(ray.cluster_resources(), actors, gpus_per_actor)
     context = data.DataContext.get_current()
     shown = context.enable_progress_bars
     context.enable_progress_bars = progress

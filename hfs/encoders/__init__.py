@@ -59,40 +59,52 @@ def list_encoders() -> list[str]:
     return sorted(set(_REGISTRY) | set(ALIASES))
 
 
+def looks_local(name: str) -> bool:
+    """Whether ``name`` can only be a path: a hub name is exactly "org/model"."""
+    return name.startswith((".", "/", "~")) or "\\" in name or name.count("/") > 1
+
+
 def default_encoder_name() -> str:
     return os.environ.get("HFS_ENCODER") or DEFAULT_ENCODER
 
 
-def create_encoder(name: str | None = None, allow_download: bool = True, **kwargs) -> ImageTextEncoder:
+def create_encoder(name: str | None = None, allow_download: bool = True, *, flag: str = "--encoder",
+                   **kwargs) -> ImageTextEncoder:
     """Build (or reuse, within this process) the encoder called ``name``.
 
     ``name``: a registered name, an alias from ``ALIASES``, a local model folder, or a hub
     name ("org/model"). A model not in the Hugging Face cache is fetched on first use, unless
-    ``HF_HUB_OFFLINE=1``; without a network that fails in one line within seconds.
-    ``allow_download`` is accepted for older callers and changes nothing.
+    ``HF_HUB_OFFLINE=1``; without a network that fails in one line within seconds. A path that
+    is plainly local (``./x``, ``/x``, ``~/x``, ``a/b/c``) and missing is an error, never a hub
+    name. ``flag`` is what named the model (a CLI flag, or a config field such as
+    ``student.encoder``), for the errors. ``allow_download`` is accepted for older callers and
+    changes nothing.
     """
     del allow_download  # fetching on first use is the default now, as in Hugging Face libraries
     name = name or default_encoder_name()
     if name in _LOADED and not kwargs:
         return _LOADED[name]
-    encoder = _REGISTRY[name](**kwargs) if name in _REGISTRY else _transformers_encoder(name, **kwargs)
+    encoder = _REGISTRY[name](**kwargs) if name in _REGISTRY else _transformers_encoder(name, flag, **kwargs)
     if not kwargs:
         _LOADED[name] = encoder
     return encoder
 
 
-def _transformers_encoder(name: str, **kwargs) -> ImageTextEncoder:
+def _transformers_encoder(name: str, flag: str, **kwargs) -> ImageTextEncoder:
     """A transformers image-text model: an alias, a local folder or a hub name (torch loads here)."""
     from hfs.encoders.hf import HFImageTextEncoder
 
     if name in ALIASES:
         repo = ALIASES[name]
-        return HFImageTextEncoder(fetch_model(repo), local_files_only=True, display_name=name,
-                                  missing_hint=f"the cached copy of {repo} is incomplete; {fetch_hint(repo)}", **kwargs)
+        return HFImageTextEncoder(fetch_model(repo, flag=flag), local_files_only=True, display_name=name,
+                                  missing_hint=f"the cached copy of {repo} is incomplete; {fetch_hint(repo, flag)}",
+                                  **kwargs)
     if Path(name).expanduser().exists():
         return HFImageTextEncoder(str(Path(name).expanduser()), local_files_only=True, **kwargs)
+    if looks_local(name):
+        raise InputError(f"{flag} {name}: no such model folder (relative paths are taken from {Path.cwd()})")
     if "/" in name:
-        return HFImageTextEncoder(fetch_model(name), local_files_only=True, display_name=name, **kwargs)
+        return HFImageTextEncoder(fetch_model(name, flag=flag), local_files_only=True, display_name=name, **kwargs)
     raise InputError(f"unknown encoder {name!r}; choose one of {', '.join(list_encoders())}, a folder or a hub name")
 
 
@@ -123,5 +135,5 @@ def _tiny_random_clip(seed: int = 0, **kwargs) -> ImageTextEncoder:
 
 __all__ = [
     "ALIASES", "DEFAULT_ENCODER", "HFImageTextEncoder", "ImageTextEncoder", "build_tiny_clip",
-    "create_encoder", "default_encoder_name", "l2_normalize", "list_encoders", "register_encoder",
+    "create_encoder", "default_encoder_name", "l2_normalize", "list_encoders", "looks_local", "register_encoder",
 ]

@@ -26,9 +26,13 @@ def downloads_off() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def fetch_hint(repo: str) -> str:
+def fetch_hint(repo: str, flag: str = "--encoder") -> str:
+    """How to get past a missing model: fetch it, name a folder, or try hfs with no weights.
+    ``flag`` is what names the model where the user is: a CLI flag or a config field."""
+    where = f"pass {flag} /path/to/model" if flag.startswith("-") else f"set {flag} to a model folder"
     return (f"fetch it once where there is a network with `hf download {repo} --include '*.safetensors' "
-            "'*.json' '*.txt' '*.model'` (into the Hugging Face cache), or pass --encoder /path/to/model")
+            f"'*.json' '*.txt' '*.model'` (into the Hugging Face cache), or {where}; to try hfs with no weights "
+            f"at all, {flag} color-names scores colour words only")
 
 
 def _endpoint() -> str | None:
@@ -53,15 +57,16 @@ def cached_snapshot(repo: str) -> str | None:
         return None
 
 
-def fetch_model(repo: str, what: str = "image-text model") -> str:
-    """A local folder holding ``repo``: from the cache, else downloaded (unless downloads are off)."""
+def fetch_model(repo: str, what: str = "image-text model", flag: str = "--encoder") -> str:
+    """A local folder holding ``repo``: from the cache, else downloaded (unless downloads are off);
+    ``flag`` names the model in the errors' hints (see ``fetch_hint``)."""
     local = cached_snapshot(repo)
     if local is not None:
         return local
     if downloads_off():
         raise EncoderNotAvailableError(
             f"{what} {repo} is not in the Hugging Face cache and downloads are off (HF_HUB_OFFLINE=1 or "
-            f"--offline); {fetch_hint(repo)}")
+            f"--offline); {fetch_hint(repo, flag)}")
     from huggingface_hub import HfApi, snapshot_download
 
     try:
@@ -69,10 +74,10 @@ def fetch_model(repo: str, what: str = "image-text model") -> str:
     except Exception as exc:  # noqa: BLE001 - no network, a proxy, an unknown repo: all end here
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise EncoderNotAvailableError(
-            f"cannot fetch {what} {repo} from the Hugging Face Hub ({reason[:160]}); {fetch_hint(repo)}") from None
+            f"cannot fetch {what} {repo} from the Hugging Face Hub ({reason[:160]}); {fetch_hint(repo, flag)}") from None
     try:
         return snapshot_download(repo, allow_patterns=MODEL_FILES, endpoint=_endpoint(), cache_dir=_cache_dir(),
                                  etag_timeout=PROBE_TIMEOUT)
     except Exception as exc:  # noqa: BLE001 - a download cut short is one line too
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise EncoderNotAvailableError(f"downloading {what} {repo} failed ({reason[:160]}); {fetch_hint(repo)}") from None
+        raise EncoderNotAvailableError(f"downloading {what} {repo} failed ({reason[:160]}); {fetch_hint(repo, flag)}") from None

@@ -9,20 +9,28 @@ from pathlib import Path
 from typing import Any
 
 from hfs.atomic import write_text_atomic
+from hfs.data.instruct import ReadReport
 from hfs.eval.accuracy import accuracy_table
 
 
-def build_report(records: list[dict[str, Any]], config, skipped: dict[str, int], counts: dict[str, Any]) -> dict:
+def build_report(records: list[dict[str, Any]], config, read: ReadReport, counts: dict[str, Any]) -> dict:
     """Everything the report shows, computed from the merged per-question records."""
     return {
         "benchmark": config.benchmark, "model": config.model, "selectors": list(config.selectors),
+        "subtitles": bool(config.subtitles),
         "k": sorted({int(k) for k in config.k}), "num_candidates": config.num_candidates,
         "questions": len({r["id"] for r in records}), "records": len(records),
-        "skipped_annotations": skipped, "run": counts, "config": asdict(config),
+        "skipped_annotations": dict(read.skipped), "unscorable_records": list(read.unscorable), "run": counts,
+        "config": asdict(config),
         "overall": accuracy_table(records),
         "by_duration_group": accuracy_table(records, "duration_group"),
         "by_category": accuracy_table(records, "category"),
     }
+
+
+def subtitle_label(report: dict[str, Any]) -> str:
+    """'with subtitles' or 'without subtitles': every report says which protocol it ran."""
+    return "with subtitles" if report.get("subtitles") else "without subtitles"
 
 
 def _group_table(table: dict[str, dict[str, Any]], title: str) -> list[str]:
@@ -37,8 +45,8 @@ def _group_table(table: dict[str, dict[str, Any]], title: str) -> list[str]:
 
 
 def markdown(report: dict[str, Any]) -> str:
-    lines = [f"## {report['benchmark']}: answerer `{report['model']}`, {report['questions']} questions, "
-             f"{report['num_candidates']} candidates per video", "",
+    lines = [f"## {report['benchmark']} {subtitle_label(report)}: answerer `{report['model']}`, "
+             f"{report['questions']} questions, {report['num_candidates']} candidates per video", "",
              "| selector | k | accuracy | correct / n |", "|---|---:|---:|---:|"]
     for cell in report["overall"].values():
         lines.append(f"| {cell['selector']} | {cell['k']} | {cell['accuracy']:.3f} | {cell['correct']} / {cell['n']} |")
@@ -48,6 +56,8 @@ def markdown(report: dict[str, Any]) -> str:
     if report["skipped_annotations"]:
         lines.append("Skipped annotation records: " +
                      ", ".join(f"{reason} {n}" for reason, n in report["skipped_annotations"].items()))
+    if report.get("unscorable_records"):
+        lines.append("Records that cannot be scored (left out): " + "; ".join(report["unscorable_records"]))
     return "\n".join(lines) + "\n"
 
 
@@ -63,7 +73,7 @@ def save_plot(report: dict[str, Any], path: Path) -> Path:
     ax.set_xlabel("k (frames shown to the model)")
     ax.set_ylabel("accuracy")
     ax.set_xticks(report["k"])
-    ax.set_title(f"{report['benchmark']}: {report['questions']} questions")
+    ax.set_title(f"{report['benchmark']} {subtitle_label(report)}: {report['questions']} questions")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return save_figure(fig, path)

@@ -5,7 +5,8 @@ embedded once (through the embedding cache, kept while consecutive questions sha
 the question is scored once with the image-text encoder, every selector picks k frames for
 every k from those same scores, and the frames' times are scored with the KFS-Bench metrics
 (``hfs.eval.kfs``). Writes kfs_records.jsonl (one line per question x selector x k),
-report.md, report.json and kfs.png (UKSS and scene hit rate against k per selector).
+report.md, report.json, kfs.png (UKSS and scene hit rate against k per selector) and the
+selections in KFS-Bench's input format (``kfs-results/``, ``hfs.eval.kfs_export``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from hfs.atomic import write_text_atomic
 from hfs.data.benchmarks.kfs import read_kfs_annotations
 from hfs.errors import InputError, VideoError
 from hfs.eval.kfs import METRICS, KfsScores, aggregate, kfs_scores
+from hfs.eval.kfs_export import export_kfs_results
 from hfs.eval.runner import MANIFEST, STUDENT, EvalConfig, _CurrentVideo, _Scorers, load_questions
 from hfs.progress import progress_bar
 from hfs.scoring import standardize
@@ -138,7 +140,7 @@ def run_kfs_eval(config: KfsEvalConfig, progress: bool = True) -> dict[str, Any]
     if (out / MANIFEST).is_file():
         raise InputError(f"{out} holds an accuracy run of `hfs eval`; use another --out for the evidence metrics")
     annotations = read_kfs_annotations(config.kfs_annotations)
-    questions, skipped = load_questions(replace(config, limit=None))
+    questions, read = load_questions(replace(config, limit=None))
     annotated = [q for q in questions if q.id in annotations]
     if not annotated:
         raise InputError(f"{config.kfs_annotations}: none of its {len(annotations)} question ids (e.g. "
@@ -189,13 +191,15 @@ def run_kfs_eval(config: KfsEvalConfig, progress: bool = True) -> dict[str, Any]
         "k": ks, "num_candidates": config.num_candidates, "questions": counts["evaluated"],
         "annotations": {"file": str(config.kfs_annotations), "questions": len(annotations), "matched": matched,
                         "without_question": len(annotations.keys() - {q.id for q in questions})},
-        "unannotated_questions": len(questions) - matched, "skipped_annotations": skipped, "run": counts,
+        "unannotated_questions": len(questions) - matched, "skipped_annotations": dict(read.skipped),
+        "unscorable_records": list(read.unscorable), "run": counts,
         "config": asdict(config),
         "overall": _table(records, list(config.selectors), ks),
         "by_duration_group": _table(records, list(config.selectors), ks, "duration_group"),
     }
     out.mkdir(parents=True, exist_ok=True)
     write_kfs_report(report, records, out)
+    export_kfs_results(records, out)
     return report
 
 

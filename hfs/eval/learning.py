@@ -34,7 +34,7 @@ from hfs.reasoning.pretrain import PretrainConfig
 from hfs.video.synth import COLORS
 
 MINI_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "train_shapes_mini.yaml"
-# The teacher's pre-training: 32 questions per step (one per step never binds the colour, README).
+# The teacher's pre-training: 32 questions per step (one per step never binds the colour, docs/reproducing.md).
 TEACHER_RECIPE = PretrainConfig(steps=800, lr=1e-3, batch_size=32)
 # hfs@k: the trained student's hard top-k (the paper's inference); hfs+greedy@k: greedy F on its
 # scores (SPEC.md: "hard top-k (or greedy F)"), with the objective greedy@k uses too.

@@ -7,7 +7,8 @@ decoded in one pass, and the answerer answers each selection.
 Records are appended to this process's shard as they are produced, so an interrupted run
 resumes without redoing finished (question, selector, k) triples. Under ``accelerate launch``
 each process takes every world-size-th question; the main process merges the shards and writes
-the report.
+the report, and every selector x k's frame times in KFS-Bench's input format (``kfs-results/``,
+``hfs.eval.kfs_export``), so that KFS-Bench's own ``eval.py`` can score them.
 
 An output folder belongs to one setup (run.json: model, encoder, benchmark, N, ...); runs into
 it may ask for other questions (``limit``), selectors or ks: finished answers are reused, and the
@@ -30,7 +31,8 @@ from hfs.atomic import clean_stale, write_text_atomic
 from hfs.cache import EmbeddingCache, frames_key
 from hfs.candidates import adaptive_candidates, check_num_candidates, fixed_candidates, is_auto
 from hfs.config import MAX_CANDIDATES, ObjectiveConfig
-from hfs.data.benchmarks import BenchmarkQuestion, read_benchmark
+from hfs.data.benchmarks import BenchmarkQuestion, ReadReport, read_benchmark
+from hfs.data.benchmarks.common import unscorable_line
 from hfs.encoders import create_encoder
 from hfs.errors import InputError, VideoError, warn
 from hfs.eval.results import SHARDS, ShardWriter, existing_records, merge, record_key, repair
@@ -58,12 +60,13 @@ class EvalConfig:
     encoder: str | None = None  # image-text model scoring the frames; default: the student's, else the default
     checkpoint: str | None = None  # trained student, for the "hfs" selector
     annotations: str | None = None
-    skip_bad: bool = False  # skip (and count) malformed records and missing or unreadable videos
+    skip_bad: bool = False  # skip (and count) missing or unreadable videos; unscorable records never stop a run
     limit: int | None = None  # evaluate only the first questions (a quick look)
     seed: int = 0
     synthetic_videos: int = 12  # generated when --benchmark synthetic finds no set in data_root
     allow_download: bool = False
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    subtitles: bool = False  # the benchmark's with-subtitle protocol (Video-MME, LongVideoBench): answerer's prompt only
 
     def validate(self) -> None:
         """Refuse unusable settings; drop repeated selectors and ks."""
@@ -82,21 +85,29 @@ class EvalConfig:
         self.num_candidates = check_num_candidates(self.num_candidates, "num_candidates", MAX_CANDIDATES)
         if self.limit is not None and self.limit < 1:
             raise InputError(f"limit must be a positive number of questions, got {self.limit}")
+        if self.subtitles:
+            from hfs.eval.subtitled import check_subtitles
+
+            check_subtitles(self.benchmark, self.data_root)
 
 
-def load_questions(config: EvalConfig) -> tuple[list[BenchmarkQuestion], dict[str, int]]:
-    """The benchmark's questions (generating the synthetic set if asked and absent) and skip counts."""
+def load_questions(config: EvalConfig, quiet: bool = False) -> tuple[list[BenchmarkQuestion], ReadReport]:
+    """The benchmark's questions (generating the synthetic set if asked and absent) and what the
+    reader left out; records that cannot be scored are named in one warning line (unless ``quiet``)."""
     if config.benchmark == "synthetic" and not config.annotations and \
             not (Path(config.data_root) / "items.json").is_file():
         from hfs.data.evidence import make_evidence_set
 
         make_evidence_set(config.data_root, config.synthetic_videos, seed=config.seed)
-    questions, report = read_benchmark(config.benchmark, config.data_root, config.annotations, config.skip_bad)
+    questions, report = read_benchmark(config.benchmark, config.data_root, config.annotations)
+    line = unscorable_line(config.benchmark, report)
+    if line and not quiet:
+        warn(line)
     if config.limit is not None:
         questions = questions[: config.limit]
     if not questions:
         raise InputError(f"{config.benchmark}: no questions to evaluate under {config.data_root}")
-    return questions, dict(report.skipped)
+    return questions, report
 
 
 class _Scorers:
@@ -171,7 +182,8 @@ class _CurrentVideo:
 
 
 MANIFEST = "run.json"
-_SAME_RUN = ("benchmark", "model", "encoder", "checkpoint", "num_candidates", "annotations", "seed")
+_SAME_RUN = ("benchmark", "model", "encoder", "checkpoint", "num_candidates", "annotations", "seed", "subtitles")
+_BEFORE = {"subtitles": False}  # the value of a setting added later, in a manifest written before it
 
 
 def _read_manifest(path: Path) -> dict[str, Any] | None:
@@ -203,7 +215,7 @@ def _check_manifest(config: EvalConfig, out: Path, has_results: bool) -> dict[st
             raise InputError(f"{path} is damaged (not a JSON object), so the results in {out} cannot be matched "
                              f"to a setup; use another --out or remove {out}")
     else:
-        changed = [key for key in _SAME_RUN if old.get(key) != manifest[key]]
+        changed = [key for key in _SAME_RUN if old.get(key, _BEFORE.get(key)) != manifest[key]]
         if changed:
             raise InputError(f"{out} holds results of another setup ({', '.join(f'{k}: {old.get(k)!r}' for k in changed)}); "
                              f"use another --out or remove it")
@@ -233,6 +245,7 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
     """Evaluate, resume-aware and sharded; on the main process merge and report. Returns the
     report dict (on other processes: this process's counts only)."""
     from hfs.eval.eval_report import build_report, write_eval_report
+    from hfs.eval.kfs_export import export_kfs_results
 
     config.validate()
     state = _state()
@@ -245,12 +258,12 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
     manifest = _check_manifest(config, out, has_results=bool(previous))
     if state.is_main_process:
         _tidy(out)
-    questions, skipped = load_questions(config) if state.is_main_process else (None, None)
+    questions, read = load_questions(config) if state.is_main_process else (None, None)
     state.wait_for_everyone()
     if state.is_main_process:
         write_text_atomic(out / MANIFEST, json.dumps(manifest, indent=1))
     if not state.is_main_process:
-        questions, skipped = load_questions(config)  # after the main process generated what was missing
+        questions, read = load_questions(config, quiet=True)  # after the main process generated what was missing
     ks = config.k  # sorted and unique (validate)
     done = {record_key(r) for r in previous}
     mine = questions[state.process_index::state.num_processes]
@@ -267,6 +280,11 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
                  for s in config.selectors}
     writer = ShardWriter(out, state.process_index)
     counts = {"answered": 0, "resumed": len(mine) - len(todo), "bad_videos": 0}
+    subtitles = None
+    if config.subtitles:
+        from hfs.eval.subtitled import SubtitleSource
+
+        subtitles = SubtitleSource()
     t0 = time.perf_counter()
     try:
         with progress_bar(len(todo), f"eval {config.benchmark} [{state.process_index + 1}/{state.num_processes}]",
@@ -274,7 +292,7 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
             for q in todo:
                 try:
                     counts["answered"] += _evaluate_question(q, ks, done, video, scorers, selectors, answerer,
-                                                             writer)
+                                                             writer, subtitles)
                 except VideoError as exc:
                     if not config.skip_bad:
                         raise InputError(f"{q.benchmark} question {q.id}: {exc} (use --skip-bad to skip it)") from exc
@@ -283,18 +301,22 @@ def run_eval(config: EvalConfig, answerer=None, progress: bool = True) -> dict[s
     finally:
         writer.close()
     counts["seconds"] = round(time.perf_counter() - t0, 2)
+    if subtitles is not None:
+        counts["without_subtitles"] = subtitles.missing
     state.wait_for_everyone()
     if not state.is_main_process:
         return {"process": counts}
     records = merge(out, [q.id for q in questions], config.selectors, ks)
-    report = build_report(records, config, skipped, counts)
+    report = build_report(records, config, read, counts)
     write_eval_report(report, out)
+    export_kfs_results(records, out)
     return report
 
 
 def _evaluate_question(q: BenchmarkQuestion, ks: list[int], done: set, video: _CurrentVideo, scorers: _Scorers,
-                       selectors: dict, answerer, writer: ShardWriter) -> int:
-    """Select for every missing (selector, k) of question ``q``, answer, and write the records."""
+                       selectors: dict, answerer, writer: ShardWriter, subtitles=None) -> int:
+    """Select for every missing (selector, k) of question ``q``, answer (with the subtitles at the
+    chosen frames when ``subtitles`` is a SubtitleSource), and write the records."""
     entry = video.candidates(q.video, scorers.refining_score(q, list(selectors)))
     raw = scorers.scores(q, entry.embeddings, list(selectors), raw=True)
     n = len(entry.times)
@@ -306,13 +328,19 @@ def _evaluate_question(q: BenchmarkQuestion, ks: list[int], done: set, video: _C
                                                    embeddings=entry.embeddings, raw_scores=raw[name]).indices
     if picks:  # decode every frame the selections need in one pass
         video.frames(entry.times[np.unique(np.concatenate(list(picks.values())))])
+    if picks and subtitles is not None:
+        subtitles.for_question(q)
     for (name, k), idx in picks.items():
         times = entry.times[idx]
-        result = answerer.answer(video.frames(times), times.tolist(), q.question, q.options)
+        extra = {}
+        if subtitles is not None:
+            extra["subtitles"] = subtitles.lines(q, times.tolist(), float(video.source.info.fps or 0.0))
+        result = answerer.answer(video.frames(times), times.tolist(), q.question, q.options, **extra)
         writer.write({
             "id": q.id, "benchmark": q.benchmark, "selector": name, "k": k, "frames": int(len(idx)),
             "prediction": result.answer, "answer": q.answer, "correct": result.answer == q.answer,
             "probs": [round(float(p), 5) for p in result.probs], "times": [round(float(t), 3) for t in times],
             "duration_group": q.duration_group, "category": q.category, "video": q.video_id,
+            **({"subtitle_lines": len(extra["subtitles"].lines)} if extra else {}),
         })
     return len(picks)

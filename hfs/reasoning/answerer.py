@@ -14,22 +14,25 @@ from __future__ import annotations
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from hfs.encoders.fetch import downloads_off
 from hfs.errors import EncoderNotAvailableError, InputError
 from hfs.weights import check_model_folder, invalid_weights, load_errors
 from hfs.query.prompt import LETTERS
-from hfs.reasoning.formats import FORMATS, INSTRUCTION, SYSTEM, format_for
+from hfs.reasoning.formats import FORMATS, INSTRUCTION, SYSTEM, Subtitles, format_for
 
 SUPPORTED = tuple(FORMATS)
 # where the straight-through mask m_i meets frame i in the teacher: "vision" (the paper: the
 # vision tower's output tokens are multiplied by m_i) or "layers" (each language-model layer's
 # normalised input at frame i's tokens), see ``MultimodalAnswerer._scale_normed_tokens``
 MASK_PLACES = ("vision", "layers")
-__all__ = ["INSTRUCTION", "MASK_PLACES", "SUPPORTED", "SYSTEM", "AnswerOutput", "BatchOutput", "MultimodalAnswerer"]
+__all__ = ["INSTRUCTION", "MASK_PLACES", "SUPPORTED", "SYSTEM", "AnswerOutput", "BatchOutput", "MultimodalAnswerer",
+           "Subtitles"]
 
 @dataclass
 class AnswerOutput:
@@ -71,6 +74,12 @@ class MultimodalAnswerer(nn.Module):
         except load_errors() as exc:
             raise invalid_weights(name_or_path, "multimodal model", exc) from exc
         except OSError as exc:
+            if local_files_only and not Path(name_or_path).expanduser().exists():
+                raise EncoderNotAvailableError(
+                    f"multimodal model {name_or_path!r} is neither a local folder nor in the Hugging Face cache, and "
+                    "it is fetched only when asked: add --allow-download (hfs answer, hfs eval) to download it"
+                    + (" (with HF_HUB_OFFLINE unset and without --offline)" if downloads_off() else "")
+                    + ", or pass a local folder") from exc
             raise EncoderNotAvailableError(
                 f"multimodal model {name_or_path!r} cannot be loaded: pass a local folder, or a hub name with network "
                 f"access ({exc.__class__.__name__})") from exc
@@ -127,15 +136,16 @@ class MultimodalAnswerer(nn.Module):
 
     # -- prompt ------------------------------------------------------------------------
     def build_inputs(self, frames: Sequence[np.ndarray], times: Sequence[float], question: str,
-                     options: Sequence[str]) -> dict[str, torch.Tensor]:
-        """The model's inputs for the chat prompt (ids, pixels), plus each frame's token count."""
+                     options: Sequence[str], subtitles: Subtitles | None = None) -> dict[str, torch.Tensor]:
+        """The model's inputs for the chat prompt (ids, pixels), plus each frame's token count;
+        ``subtitles`` go into the prompt as their protocol places them."""
         if not frames:
             raise InputError("the answerer needs at least one frame")
         if len(times) != len(frames):
             raise InputError(f"{len(frames)} frames but {len(times)} times")
         if not 2 <= len(options) <= len(LETTERS):
             raise InputError(f"a multiple-choice question needs 2 to {len(LETTERS)} options, got {len(options)}")
-        inputs, per_frame = self.format.build(self.tokenizer, frames, times, question, options)
+        inputs, per_frame = self.format.build(self.tokenizer, frames, times, question, options, subtitles)
         if len(self.format.visual_positions(inputs["input_ids"][0])) != sum(per_frame):
             raise InputError(f"{self.name}: the tokenizer split the visual placeholder tokens")
         inputs["tokens_per_frame"] = torch.tensor(per_frame)
@@ -143,10 +153,13 @@ class MultimodalAnswerer(nn.Module):
 
     # -- forward -----------------------------------------------------------------------
     def forward(self, frames: Sequence[np.ndarray], times: Sequence[float], question: str, options: Sequence[str],
-                frame_weights: torch.Tensor | None = None, return_hidden: bool = False) -> AnswerOutput:
+                frame_weights: torch.Tensor | None = None, return_hidden: bool = False,
+                subtitles: Subtitles | None = None) -> AnswerOutput:
         """Answer one question from ``frames`` (RGB uint8, in time order) at ``times`` (s);
-        ``frame_weights`` [k] is the straight-through mask m_i (training)."""
-        kwargs, per_frame = self._model_inputs([self.build_inputs(frames, times, question, options)], return_hidden)
+        ``frame_weights`` [k] is the straight-through mask m_i (training); ``subtitles`` are the
+        lines a benchmark's with-subtitle protocol shows beside these frames."""
+        kwargs, per_frame = self._model_inputs([self.build_inputs(frames, times, question, options, subtitles)],
+                                               return_hidden)
         ids = kwargs["input_ids"]
         if frame_weights is not None:
             self._frame_scale, self._per_frame = frame_weights.to(self.device_), per_frame[0]
@@ -202,9 +215,10 @@ class MultimodalAnswerer(nn.Module):
         return result
 
     @torch.no_grad()
-    def answer(self, frames, times, question: str, options: Sequence[str]) -> AnswerOutput:
+    def answer(self, frames, times, question: str, options: Sequence[str],
+               subtitles: Subtitles | None = None) -> AnswerOutput:
         """Inference: no gradients."""
-        return self.forward(frames, times, question, options)
+        return self.forward(frames, times, question, options, subtitles=subtitles)
 
 
 def _layer_input_norms(model: nn.Module) -> list[nn.Module]:

@@ -7,13 +7,15 @@
   one newline embedding after the last frame), preceded by a line giving the frames' times;
   the projector's output is [frames, tokens per frame, hidden].
 Each format also says which module's output carries the visual tokens and how to scale them
-per frame (the straight-through mask of training).
+per frame (the straight-through mask of training). Subtitles (``Subtitles``, evaluation with a
+benchmark's with-subtitle protocol) enter the answering prompt only.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -26,6 +28,30 @@ from hfs.report.timefmt import format_time
 
 SYSTEM = "You are a helpful assistant."
 INSTRUCTION = "Answer with the option's letter from the given choices directly."
+SUBTITLES_HEADER = "This video's subtitles are listed below:"
+NO_SUBTITLES = "No subtitles available"
+
+
+@dataclass(frozen=True)
+class Subtitles:
+    """Subtitle lines for the answering prompt (never for the image-text query).
+
+    ``lines`` are (seconds, text) in time order. ``interleaved`` (LongVideoBench's protocol) puts
+    each line after the frames shown at or before its time; otherwise (Video-MME's) they are one
+    block after the frames, before the question. ``available`` False: the video has no subtitle
+    file, said as Video-MME's protocol says it.
+    """
+
+    lines: tuple[tuple[float, str], ...] = ()
+    interleaved: bool = False
+    available: bool = True
+
+    def block(self, timed: bool = False) -> str:
+        """The lines as one block: header and one line each (``timed``: each with its mm:ss)."""
+        if not self.available:
+            return f"{SUBTITLES_HEADER}\n{NO_SUBTITLES}\n"
+        body = "".join((f"[{format_time(t)}] {text}\n" if timed else f"{text}\n") for t, text in self.lines)
+        return f"{SUBTITLES_HEADER}\n{body}"
 
 
 # Qwen2-VL's image processor refuses pictures more than 200 times wider than tall (or the
@@ -61,6 +87,19 @@ def collate_rows(inputs: Sequence[dict[str, torch.Tensor]], pad_id: int) -> dict
     return {"input_ids": ids, "attention_mask": mask, **pixels}
 
 
+def place_subtitles(blocks: list[tuple[float, str]], subtitles: Subtitles | None) -> str:
+    """The frames' prompt blocks (time, text) with the subtitles: each line after the frames at or
+    before its time when interleaved, else one block after every frame."""
+    if subtitles is None:
+        return "".join(text for _, text in blocks)
+    if not subtitles.interleaved or not subtitles.available:
+        return "".join(text for _, text in blocks) + subtitles.block()
+    # a frame goes before a line at the same time, as in LongVideoBench's interleaving
+    merged = sorted([(t, 0, i, text) for i, (t, text) in enumerate(blocks)]
+                    + [(t, 1, i, f"{text}\n") for i, (t, text) in enumerate(subtitles.lines)])
+    return "".join(text for *_, text in merged)
+
+
 def _chat(user: str) -> str:
     return (f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n{user}"
             f"<|im_end|>\n<|im_start|>assistant\n")
@@ -82,14 +121,15 @@ class QwenVLFormat:
         self.short_side = min(max_short_side, int(math.sqrt(max_pixels)))
 
     def build(self, tokenizer, frames: Sequence[np.ndarray], times: Sequence[float], question: str,
-              options: Sequence[str]) -> tuple[dict[str, torch.Tensor], list[int]]:
+              options: Sequence[str], subtitles: Subtitles | None = None) -> tuple[dict[str, torch.Tensor], list[int]]:
         images = self.processor(images=[pad_to_aspect(np.asarray(f), QWEN_MAX_ASPECT) for f in frames],
                                 return_tensors="pt")
         grid = images["image_grid_thw"]  # [k, 3]
         per_frame = (grid.prod(-1) // self.merge**2).tolist()
-        blocks = "".join(f"Frame {i + 1} at {format_time(t)}: <|vision_start|>{'<|image_pad|>' * n}<|vision_end|>\n"
-                         for i, (t, n) in enumerate(zip(times, per_frame)))
-        ids = tokenizer(_chat(blocks + question_block(question, options) + INSTRUCTION), add_special_tokens=False,
+        blocks = [(float(t), f"Frame {i + 1} at {format_time(t)}: <|vision_start|>{'<|image_pad|>' * n}"
+                             f"<|vision_end|>\n") for i, (t, n) in enumerate(zip(times, per_frame))]
+        text = place_subtitles(blocks, subtitles)
+        ids = tokenizer(_chat(text + question_block(question, options) + INSTRUCTION), add_special_tokens=False,
                         return_tensors="pt")["input_ids"]
         inputs = {"input_ids": ids, "pixel_values": images["pixel_values"], "image_grid_thw": grid}
         return inputs, per_frame
@@ -137,7 +177,7 @@ class LlavaOneVisionFormat:
         self.token_id = config.video_token_id
         self.short_side = self.side
 
-    def build(self, tokenizer, frames, times, question, options):
+    def build(self, tokenizer, frames, times, question, options, subtitles: Subtitles | None = None):
         pixels = []
         for f in frames:
             img = Image.fromarray(np.asarray(f, dtype=np.uint8)).convert("RGB").resize((self.side, self.side),
@@ -145,8 +185,12 @@ class LlavaOneVisionFormat:
             pixels.append((np.asarray(img, np.float32) / 255.0 - self.mean) / self.std)
         video = torch.from_numpy(np.stack(pixels)).permute(0, 3, 1, 2).unsqueeze(0).float()  # [1, k, 3, S, S]
         when = ", ".join(format_time(t) for t in times)
+        # one video: subtitles cannot sit between its frames, so they follow it as a block, timed
+        # when the protocol interleaves them
+        said = subtitles.block(timed=subtitles.interleaved) if subtitles is not None else ""
         user = (f"{len(frames)} frames of the video are shown, taken at {when}.\n"
-                f"{'<video>' * (len(frames) * self.tokens + 1)}\n" + question_block(question, options) + INSTRUCTION)
+                f"{'<video>' * (len(frames) * self.tokens + 1)}\n" + said + question_block(question, options)
+                + INSTRUCTION)
         ids = tokenizer(_chat(user), add_special_tokens=False, return_tensors="pt")["input_ids"]
         return {"input_ids": ids, "pixel_values_videos": video}, [self.tokens] * len(frames)
 

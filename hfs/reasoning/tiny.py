@@ -1,4 +1,4 @@
-"""Tiny randomly initialised multimodal LLMs (Qwen2-VL, LLaVA-OneVision) with a real tokenizer and
+"""Tiny randomly initialised multimodal LLMs (Qwen2-VL, Qwen2.5-VL, LLaVA-OneVision) with a real tokenizer and
 image processor, built from configs for tests: nothing is downloaded."""
 
 from __future__ import annotations
@@ -76,6 +76,37 @@ def build_tiny_qwen2_vl(path: str | Path, seed: int = 0, hidden: int = 32, layer
     model = Qwen2VLForConditionalGeneration(config).eval()
     processor = Qwen2VLImageProcessor(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16, patch_size=14, merge_size=2,
                                       temporal_patch_size=2)
+    return _save(path, model, tokenizer, processor)
+
+
+def build_tiny_qwen2_5_vl(path: str | Path, seed: int = 0, video_processor: bool = False,
+                          chat_template: str | None = None) -> Path:
+    """Write a tiny Qwen2_5_VLForConditionalGeneration (random weights), tokenizer and image
+    processor; with ``video_processor`` the full Qwen2.5-VL processor (it needs torchvision)."""
+    from transformers import (Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor,
+                              Qwen2VLImageProcessor)
+
+    tokenizer, vocab, ids = _tokenizer(_SPECIALS)
+    hidden = 32
+    half = hidden // 8
+    config = Qwen2_5_VLConfig(
+        text_config=_text_config(vocab, ids, hidden=hidden, rope_scaling={
+            "type": "mrope", "mrope_section": [half // 2, half // 4, half - half // 2 - half // 4]}),
+        vision_config=dict(depth=1, hidden_size=hidden, intermediate_size=2 * hidden, num_heads=2,
+                           out_hidden_size=hidden, patch_size=14, spatial_merge_size=2, temporal_patch_size=2,
+                           window_size=56, fullatt_block_indexes=[0]),
+        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
+    )
+    torch.manual_seed(seed)
+    model = Qwen2_5_VLForConditionalGeneration(config).eval()
+    pixels = dict(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16, patch_size=14, merge_size=2, temporal_patch_size=2)
+    processor = Qwen2VLImageProcessor(**pixels)
+    if video_processor:
+        from transformers import Qwen2VLVideoProcessor
+
+        processor = Qwen2_5_VLProcessor(image_processor=processor, tokenizer=tokenizer,
+                                        video_processor=Qwen2VLVideoProcessor(**pixels), chat_template=chat_template)
     return _save(path, model, tokenizer, processor)
 
 

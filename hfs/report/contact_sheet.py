@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from hfs.atomic import atomic_file
 from hfs.report.timefmt import format_time
 
 
@@ -28,8 +29,10 @@ def contact_sheet(
     title: str = "",
     thumb_width: int = 320,
     columns: int | None = None,
+    frames: Sequence[int] | None = None,
 ) -> Image.Image:
-    """Grid of thumbnails with '#index  mm:ss.s  score' under each and ``title`` on top."""
+    """Grid of thumbnails with '#index  frame F  mm:ss.s  score' under each (``frames``: the
+    source video's frame numbers, left out when None) and ``title`` on top."""
     if not images:
         raise ValueError("no frames to put on a contact sheet")
     columns = columns or math.ceil(math.sqrt(len(images)))
@@ -47,16 +50,20 @@ def contact_sheet(
     for i, line in enumerate(title_lines):
         draw.text((pad, pad + 24 * i), line, fill=(240, 240, 240), font=title_font)
     for n, (image, t, s, idx) in enumerate(zip(images, times, scores, indices)):
+        frame = f"  frame {frames[n]}" if frames is not None else ""
         r, c = divmod(n, columns)
         x = pad + c * (thumb_width + pad)
         y = title_h + pad + r * (thumb_h + label_h + pad)
         thumb = Image.fromarray(image).resize((thumb_width, thumb_h), Image.BILINEAR)
         sheet.paste(thumb, (x, y))
-        draw.text((x + 2, y + thumb_h + 3), f"#{idx}  {format_time(t)}  score {s:+.2f}", fill=(230, 230, 230), font=font)
+        draw.text((x + 2, y + thumb_h + 3), f"#{idx}{frame}  {format_time(t)}  score {s:+.2f}", fill=(230, 230, 230), font=font)
     return sheet
 
 
 def save_contact_sheet(path: str | Path, *args, **kwargs) -> Path:
+    """Write the contact sheet to ``path`` atomically (a symlink planted there is replaced)."""
     path = Path(path)
-    contact_sheet(*args, **kwargs).save(path)
+    sheet = contact_sheet(*args, **kwargs)
+    with atomic_file(path, "the contact sheet") as tmp:
+        sheet.save(tmp, format="PNG")
     return path

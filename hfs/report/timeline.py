@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+from hfs.report.figure import save_figure  # noqa: E402
 from hfs.report.timefmt import format_time  # noqa: E402
 
 # above this many candidates the score curve is drawn without per-candidate markers
@@ -53,7 +54,4 @@ def save_timeline(
         ax.set_title(title if len(title) < 110 else title[:107] + "...", fontsize=10)
     ax.legend(loc="upper right", fontsize=8, frameon=False)
     ax.grid(alpha=0.25)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=fig.dpi, what="the timeline")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from hfs.errors import InputError
+from hfs.atomic import atomic_file, own_folder, regular_file, write_text_atomic
+from hfs.errors import InputError, writing
 from hfs.report.contact_sheet import save_contact_sheet
 from hfs.report.jsonout import dumps_finite
 from hfs.report.timefmt import format_time
@@ -30,8 +31,6 @@ def frame_filename(index: int, time: float) -> str:
 
 def selected_frames(selection: Selection, short_side: int, image_fps: float = 1.0) -> list:
     """The chosen frames of ``selection`` as RGB arrays (short side ``short_side``), decoded once."""
-    from hfs.errors import InputError
-
     if selection.video is None:
         raise InputError("the selection does not say which video it came from")
     source = open_video(selection.video, image_fps=image_fps)
@@ -41,42 +40,35 @@ def selected_frames(selection: Selection, short_side: int, image_fps: float = 1.
 def write_outputs(selection: Selection, out_dir: str | Path, image_fps: float = 1.0) -> dict[str, Path]:
     """Write every output file of one selection to ``out_dir``; returns their paths.
 
-    The frame pictures of an earlier selection in ``out_dir/frames`` are removed first (other
-    files there are left alone); a folder that cannot be written is one InputError.
+    Each file is written whole under a temporary name and renamed into place, so a symlink
+    planted in ``out_dir`` (or a ``frames`` link to another folder) is replaced, and what it
+    points to is never written or deleted. The frame pictures of an earlier selection in
+    ``out_dir/frames`` are removed first (only regular files named as hfs names them). A file
+    that cannot be written (a full disk...) is one ``WriteError`` naming it.
     """
     out = Path(out_dir)
-    try:
-        return _write(selection, out, image_fps)
-    except OSError as exc:
-        where = exc.filename or out
-        raise InputError(f"{where}: cannot write the outputs ({exc.strerror or exc})") from None
-
-
-def _write(selection: Selection, out: Path, image_fps: float) -> dict[str, Path]:
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder")
-    frames_dir = out / "frames"
-    if frames_dir.exists() and not frames_dir.is_dir():
-        raise InputError(f"{frames_dir}: exists and is not a folder")
-    frames_dir.mkdir(parents=True, exist_ok=True)
+    with writing(out / "frames", "the frames folder"):
+        frames_dir = own_folder(out / "frames")
     text = dumps_finite(selection.to_dict(), what="the selection", indent=2) + "\n"
-    paths: dict[str, Path] = {}
-    paths["json"] = out / "selection.json"
-    paths["json"].write_text(text)
-    for old in frames_dir.iterdir():
-        if FRAME_FILE.fullmatch(old.name) and old.is_file():
-            old.unlink()
+    paths: dict[str, Path] = {"json": write_text_atomic(out / "selection.json", text, "the selection")}
+    with writing(frames_dir, "the frames folder"):
+        for old in list(frames_dir.iterdir()):
+            if FRAME_FILE.fullmatch(old.name) and regular_file(old):
+                old.unlink()
 
     images = selected_frames(selection, PICTURE_SHORT_SIDE, image_fps)
     for image, idx, t in zip(images, selection.indices.tolist(), selection.times.tolist()):
-        Image.fromarray(image).save(frames_dir / frame_filename(idx, t), quality=90)
+        with atomic_file(frames_dir / frame_filename(idx, t), "a frame picture") as tmp:
+            Image.fromarray(image).save(tmp, format="JPEG", quality=90)
     paths["frames"] = frames_dir
     title = selection.question or ""
     if selection.options:
         title += "  [" + " | ".join(selection.options) + "]"
     paths["contact_sheet"] = save_contact_sheet(
         out / "contact_sheet.png", images, selection.times.tolist(), selection.scores.tolist(),
-        selection.indices.tolist(), title=title,
+        selection.indices.tolist(), title=title, frames=selection.frame_numbers,
     )
     if selection.candidate_times is not None and selection.candidate_scores is not None:
         paths["timeline"] = save_timeline(

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 # What the scorer reads for frame i: the paper's [frame ; query], or with their elementwise product
-# appended, which lets a two-layer MLP match a frame against the query (README, the miniature).
+# appended, which lets a two-layer MLP match a frame against the query (docs/reproducing.md, the miniature).
 SCORER_INPUTS = ("concat", "concat+product")
 
 

@@ -13,6 +13,13 @@ from hfs.errors import InputError
 from hfs.selection.objective import objective_terms, positions_for
 
 
+def source_frame_numbers(times: list[float], fps: float, num_frames: int = 0) -> list[int]:
+    """The number of the source frame shown at each time: round(time * fps), at most the last
+    frame when ``num_frames`` is known."""
+    last = num_frames - 1 if num_frames > 0 else None
+    return [min(int(round(t * fps)), last) if last is not None else int(round(t * fps)) for t in times]
+
+
 @dataclass
 class Selection:
     """k chosen candidates (sorted, unique) with their times and scores, plus context.
@@ -44,11 +51,25 @@ class Selection:
     decode_mode: str | None = None  # how the candidates were decoded (None: read from the cache)
 
     @property
+    def frame_numbers(self) -> list[int] | None:
+        """Each chosen frame's number in the source video (what other tools take as a frame
+        index), or None when the video's frame rate is unknown."""
+        fps = float((self.info or {}).get("fps") or 0.0)
+        if fps <= 0:
+            return None
+        return source_frame_numbers(self.times.tolist(), fps, int((self.info or {}).get("num_frames") or 0))
+
+    @property
     def frames(self) -> list[dict[str, Any]]:
-        """[{index, time, score}] in index order (the JSON contract of SPEC.md)."""
+        """[{index, frame, time, score}] in index order (the JSON contract of SPEC.md): ``index``
+        is the candidate's, ``frame`` the source video's frame number (absent when unknown)."""
         rows = []
-        for i, t, s in zip(self.indices.tolist(), self.times.tolist(), self.scores.tolist()):
-            row = {"index": int(i), "time": round(float(t), 4), "score": round(float(s), 4)}
+        numbers = self.frame_numbers
+        for n, (i, t, s) in enumerate(zip(self.indices.tolist(), self.times.tolist(), self.scores.tolist())):
+            row: dict[str, Any] = {"index": int(i)}
+            if numbers is not None:
+                row["frame"] = numbers[n]
+            row.update(time=round(float(t), 4), score=round(float(s), 4))
             if self.raw_scores is not None:
                 row["raw_score"] = round(float(self.raw_scores[i]), 4)
             rows.append(row)

@@ -28,7 +28,7 @@ class StudentConfig(Checked):
     lora_targets: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
     scorer_hidden: int | None = None  # MLP_s hidden width (default: the LM width)
     # what MLP_s reads per frame: "concat" (SPEC.md, the paper: [frame ; query]) or "concat+product"
-    # ([frame ; query ; frame * query], a match a two-layer MLP learns far more easily; README)
+    # ([frame ; query ; frame * query], a match a two-layer MLP learns far more easily; docs/reproducing.md)
     scorer_input: str = "concat"
     tau_start: float = 2.0
     tau_end: float = 0.5

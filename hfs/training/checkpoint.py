@@ -20,6 +20,7 @@ import torch
 
 from hfs.atomic import atomic_directory
 from hfs.training.state_io import load_state, save_state
+from hfs.validation import short_repr
 
 STATE_STEM = "trainer_state"  # trainer_state.safetensors + trainer_state.json
 META_FILE = "trainer_meta.json"
@@ -48,7 +49,7 @@ def save_checkpoint(directory: str | Path, weights: dict[str, torch.Tensor], opt
     from safetensors.torch import save_file
 
     directory = Path(directory)
-    with atomic_directory(directory) as tmp:
+    with atomic_directory(directory, "the checkpoint") as tmp:
         save_file({k: v.detach().contiguous().cpu() for k, v in weights.items()}, str(tmp / "weights.safetensors"))
         save_state({
             "optimizer": optimizer.state_dict(),
@@ -68,9 +69,43 @@ def load_checkpoint(directory: str | Path) -> tuple[dict[str, torch.Tensor], dic
     weights = load_file(str(directory / "weights.safetensors"))
     state = load_state(directory / STATE_STEM)
     meta = json.loads((directory / META_FILE).read_text())
-    if not isinstance(meta.get("step"), int) or not isinstance(meta.get("data_position"), dict):
-        raise ValueError(f"{directory / META_FILE}: no step or data position")
+    problem = meta_problem(meta)
+    if problem:
+        raise ValueError(f"{directory / META_FILE}: {problem}")
     return weights, state, meta
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def meta_problem(meta: Any) -> str | None:
+    """What makes a checkpoint's meta unusable to resume from (None when nothing does): the step
+    and the data position (epoch, index) must be integers of at least 0."""
+    if not isinstance(meta, dict) or not _count(meta.get("step")):
+        return f"step is {short_repr(meta.get('step') if isinstance(meta, dict) else meta)}, not a count"
+    position = meta.get("data_position")
+    if not isinstance(position, dict):
+        return "no data position"
+    for name in ("epoch", "index"):
+        if not _count(position.get(name)):
+            return f"data position {name} is {short_repr(position.get(name))}, not a count"
+    return None
+
+
+def weights_problem(weights: dict[str, torch.Tensor], expected: dict[str, tuple[int, ...]]) -> str | None:
+    """How ``weights`` fail to fit a model whose trainable weights have the ``expected`` shapes,
+    or None when they fit: every weight present, no other, each of its shape."""
+    missing = sorted(set(expected) - set(weights))
+    if missing:
+        return f"no weight {missing[0]}" + (f" and {len(missing) - 1} more missing" if len(missing) > 1 else "")
+    extra = sorted(set(weights) - set(expected))
+    if extra:
+        return f"weight {extra[0]} is not in this model" + (f" ({len(extra) - 1} more)" if len(extra) > 1 else "")
+    for name, shape in expected.items():
+        if tuple(weights[name].shape) != tuple(shape):
+            return f"weight {name} is {list(weights[name].shape)} in the checkpoint, {list(shape)} in this model"
+    return None
 
 
 def _checkpoints_newest_first(run_dir: Path) -> list[Path]:
@@ -92,16 +127,21 @@ def latest_checkpoint(run_dir: str | Path) -> Path | None:
     return None
 
 
-def load_latest_checkpoint(run_dir: str | Path) -> tuple[Path, dict[str, torch.Tensor], dict[str, Any],
-                                                         dict[str, Any]] | None:
+def load_latest_checkpoint(run_dir: str | Path, expected: dict[str, tuple[int, ...]] | None = None
+                           ) -> tuple[Path, dict[str, torch.Tensor], dict[str, Any], dict[str, Any]] | None:
     """(folder, weights, state, meta) of the newest readable checkpoint under ``run_dir``, if any.
 
-    A checkpoint that is incomplete or cannot be read is skipped with a warning, so a damaged
-    newest checkpoint resumes from the one before it instead of stopping the run.
+    A checkpoint that is incomplete or cannot be read, holds a data position that is not one,
+    or (given ``expected``, the model's trainable weight shapes) weights that do not fit, is
+    skipped with a warning, so a damaged newest checkpoint resumes from the one before it
+    instead of stopping the run.
     """
     for path in _checkpoints_newest_first(Path(run_dir)):
         try:
             weights, state, meta = load_checkpoint(path)
+            problem = weights_problem(weights, expected) if expected is not None else None
+            if problem:
+                raise ValueError(problem)
         except Exception as exc:  # noqa: BLE001 - whatever is wrong with it, the previous one may be fine
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             log.warning("%s: cannot be read (%s); trying the previous checkpoint", path, reason)

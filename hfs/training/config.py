@@ -85,7 +85,7 @@ class TrainConfig(Checked):
     lr: float = 1e-4
     # the teacher's LoRA and MLP_t (None: lr). A pretrained teacher needs a far gentler step than
     # a student learning from scratch: at the student's lr its LoRA unlearns the task in a few
-    # hundred steps, and L_CE and L_KL then teach nothing (README, the miniature)
+    # hundred steps, and L_CE and L_KL then teach nothing (docs/reproducing.md, the miniature)
     teacher_lr: float | None = None
     teacher_scorer_lr: float | None = None  # MLP_t (None: teacher_lr; 0: frozen)
     weight_decay: float = 0.0

@@ -24,8 +24,8 @@ import torch
 
 from hfs.atomic import write_text_atomic
 from hfs.cache import EmbeddingCache
-from hfs.encoders import create_encoder
-from hfs.errors import InputError
+from hfs.encoders import create_encoder, looks_local
+from hfs.errors import InputError, writing
 from hfs.pipeline import cached_candidates
 from hfs.progress import progress_bar
 from hfs.schedules import LinearSchedule, warmup_cosine
@@ -36,6 +36,8 @@ from hfs.training.config import TrainConfig
 from hfs.training.data_pipeline import epoch_order, train_inputs
 from hfs.training.module import HFSTrainModule
 from hfs.training.run_folder import LOG_FILE, check_output_dir, prepare_output_dir
+from hfs.validation import short_repr
+from hfs.training.tiny_models import resolve_model
 from hfs.video import open_video
 
 
@@ -105,6 +107,9 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
     from accelerate import Accelerator
     from accelerate.utils import DistributedDataParallelKwargs, set_seed
 
+    if stop_at is not None and (isinstance(stop_at, bool) or not isinstance(stop_at, int) or stop_at < 1):
+        raise InputError(f"stop_at must be a step of at least 1, got {short_repr(stop_at)}")
+
     accelerator = Accelerator(
         # without cpu=True accelerate forms no process group on a machine with no GPU
         cpu=not torch.cuda.is_available(),
@@ -115,7 +120,9 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
     out_dir = Path(config.output_dir)
     newest = latest_checkpoint(out_dir)
     check_output_dir(config, out_dir, resume, newest)  # every process, before any of them writes
-    encoder = encoder or create_encoder(config.student.encoder)
+    check_paths(config, student is None, teacher is None and config.supervision != "pseudo",
+                encoder is None, questions is None)
+    encoder = encoder or create_encoder(config.student.encoder, flag="student.encoder")
     if encoder.dim != config.student.frame_dim:
         raise InputError(f"student.frame_dim={config.student.frame_dim} but encoder {encoder.name} gives {encoder.dim}-d")
     questions = questions if questions is not None else build_questions(config)
@@ -146,14 +153,25 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
     kl_schedule = LinearSchedule(config.kl_start, config.kl_end, steps=steps_per_epoch)
 
     step, epoch, index = 0, 0, 0
-    if resume and (found := load_latest_checkpoint(out_dir)) is not None:
-        _, weights, state, meta = found  # the newest readable one: a damaged newest is passed over
-        raw.load_trainable_state_dict(weights)
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        set_rng_state(state["rng"])
-        generator.set_state(state["generator"])
+    if resume and newest is not None:
+        shapes = {name: tuple(value.shape) for name, value in raw.trainable_state_dict().items()}
+        found = load_latest_checkpoint(out_dir, shapes)  # the newest usable one: a damaged newest is passed over
+        if found is None:
+            raise InputError(f"{out_dir}: no checkpoint there can be resumed (each is named above with why); "
+                             f"delete the damaged ones or use a new output_dir")
+        path, weights, state, meta = found
+        try:
+            raw.load_trainable_state_dict(weights)
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            set_rng_state(state["rng"])
+            generator.set_state(state["generator"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InputError(f"{path}: cannot resume from it ({short_repr(reason, 160)})") from None
         step, epoch, index = meta["step"], meta["data_position"]["epoch"], meta["data_position"]["index"]
+    if stop_at is not None and stop_at <= step:
+        raise InputError(f"stop_at={stop_at}: the run is already at step {step}; give a later step")
 
     store = CandidateStore(encoder, config.data.num_candidates, config.data.cache_dir,
                            getattr(teacher, "short_side", None))
@@ -209,7 +227,7 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
     if accelerator.is_main_process:
         raw.student.config.encoder = raw.student.config.encoder or encoder.name
         raw.student.save_pretrained(student_dir)
-        write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2))
+        write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2), "the training summary")
     accelerator.wait_for_everyone()
     logger.close()
     return summary
@@ -237,8 +255,10 @@ class _Logger:
         self.file = None
         if not enabled:
             return
-        out_dir.mkdir(parents=True, exist_ok=True)
-        self.file = open(out_dir / LOG_FILE, "a")
+        self.path = out_dir / LOG_FILE
+        with writing(self.path, "the training log"):
+            out_dir.mkdir(parents=True, exist_ok=True)
+            self.file = open(self.path, "a")
         try:
             from torch.utils.tensorboard import SummaryWriter
 
@@ -249,8 +269,9 @@ class _Logger:
     def log(self, step: int, epoch: int, values: dict[str, float]) -> None:
         if not self.enabled or step % self.every:
             return
-        self.file.write(json.dumps({"step": step, "epoch": epoch, "time": time.time(), **values}) + "\n")
-        self.file.flush()
+        with writing(self.path, "the training log"):
+            self.file.write(json.dumps({"step": step, "epoch": epoch, "time": time.time(), **values}) + "\n")
+            self.file.flush()
         if self.writer is not None:
             for key, value in values.items():
                 self.writer.add_scalar(f"train/{key}", value, step)
@@ -282,13 +303,32 @@ def build_questions(config: TrainConfig):
     return questions
 
 
+def check_paths(config: TrainConfig, student: bool, teacher: bool, encoder: bool, data: bool) -> None:
+    """Before any model loads: every path the config names that can only be local (not a hub
+    name, see ``looks_local``) exists, else one error naming the field."""
+    fields = []
+    if student:
+        fields.append(("student.base_lm", config.student.base_lm))
+    if teacher:
+        fields.append(("teacher", config.teacher))
+    if encoder and config.student.encoder:
+        fields.append(("student.encoder", config.student.encoder))
+    if data and config.data.format != "synthetic":
+        fields += [("data.root", config.data.root)] + [(f"data.files[{i}]", f) for i, f in enumerate(config.data.files)]
+    for name, value in fields:
+        if (name.startswith("data.") or looks_local(value)) and not Path(value).expanduser().exists():
+            raise InputError(f"{name}: {value}: no such file or folder (relative paths are taken from {Path.cwd()})")
+
+
 def _build_student(config: TrainConfig):
+    from dataclasses import replace
+
     from hfs.student import HFSSelector
 
-    return HFSSelector(config.student)
+    return HFSSelector(replace(config.student, base_lm=resolve_model(config.student.base_lm)))
 
 
 def _build_teacher(config: TrainConfig):
     from hfs.reasoning import MultimodalAnswerer
 
-    return MultimodalAnswerer(config.teacher, lora_rank=config.r_teacher, mask_at=config.mask_at)
+    return MultimodalAnswerer(resolve_model(config.teacher), lora_rank=config.r_teacher, mask_at=config.mask_at)

@@ -50,6 +50,7 @@ class FileVideo:
         self.path = Path(path)
         self._check_file()
         self._keyframes: KeyframeIndex | None = None
+        self._stated = 0.0  # seconds the header states (duration or frame count), 0 if it states none
         self.last_mode: str | None = None  # the mode the latest frames_at call decoded with
         # One reformatter for the whole video: it keeps its scaler between frames, where each
         # frame's own would build a new one (about 1 ms a frame, more than decoding a small one).
@@ -98,6 +99,9 @@ class FileVideo:
                 duration = measure_stream_duration(self._open, self._index, fps)
             except av.FFmpegError as exc:
                 raise VideoError(self.path, f"corrupt video data ({_reason(exc)})") from exc
+        else:  # the header's word: a cut file still states its full length (or frame count)
+            self._stated = max(duration, num_frames / fps if fps else 0.0)
+            self._check_complete(fps)
         if not duration or duration <= 0:
             raise VideoError(self.path, "video stream has zero duration")
         if not num_frames and fps:
@@ -110,6 +114,26 @@ class FileVideo:
             stream_index=self._index, video_streams=video_streams,
         )
         return info, start, gop
+
+    def _check_complete(self, fps: float) -> None:
+        """Refuse a file whose packets end well before the ``duration`` its header states (cut
+        short by a failed copy or download): every pass and decode mode then fails the same way,
+        at open, before anything is decoded. Costs one seek and a demux of the last keyframe
+        interval (the whole file only when it is cut)."""
+        try:
+            end = measure_stream_duration(self._open, self._index, fps)
+        except av.FFmpegError as exc:
+            raise VideoError(self.path, f"corrupt video data ({_reason(exc)})") from exc
+        if end is not None and self._stated - end > end_slack(fps):
+            raise truncated(self.path, end, self._stated)
+
+    def check_end(self, last: float) -> None:
+        """Raise the error of a cut file when decoding ended at the frame at ``last`` (video
+        seconds) well before the stated end: the rule applied at open, to the frames decoded
+        (packets that demux but do not decode)."""
+        end = last + (1.0 / self.info.fps if self.info.fps else 0.04)
+        if self._stated - end > end_slack(self.info.fps):
+            raise truncated(self.path, end, self._stated)
 
     def _first_frame(self, container: av.container.InputContainer, stream: av.VideoStream) -> av.VideoFrame:
         try:
@@ -188,12 +212,9 @@ class FileVideo:
         stream_targets = targets + self._start
         if tolerance is None:
             tolerance = default_tolerance(stream_targets)
-        if mode == "auto":
-            mode = self.choose_mode(targets, tolerance)
+        plan, mode = self.stand_ins(targets, mode, tolerance)
+        plan = plan + self._start  # stream clock
         self.last_mode = mode
-        plan = np.full(len(targets), np.nan)
-        if mode == "keyframe":
-            plan = plan_keyframes(stream_targets, self.keyframes.times, tolerance)
         if mode == "sequential":
             seek_gap = math.inf
         else:  # the keyframe index is there already in keyframe mode
@@ -217,6 +238,23 @@ class FileVideo:
                 last_t = best_t
                 yield Frame(i, best_t - self._start, self.to_array(best, short_side))
 
+    def stand_ins(self, times: Sequence[float], mode: str = "auto",
+                  tolerance: float | None = None) -> tuple[np.ndarray, str]:
+        """Which keyframe ``frames_at(times, mode=mode, tolerance=tolerance)`` lets stand in for each
+        time [T] (video seconds; NaN: the nearest frame is decoded), and the mode it decodes with.
+
+        Decided on all of ``times`` at once, from the keyframe index alone, so a cache can tell
+        which frame each time gets without decoding anything.
+        """
+        targets = np.asarray(times, dtype=np.float64)
+        if tolerance is None:
+            tolerance = default_tolerance(targets)
+        if mode == "auto":
+            mode = self.choose_mode(targets, tolerance)
+        if mode != "keyframe" or tolerance == 0 or targets.size == 0:
+            return np.full(len(targets), np.nan), mode
+        return plan_keyframes(targets + self._start, self.keyframes.times, tolerance) - self._start, mode
+
     def decoded_frames(self, skip: str = "DEFAULT") -> Iterator[tuple[av.VideoFrame, float]]:
         """One forward pass from the start: (frame, true time in video seconds) for each frame the
         decoder returns with ``skip_frame = skip`` (e.g. "BIDIR": B-frames skipped); no seeks."""
@@ -226,12 +264,9 @@ class FileVideo:
             tb = float(stream.time_base)
             step = 1.0 / self.info.fps if self.info.fps else 0.04
             last = self._start - step
-            try:
-                for frame in container.decode(stream):
-                    last = _frame_time(frame, tb, last + step)
-                    yield frame, last - self._start
-            except av.FFmpegError as exc:
-                raise VideoError(self.path, f"corrupt video data while decoding ({_reason(exc)})") from exc
+            for frame in decode_stream(container, stream, self.path):
+                last = _frame_time(frame, tb, last + step)
+                yield frame, last - self._start
 
     def to_array(self, frame: av.VideoFrame, short_side: int | None) -> np.ndarray:
         """A decoded frame as [H, W, 3] uint8 RGB in display orientation, short side scaled."""
@@ -254,16 +289,11 @@ class _Cursor:
         self.video, self.container, self.stream = video, container, stream
         self.tb = float(stream.time_base)
         self.interval = 1.0 / video.info.fps if video.info.fps else 0.04
-        # A target this far past the last decodable frame means the file ends early.
-        self.end_slack = max(3 * self.interval, 0.5)
         self.keys_only = False
         self._reset(self._decoded())
 
     def _decoded(self) -> Iterator[av.VideoFrame]:
-        try:
-            yield from self.container.decode(self.stream)
-        except av.FFmpegError as exc:
-            raise VideoError(self.video.path, f"corrupt video data while decoding ({_reason(exc)})") from exc
+        return decode_stream(self.container, self.stream, self.video.path)
 
     def _reset(self, frames: Iterator[av.VideoFrame]) -> None:
         self.frames = frames
@@ -327,14 +357,48 @@ class _Cursor:
         if self.ahead is not None and (self.prev is None or self.ahead_t - target < target - self.prev_t):
             return self.ahead, self.ahead_t
         if self.prev is not None:
-            if self.ahead is None and target - self.prev_t > self.end_slack:
-                raise VideoError(
-                    self.video.path,
-                    f"video is truncated: decoding stops at {self.prev_t - self.video.start:.2f} s "
-                    f"of {self.video.info.duration:.2f} s",
-                )
+            if self.ahead is None:  # the stream ended before the target
+                self.video.check_end(self.prev_t - self.video.start)
             return self.prev, self.prev_t
         raise VideoError(self.video.path, f"no frame could be decoded near {target - self.video.start:.2f} s")
+
+
+def decode_stream(container: av.container.InputContainer, stream: av.VideoStream, path: Path) -> Iterator[av.VideoFrame]:
+    """The frames of ``stream`` from the container's position on, packet by packet.
+
+    The last packet of a file cut short is often cut too, and fails to decode: it is passed
+    over, so decoding simply ends there (``FileVideo.check_end`` then tells a cut file from a
+    whole one). A packet that fails anywhere else is corrupt data.
+    """
+    packets = container.demux(stream)
+    current = _next_packet(packets)
+    while current is not None:
+        following = _next_packet(packets)
+        try:
+            yield from current.decode()
+        except av.FFmpegError as exc:
+            if following is not None and following.size:
+                raise VideoError(path, f"corrupt video data while decoding ({_reason(exc)})") from exc
+        current = following
+
+
+def _next_packet(packets: Iterator[av.Packet]) -> av.Packet | None:
+    """The next packet, or None at the end of the file (or where reading it fails: a file cut short)."""
+    try:
+        return next(packets, None)
+    except av.FFmpegError:
+        return None
+
+
+def end_slack(fps: float) -> float:
+    """Seconds the frames may end before a video's stated duration: more means the file is cut."""
+    return max(3.0 / fps if fps else 0.12, 0.5)
+
+
+def truncated(path: Path, end: float, duration: float) -> VideoError:
+    """The one error every pass gives for a file cut short: where its frames stop, of how long."""
+    return VideoError(path, f"video is truncated: its frames stop at {end:.2f} s of the {duration:.2f} s "
+                            f"its header states (an incomplete copy or download?)")
 
 
 def _reason(exc: BaseException) -> str:

@@ -52,6 +52,12 @@ class FrameFolder:
             raise VideoError(file, f"not a readable image ({exc})") from exc
         return image.convert("RGB")
 
+    def stand_ins(self, times: Sequence[float], mode: str = "auto",
+                  tolerance: float | None = None) -> tuple[np.ndarray, str]:
+        """As ``FileVideo.stand_ins``: no image stands in for another (all NaN)."""
+        del tolerance
+        return np.full(len(np.asarray(times)), np.nan), "seek" if mode == "auto" else mode
+
     def frames_at(
         self, times: Sequence[float], short_side: int | None = None, mode: str = "auto", unique: bool = True,
         tolerance: float | None = None,

@@ -145,7 +145,7 @@ def scan_shots(video: FileVideo, short_side: int | None, fill_seconds: float, ma
     converted to RGB at ``short_side`` (``Frame.index`` counts them); ``found`` (when given) is
     filled as it goes. The rule for which frames are kept: module docstring.
 
-    Raises ``VideoError`` if decoding fails (a file that simply ends early just ends the scan).
+    Raises ``VideoError`` if decoding fails or the frames end well before the video's stated end.
     """
     found = found if found is not None else ShotScan()
     detector = detector or CutDetector()
@@ -179,3 +179,5 @@ def scan_shots(video: FileVideo, short_side: int | None, fill_seconds: float, ma
                 next_fill = t_held + (min(fill_seconds, (duration - t_held) / (short + 1)) if short > 0 else fill_seconds)
                 yield Frame(len(found.kept) - 1, t_held, video.to_array(held, short_side))
         pending = []
+    if found.decoded:
+        video.check_end(found.decoded[-1])  # a file cut short fails here as in every other pass

@@ -32,18 +32,18 @@ def list_benchmarks() -> list[str]:
     return list(_READERS)
 
 
-def read_benchmark(name: str, data_root: str | Path, annotations: str | Path | None = None,
-                   skip_bad: bool = False) -> tuple[list[BenchmarkQuestion], ReadReport]:
+def read_benchmark(name: str, data_root: str | Path,
+                   annotations: str | Path | None = None) -> tuple[list[BenchmarkQuestion], ReadReport]:
     """The questions of benchmark ``name`` under ``data_root``.
 
     ``annotations`` overrides the default annotation file (for MLVU, the directory of task
-    files); a malformed record raises an InputError unless ``skip_bad``, which counts it in the
-    report instead.
+    files). A missing or unreadable file raises an InputError; a record that cannot be scored is
+    counted and named in the report, never raised.
     """
     reader = _READERS.get(name)
     if reader is None:
         raise InputError(f"unknown benchmark {name!r}; choose one of: {', '.join(_READERS)}")
-    return reader(data_root, annotations, skip_bad)
+    return reader(data_root, annotations)
 
 
 __all__ = ["BenchmarkQuestion", "ReadReport", "duration_group_of", "list_benchmarks", "read_benchmark",

@@ -1,6 +1,7 @@
 """What every benchmark reader shares: the question record, duration bins, field checks and the
-loop that turns annotation records into questions (raising on a bad record, or skipping and
-counting it)."""
+loop that turns annotation records into questions. A record that cannot be scored never stops a
+run: it is counted by reason and named in ``ReadReport.unscorable`` (``unscorable_line`` words
+them as one summary line)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,12 @@ from hfs.errors import InputError
 class BenchmarkQuestion:
     """One multiple-choice question of an evaluation benchmark.
 
-    ``options`` hold the option texts without their "A. " prefix and ``answer`` indexes them;
-    ``video`` is resolved under the data root but need not exist yet.
+    ``options`` hold the option texts without their "A. " prefix and ``answer`` indexes them, or
+    is -1 when the benchmark's answer is none of the options (its official script keeps such a
+    question and counts it wrong, so no prediction matches -1); ``video`` is resolved under the
+    data root but need not exist yet. ``subtitles`` is the video's subtitle file as the benchmark
+    releases it (it need not exist: some videos have none), ``subtitle_offset`` the seconds to
+    subtract from its times (LongVideoBench's ``starting_timestamp_for_subtitles``).
     """
 
     id: str
@@ -34,6 +39,8 @@ class BenchmarkQuestion:
     duration_group: str
     category: str
     duration: float | None = None
+    subtitles: Path | None = None
+    subtitle_offset: float = 0.0
 
 
 def duration_group_of(seconds: float) -> str:
@@ -142,11 +149,12 @@ def video_under(folder: Path, relative: str) -> Path:
 
 
 def collect(path: Path, records: Iterable[Any], parse: Callable[[int, dict[str, Any]], BenchmarkQuestion],
-            id_of: Callable[[int, dict[str, Any]], str | None], skip_bad: bool, report: ReadReport,
+            id_of: Callable[[int, dict[str, Any]], str | None], report: ReadReport,
             seen: set[str] | None = None) -> list[BenchmarkQuestion]:
-    """``parse`` every record of the annotation file ``path``; a bad one raises an InputError
-    naming the file and record, or with ``skip_bad`` is counted in ``report.skipped``.
-    ``seen`` carries the ids already read when one benchmark spans several files."""
+    """``parse`` every record of the annotation file ``path``; one that cannot be scored is
+    counted in ``report.skipped`` by reason and named (file, record, id, problem) in
+    ``report.unscorable``. ``seen`` carries the ids already read when one benchmark spans several
+    files."""
     seen = set() if seen is None else seen
     out = []
     for n, record in enumerate(records):
@@ -157,16 +165,26 @@ def collect(path: Path, records: Iterable[Any], parse: Callable[[int, dict[str, 
             if question.id in seen:
                 raise BadRecord("duplicate id", f"id {question.id!r} appears more than once")
         except BadRecord as bad:
-            if not skip_bad:
-                known = id_of(n, record) if isinstance(record, dict) else None
-                name = f"record {n}" + (f" (id {known})" if known else "")
-                raise InputError(f"{path} {name}: {bad.detail}") from None
+            known = id_of(n, record) if isinstance(record, dict) else None
+            name = f"record {n}" + (f" (id {known})" if known else "")
             report.skipped[bad.reason] += 1
+            report.unscorable.append(f"{path.name} {name}: {bad.detail}")
             continue
         seen.add(question.id)
         out.append(question)
         report.kept += 1
     return out
+
+
+def unscorable_line(benchmark: str, report: ReadReport, show: int = 5) -> str | None:
+    """One line naming the records of ``benchmark`` that cannot be scored (the first ``show`` of
+    them in full), or None when every record was read."""
+    bad = report.unscorable
+    if not bad:
+        return None
+    more = f"; and {len(bad) - show} more (report.json lists them all)" if len(bad) > show else ""
+    return (f"{benchmark}: {len(bad)} annotation record(s) cannot be scored and are left out: "
+            + "; ".join(bad[:show]) + more)
 
 
 def record_id(record: dict[str, Any], *names: str) -> str | None:

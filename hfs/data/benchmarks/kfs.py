@@ -8,6 +8,12 @@ id as the readers give it in ``BenchmarkQuestion.id`` (LongVideoBench ``id`` suc
 Times are ``h:mm:ss`` or ``m:ss`` with optional fractional seconds; as in the benchmark's own
 evaluation, annotations have 1 s granularity and a segment covers [start, end + 1] seconds.
 A scene is every row with the same ``id`` and ``scene_id``: it may have several segments.
+
+The files are read as the benchmark's ``eval.py`` reads them (github.com/NEC-VID/KFS-Bench, commit
+2349b9e): ``scene_id`` is a label, not a number (``lvb_anno.csv`` has ``0a`` and ``0b`` for
+``LB1qPExHQY8``), scenes keep the order of their first row, and a time's parts are whole hours
+and minutes and decimal seconds, spaces around them allowed, with no bound on minutes or seconds;
+``segment_id`` is not read.
 """
 
 from __future__ import annotations
@@ -23,14 +29,14 @@ from hfs.errors import InputError
 COLUMNS = ("id", "segment_id", "scene_id", "start", "end")
 SOURCE = "KFS-Bench annotations (lvb_anno.csv, vidmme_anno.csv) come from github.com/NEC-VID/KFS-Bench"
 END_PADDING = 1.0  # seconds added to every segment's end (1 s annotation granularity)
-_TIME = re.compile(r"^(?:(\d+):)?(\d+):(\d+(?:\.\d*)?)$")
+_TIME = re.compile(r"^\s*(?:(\d+)\s*:)?\s*(\d+)\s*:\s*(\d+(?:\.\d*)?)\s*$")
 
 
 @dataclass(frozen=True)
 class EvidenceScene:
     """One annotated evidence scene: its id and its segments as (start, end) seconds, end padded."""
 
-    scene_id: int
+    scene_id: str
     segments: tuple[tuple[float, float], ...]
 
     @property
@@ -40,21 +46,13 @@ class EvidenceScene:
 
 
 def parse_time(text: str) -> float:
-    """'h:mm:ss' or 'm:ss' (seconds may be fractional) -> seconds; ValueError when malformed."""
-    match = _TIME.match(text.strip())
+    """'h:mm:ss' or 'm:ss' (seconds may be fractional) -> seconds; ValueError when malformed.
+    As in KFS-Bench's eval.py, 'm:75' is 135 s: the parts are not bounded."""
+    match = _TIME.match(text)
     if not match:
         raise ValueError(f"time {text!r} is not h:mm:ss or m:ss")
     hours, minutes, secs = match.groups()
-    if float(secs) >= 60 or (hours is not None and int(minutes) >= 60):
-        raise ValueError(f"time {text!r} has minutes or seconds of 60 or more")
     return (int(hours) if hours else 0) * 3600 + int(minutes) * 60 + float(secs)
-
-
-def _integer(row: dict[str, str], name: str) -> int:
-    value = (row.get(name) or "").strip()
-    if not value.isdigit():
-        raise ValueError(f"{name} {value!r} is not a non-negative integer")
-    return int(value)
 
 
 def read_kfs_annotations(path: str | Path) -> dict[str, list[EvidenceScene]]:
@@ -66,7 +64,7 @@ def read_kfs_annotations(path: str | Path) -> dict[str, list[EvidenceScene]]:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: annotation file not found; {SOURCE}")
-    segments: dict[str, dict[int, list[tuple[float, float]]]] = {}
+    segments: dict[str, dict[str, list[tuple[float, float]]]] = {}
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)
@@ -82,8 +80,9 @@ def read_kfs_annotations(path: str | Path) -> dict[str, list[EvidenceScene]]:
                     qid = row["id"].strip()
                     if not qid:
                         raise ValueError("empty id")
-                    _integer(row, "segment_id")
-                    scene = _integer(row, "scene_id")
+                    scene = row["scene_id"]
+                    if not scene.strip():
+                        raise ValueError("empty scene_id")
                     start, end = parse_time(row["start"]), parse_time(row["end"])
                     if end < start:
                         raise ValueError(f"end {row['end'].strip()} is before start {row['start'].strip()}")

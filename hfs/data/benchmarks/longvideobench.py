@@ -3,11 +3,13 @@
 ``lvb_val.json`` is a JSON list of records {video_id, question, question_wo_referring_query,
 candidates: 2 to 5 option texts, correct_choice: index, position, topic_id, question_category:
 "T3O", level, id, video_path: "abc.mp4", subtitle_path, duration_group: 15 | 60 | 600 | 3600,
-starting_timestamp_for_subtitles, duration: seconds}; videos are ``videos/{video_path}``.
+starting_timestamp_for_subtitles, duration: seconds}; videos are ``videos/{video_path}`` and
+subtitles ``subtitles/{subtitle_path}`` (the dataset's subtitles.tar), as lmms-eval reads them.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -32,19 +34,24 @@ def _parse(root: Path, record: dict[str, Any]) -> BenchmarkQuestion:
     if group <= 0:
         raise BadRecord("bad field", f"duration_group {group} should be a positive number of seconds")
     duration = seconds(record, "duration") if record.get("duration") is not None else None
+    subtitle_path = record.get("subtitle_path")
+    offset = record.get("starting_timestamp_for_subtitles") or 0
+    if isinstance(offset, bool) or not isinstance(offset, (int, float)) or not math.isfinite(offset):
+        raise BadRecord("bad field", f"starting_timestamp_for_subtitles {offset!r} should be seconds")
     return BenchmarkQuestion(
         id=qid, benchmark=NAME, video=video_under(root / "videos", text(record, "video_path")),
         video_id=text(record, "video_id"), question=text(record, "question"), options=options,
         answer=answer, duration_group=f"{group}s", category=text(record, "question_category"),
-        duration=duration)
+        duration=duration, subtitle_offset=float(offset),
+        subtitles=video_under(root / "subtitles", subtitle_path) if isinstance(subtitle_path, str) and subtitle_path
+        else None)
 
 
-def read_longvideobench(data_root: str | Path, annotations: str | Path | None = None,
-                        skip_bad: bool = False) -> tuple[list[BenchmarkQuestion], ReadReport]:
+def read_longvideobench(data_root: str | Path, annotations: str | Path | None = None) -> tuple[list[BenchmarkQuestion], ReadReport]:
     """LongVideoBench questions; ``annotations`` defaults to ``lvb_val.json`` under ``data_root``."""
     root = Path(data_root)
     path = require_file(Path(annotations) if annotations is not None else root / DEFAULT_ANNOTATIONS, SOURCE)
     report = ReadReport()
     questions = collect(path, read_json_records(path), lambda n, r: _parse(root, r),
-                        lambda n, r: r.get("id"), skip_bad, report)
+                        lambda n, r: r.get("id"), report)
     return questions, report

@@ -5,6 +5,13 @@ The annotations are a directory ``json/`` of one file per task, each a JSON list
 TEXT, question_type}; the videos of task file ``1_plotQA.json`` are ``video/1_plotQA/{video}``.
 Tasks 1-7 are multiple choice; 8 (sub-scene captioning) and 9 (summary) are open-ended, so their
 records are skipped and counted.
+
+Records are scored as MLVU's own ``choice_bench.py`` scores them (github.com/FlagOpen/FlagEmbedding,
+``MLVU/evaluation/multiple_choice_evaluation/choice_bench.py``, commit 0c4df7a7, ``qa_template``):
+candidates are kept as released, empty strings included (they still take a letter); the answer
+is the LAST candidate equal to the answer text (its loop overwrites earlier matches); an answer
+equal to no candidate gets no letter, so the question is kept and always counted wrong
+(``answer`` -1 here).
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hfs.data.benchmarks.common import (
-    BadRecord, BenchmarkQuestion, collect, duration_group_of, require_file, seconds, string_list, text,
+    BadRecord, BenchmarkQuestion, collect, duration_group_of, require_file, seconds, text,
     video_under,
 )
 from hfs.data.instruct import ReadReport, read_json_records
@@ -27,17 +34,35 @@ MULTIPLE_CHOICE = ("1_plotQA", "2_needle", "3_ego", "4_count", "5_order", "6_ano
 OPEN_ENDED = ("8_sub_scene", "9_summary")
 
 
+def _candidates(record: dict[str, Any]) -> list[str]:
+    """The candidates as released: a list of at least two strings, empty ones included."""
+    value = record.get("candidates")
+    if value is None:
+        raise BadRecord("missing field", "missing field 'candidates'")
+    if not isinstance(value, list) or len(value) < 2 or not all(isinstance(v, str) for v in value):
+        raise BadRecord("bad options", f"field 'candidates' should be a list of at least two strings, got {value!r}")
+    return value
+
+
+def official_answer(candidates: list[str], answer: str) -> int:
+    """The option index ``choice_bench.py`` gives ``answer``: its last exact match, or -1."""
+    matches = [i for i, c in enumerate(candidates) if c == answer]
+    return matches[-1] if matches else -1
+
+
 def _parse(root: Path, stem: str, n: int, record: dict[str, Any]) -> BenchmarkQuestion:
-    options = string_list(record, "candidates")
-    answer_text = text(record, "answer")
-    if answer_text not in options:
-        raise BadRecord("answer not among candidates", f"answer {answer_text!r} is not one of the candidates")
+    candidates = _candidates(record)
+    answer_text = record.get("answer")
+    if not isinstance(answer_text, str):
+        raise BadRecord("missing field" if answer_text is None else "bad field",
+                        f"field 'answer' should be a string, got {answer_text!r}")
+    options = [c.strip() for c in candidates]
     duration = seconds(record, "duration")
     video = text(record, "video")
     return BenchmarkQuestion(
         id=f"{stem}/{n}", benchmark=NAME, video=video_under(root / "video" / stem, video),
         video_id=f"{stem}/{Path(video).stem}", question=text(record, "question"), options=options,
-        answer=options.index(answer_text), duration_group=duration_group_of(duration),
+        answer=official_answer(candidates, answer_text), duration_group=duration_group_of(duration),
         category=text(record, "question_type"), duration=duration)
 
 
@@ -52,8 +77,7 @@ def _task_files(annotations: Path) -> list[Path]:
     return files + [annotations / f"{stem}.json" for stem in OPEN_ENDED if (annotations / f"{stem}.json").is_file()]
 
 
-def read_mlvu(data_root: str | Path, annotations: str | Path | None = None,
-              skip_bad: bool = False) -> tuple[list[BenchmarkQuestion], ReadReport]:
+def read_mlvu(data_root: str | Path, annotations: str | Path | None = None) -> tuple[list[BenchmarkQuestion], ReadReport]:
     """MLVU dev questions; ``annotations`` is the ``json/`` directory (default under ``data_root``)
     or one task file."""
     root = Path(data_root)
@@ -67,5 +91,5 @@ def read_mlvu(data_root: str | Path, annotations: str | Path | None = None,
             report.skipped["open-ended"] += len(records)
             continue
         questions += collect(path, records, lambda n, r, stem=stem: _parse(root, stem, n, r),
-                             lambda n, r, stem=stem: f"{stem}/{n}", skip_bad, report, seen)
+                             lambda n, r, stem=stem: f"{stem}/{n}", report, seen)
     return questions, report

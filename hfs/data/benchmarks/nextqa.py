@@ -2,7 +2,7 @@
 
 ``val.csv`` has the columns video,frame_count,width,height,question,answer,qid,type,a0..a4
 (video a numeric id, answer an index 0..4, type one of CW CH TN TC TP DC DL DO);
-``map_vid_vidorID.json`` next to it maps the numeric id to "0004/4010069381", and the video is
+``map_vid_vidorID.json`` next to it maps the numeric id to "folder/name" (e.g. "1106/4010069381"), and the video is
 ``NExTVideo/{mapped}.mp4``.
 """
 
@@ -67,8 +67,7 @@ def _parse(root: Path, video_map: dict[str, str], record: dict[str, Any]) -> Ben
         duration_group=FAMILIES[qtype[0]], category=qtype)
 
 
-def read_nextqa(data_root: str | Path, annotations: str | Path | None = None,
-                skip_bad: bool = False) -> tuple[list[BenchmarkQuestion], ReadReport]:
+def read_nextqa(data_root: str | Path, annotations: str | Path | None = None) -> tuple[list[BenchmarkQuestion], ReadReport]:
     """NExT-QA multiple-choice questions; ``annotations`` defaults to ``nextqa/val.csv`` under
     ``data_root`` and the video-id map is read from the same folder."""
     root = Path(data_root)
@@ -76,5 +75,5 @@ def read_nextqa(data_root: str | Path, annotations: str | Path | None = None,
     video_map = _read_map(path.parent / MAP_FILE)
     report = ReadReport()
     questions = collect(path, _read_csv(path), lambda n, r: _parse(root, video_map, r),
-                        lambda n, r: record_id(r, "video", "qid"), skip_bad, report)
+                        lambda n, r: record_id(r, "video", "qid"), report)
     return questions, report

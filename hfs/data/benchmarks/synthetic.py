@@ -30,12 +30,11 @@ def _parse(root: Path, record: dict[str, Any]) -> BenchmarkQuestion:
         duration_group=duration_group_of(duration), category=text(record, "kind"), duration=duration)
 
 
-def read_synthetic(data_root: str | Path, annotations: str | Path | None = None,
-                   skip_bad: bool = False) -> tuple[list[BenchmarkQuestion], ReadReport]:
+def read_synthetic(data_root: str | Path, annotations: str | Path | None = None) -> tuple[list[BenchmarkQuestion], ReadReport]:
     """Questions of a generated evidence set; category is "single" or "multi" (evidence events)."""
     root = Path(data_root)
     path = require_file(Path(annotations) if annotations else root / "items.json", SOURCE)
     report = ReadReport()
     questions = collect(path, read_json_records(path), lambda n, r: _parse(root, r), lambda n, r: r.get("id"),
-                        skip_bad, report)
+                        report)
     return questions, report

@@ -3,7 +3,8 @@
 The annotations are one parquet file of records {video_id: "001", duration: "short" | "medium" |
 "long", domain, sub_category, url, videoID: YouTube id, question_id: "001-1", task_type,
 question, options: ["A. ...", "B. ...", ...], answer: "C"}; the released video zips extract to
-``data/{videoID}.mp4``. A .json/.jsonl file holding the same records is read too.
+``data/{videoID}.mp4`` and the subtitle zip to ``subtitle/{videoID}.srt`` (not every video has
+one). A .json/.jsonl file holding the same records is read too.
 """
 
 from __future__ import annotations
@@ -77,15 +78,15 @@ def _parse(root: Path, record: dict[str, Any]) -> BenchmarkQuestion:
     return BenchmarkQuestion(
         id=qid, benchmark=NAME, video=video_under(root / "data", f"{youtube_id}.mp4"),
         video_id=text(record, "video_id"), question=text(record, "question"), options=options,
-        answer=answer, duration_group=duration, category=text(record, "task_type"))
+        answer=answer, duration_group=duration, category=text(record, "task_type"),
+        subtitles=video_under(root / "subtitle", f"{youtube_id}.srt"))
 
 
-def read_videomme(data_root: str | Path, annotations: str | Path | None = None,
-                  skip_bad: bool = False) -> tuple[list[BenchmarkQuestion], ReadReport]:
+def read_videomme(data_root: str | Path, annotations: str | Path | None = None) -> tuple[list[BenchmarkQuestion], ReadReport]:
     """Video-MME questions; ``annotations`` defaults to the released parquet under ``data_root``."""
     root = Path(data_root)
     path = Path(annotations) if annotations is not None else root / DEFAULT_ANNOTATIONS
     report = ReadReport()
     questions = collect(path, load_records(path), lambda n, r: _parse(root, r),
-                        lambda n, r: r.get("question_id"), skip_bad, report)
+                        lambda n, r: r.get("question_id"), report)
     return questions, report

@@ -19,14 +19,17 @@ class ModelArgs(Checked):
     from that JSONL file of precomputed selections (see ``hfs.integrations.lmms.indices``).
     """
 
-    hfs_k: int = 16  # frames per question
+    hfs_k: int | None = None  # frames per question (None: the model's own max_num_frames, as uniform gets)
     hfs_candidates: int = 128  # candidate frames scored per video
     hfs_selector: str | None = None  # None: greedy, or topk with hfs_checkpoint
     hfs_encoder: str | None = None  # None: the default encoder (or the checkpoint's)
     hfs_checkpoint: str | None = None  # a trained HFS student's folder
     hfs_indices: str | None = None  # JSONL of precomputed selections to reuse instead of selecting
-    hfs_log: str = "hfs_selections.jsonl"  # where each sample's chosen frames are appended (JSONL)
+    hfs_log: str | None = None  # the frame records' JSONL (None: next to lmms-eval's --output_path)
     hfs_cache_dir: str | None = None  # the embedding cache (default: hfs's)
+    # True: show lmms-eval's own uniform frames (qwen_vl_utils' evenly spaced source frames)
+    # through this model, so a baseline run has the very prompt and pixels of the hfs run
+    hfs_uniform: bool = False
 
     RULES = {
         "hfs_k": at_least(1), "hfs_candidates": at_least(1, MAX_CANDIDATES),
@@ -34,7 +37,10 @@ class ModelArgs(Checked):
     }
 
     def check(self) -> None:
-        if self.hfs_indices is None and self.hfs_k > self.hfs_candidates:
+        if self.hfs_uniform and (self.hfs_indices or self.hfs_checkpoint or self.hfs_selector or self.hfs_encoder):
+            raise InputError("ModelArgs.hfs_uniform: shows evenly spaced frames; leave out hfs_indices, "
+                             "hfs_checkpoint, hfs_selector and hfs_encoder")
+        if self.hfs_indices is None and self.hfs_k is not None and self.hfs_k > self.hfs_candidates:
             raise InputError(f"ModelArgs.hfs_k: {self.hfs_k} is larger than hfs_candidates ({self.hfs_candidates})")
 
 

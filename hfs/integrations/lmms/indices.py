@@ -9,6 +9,7 @@ another, as ``hfs select --json >> FILE`` appends them, read as well)::
      "times": [1.5, 7.0, ...],                    # seconds, ascending: the frames shown
      "frame_indices": [45, 210, ...],             # their indices in the video (optional)
      "fps": 30.0, "total_num_frames": 5400, "duration": 180.0,   # the video's (optional)
+     "scores": [1.8, 0.9, ...],                   # each frame's standardised score (optional)
      ...}
 
 Left out, ``frame_indices``, ``fps``, ``total_num_frames`` and ``duration`` are read from the
@@ -16,6 +17,7 @@ video itself; the frames shown are always those nearest ``times`` in the request
 Further fields a log carries::
 
     {...
+     "options": ["A. ...", ...], "query_from": "doc",            # the query: the doc's fields or the prompt
      "selector": "greedy", "encoder": "...", "k": 16}            # how they were chosen (optional)
 
 ``hfs select --json`` objects are read too: their ``frames[].time`` give the times and their
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +52,8 @@ class FrameChoice:
     question: str | None = None
     task: str | None = None
     doc_id: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # selector, encoder, k, ...
+    scores: list[float] | None = None  # [k] each frame's standardised score, when selected by hfs
+    extra: dict[str, Any] = field(default_factory=dict)  # options, query_from, selector, encoder, k, ...
 
     def to_dict(self) -> dict[str, Any]:
         """The JSONL record (the module docstring's schema)."""
@@ -57,6 +61,8 @@ class FrameChoice:
                                "question": self.question, "times": [round(t, 4) for t in self.times],
                                "frame_indices": self.frame_indices, "fps": self.fps,
                                "total_num_frames": self.total_num_frames, "duration": self.duration}
+        if self.scores is not None:
+            out["scores"] = [round(float(s), 4) for s in self.scores]
         out.update(self.extra)
         return out
 
@@ -70,6 +76,7 @@ def choice_from_selection(selection, task: str | None = None, doc_id: int | None
     return FrameChoice(video=str(selection.video), times=[float(t) for t in selection.times.tolist()],
                        frame_indices=meta["frame_indices"], fps=meta["fps"], total_num_frames=meta["total_num_frames"],
                        duration=meta["duration"], question=selection.question, task=task, doc_id=doc_id,
+                       scores=[float(s) for s in selection.scores.tolist()],
                        extra={"selector": selection.selector, "encoder": selection.encoder, "k": selection.k})
 
 
@@ -118,12 +125,16 @@ def choice_from_record(record: Any, where: str) -> FrameChoice:
     doc_id = record.get("doc_id")
     if doc_id is not None and (isinstance(doc_id, bool) or not isinstance(doc_id, int)):
         raise InputError(f"{where}: doc_id must be an integer, got {doc_id!r}")
+    scores = record.get("scores")
+    if scores is not None and (not isinstance(scores, list) or len(scores) != len(times) or any(
+            isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) for x in scores)):
+        raise InputError(f"{where}: scores must be {len(times)} numbers, one per time")
     known = {"task", "doc_id", "video", "question", "times", "frame_indices", "fps", "total_num_frames",
-             "duration", "frames", "video_info"}
+             "duration", "frames", "video_info", "scores"}
     extra = {k: v for k, v in record.items() if k not in known and k in ("selector", "encoder", "k")}
     return FrameChoice(video=record["video"], times=times, frame_indices=list(indices), fps=fps,
                        total_num_frames=total, duration=duration, question=record.get("question"),
-                       task=record.get("task"), doc_id=doc_id, extra=extra)
+                       task=record.get("task"), doc_id=doc_id, scores=scores, extra=extra)
 
 
 def read_choices(path: str | Path) -> list[FrameChoice]:
@@ -177,12 +188,14 @@ class ChoiceIndex:
         return found
 
 
-def append_choice(path: str | Path, choice: FrameChoice) -> None:
-    """Append one record to a JSONL file (the hfs_log), creating its folder."""
+def append_choice(path: str | Path, choice: FrameChoice, follow_links: bool = True) -> None:
+    """Append one record to a JSONL file (the frame log), creating its folder; with
+    ``follow_links=False`` (a path the user did not name) a symlink there is refused."""
     path = Path(path)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | (0 if follow_links else os.O_NOFOLLOW)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as f:
+        with os.fdopen(os.open(path, flags, 0o644), "a", encoding="utf-8") as f:
             f.write(dumps_finite(choice.to_dict(), what="the frame choice") + "\n")
     except OSError as exc:
         raise InputError(f"hfs_log: {path}: cannot be written ({exc.strerror or exc})") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 # lmms-eval model name -> (module under hfs.integrations.lmms, class, "chat" or "simple")
 MODELS: dict[str, tuple[str, str, str]] = {
     "hfs_qwen2_5_vl": ("qwen2_5_vl", "HfsQwen2_5_VL", "chat"),
+    "hfs_qwen3_vl": ("qwen3_vl", "HfsQwen3_VL", "chat"),
     "hfs_llava_onevision": ("llava_onevision", "HfsLlavaOneVision", "simple"),
     "hfs_llava_vid": ("llava_vid", "HfsLlavaVid", "simple"),
 }
