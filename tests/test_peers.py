@@ -9,7 +9,6 @@ import pytest
 from hfs.errors import InputError
 from hfs.selection import create_selector, list_selectors
 from hfs.selection.aks import aks_depth, judge_and_split
-from hfs.selection.mdp3 import ALPHAS
 from hfs.selection.qframe import QFrameSelector
 
 PEERS = ["aks", "bolt", "mdp3", "mmr", "qframe"]
@@ -93,7 +92,7 @@ def test_bolt_is_uniform_on_flat_scores_and_ignores_standardising():
 # ---- MDP3 (sunh-23/MDP3 mdp3_frame_selector.py, as vendored in joslefaure/frames-dont-add-up) ----
 
 def _kernel(sq: np.ndarray) -> np.ndarray:
-    return sum(np.exp(-sq / (2 * a)) for a in ALPHAS)
+    return sum(np.exp(-sq / (2 * a)) for a in (0.125, 0.25, 0.5, 1.0, 2.0))  # the released widths 2^-3 .. 2^1
 
 
 def _released_mdp3(raw: np.ndarray, emb: np.ndarray, k: int, seg: int = 32, lam: float = 0.2) -> list[int]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from hfs.selection.base import Selector
-from hfs.selection.objective import (DET_FLOOR, bandwidth, det_kernel, kernel, multi_gaussian, neighbour_links,
+from hfs.selection.objective import (DET_FLOOR, DET_SELF, bandwidth, det_kernel, kernel, neighbour_links,
                                      unit_rows, visual_row)
 
 
@@ -40,7 +40,7 @@ class GreedySelector(Selector):
         det = cfg.lambda_det > 0 and embeddings is not None
         if det:
             unit = unit_rows(embeddings)
-            schur = np.full(n, float(multi_gaussian(np.zeros(1))[0]))  # [N] d_j given the chosen set
+            schur = np.full(n, DET_SELF)  # [N] d_j given the chosen set
             rows: list[np.ndarray] = []  # Cholesky rows of the chosen frames over all N
         for _ in range(k):
             shift = max(log_z, a.max())

@@ -28,10 +28,7 @@ import numpy as np
 
 from hfs.errors import InputError
 from hfs.selection.base import Selector
-from hfs.selection.objective import DET_FLOOR, DET_WIDTHS, det_kernel, multi_gaussian, unit_rows
-
-ALPHAS = DET_WIDTHS  # the authors' MultiGaussianKernel widths
-_TINY = DET_FLOOR
+from hfs.selection.objective import DET_FLOOR, DET_SELF, det_kernel, multi_gaussian, unit_rows
 
 
 def conditioned_greedy(log_r: np.ndarray, kernel: np.ndarray, cond_rows: np.ndarray, cond_base: np.ndarray,
@@ -48,8 +45,7 @@ def conditioned_greedy(log_r: np.ndarray, kernel: np.ndarray, cond_rows: np.ndar
     scores [S, steps + 1]: that objective after m picks (0 for m = 0, as in the released code).
     """
     s_count, n = cond_rows.shape
-    self_kernel = float(multi_gaussian(np.zeros(1))[0])  # K_cc of a unit vector
-    chol0 = np.where(has_cond[:, None], cond_rows / np.sqrt(self_kernel), 0.0)  # [S, n]
+    chol0 = np.where(has_cond[:, None], cond_rows / np.sqrt(DET_SELF), 0.0)  # [S, n]
     d2 = np.diag(kernel)[None, :] - chol0 * chol0  # [S, n] Schur complements given the condition
     rows = np.zeros((s_count, steps, n))  # Cholesky rows of the picks (zero until filled)
     taken = np.zeros((s_count, n), dtype=bool)
@@ -58,13 +54,13 @@ def conditioned_greedy(log_r: np.ndarray, kernel: np.ndarray, cond_rows: np.ndar
     total = np.where(has_cond, cond_base, 0.0)
     every = np.arange(s_count)
     for t in range(steps):
-        gain = weight * log_r[None, :] + np.log(np.maximum(np.abs(d2), _TINY))
+        gain = weight * log_r[None, :] + np.log(np.maximum(np.abs(d2), DET_FLOOR))
         gain[taken] = -np.inf
         j = np.argmax(gain, axis=1)  # [S], the first of equal maxima
         total = total + gain[every, j]
         picks[:, t], scores[:, t + 1] = j, total
         taken[every, j] = True
-        pivot = np.sqrt(np.maximum(np.abs(d2[every, j]), _TINY))  # [S]
+        pivot = np.sqrt(np.maximum(np.abs(d2[every, j]), DET_FLOOR))  # [S]
         proj = chol0[every, j][:, None] * chol0 + np.einsum("su,sun->sn", rows[every, :, j], rows)
         rows[:, t] = (kernel[j] - proj) / pivot[:, None]
         d2 = d2 - rows[:, t] ** 2
@@ -90,7 +86,7 @@ class MDP3Selector(Selector):
         if embeddings is None:
             raise InputError("mdp3 needs the frame embeddings")
         emb = unit_rows(embeddings)
-        log_r = np.log(np.maximum(multi_gaussian(2.0 - 2.0 * np.clip(raw, -1.0, 1.0)), _TINY))  # [N]
+        log_r = np.log(np.maximum(multi_gaussian(2.0 - 2.0 * np.clip(raw, -1.0, 1.0)), DET_FLOOR))  # [N]
         weight = 2.0 / self.lam
         size = self.segment_size or (32 if k <= 32 else 128)
         n = scores.size
@@ -105,7 +101,7 @@ class MDP3Selector(Selector):
             has_cond = cond >= 0
             c_emb = emb[np.maximum(cond, 0)]
             cond_rows = det_kernel(c_emb, emb[seg])  # [S, n_seg]
-            cond_base = weight * log_r[np.maximum(cond, 0)] + np.log(float(multi_gaussian(np.zeros(1))[0]))
+            cond_base = weight * log_r[np.maximum(cond, 0)] + np.log(DET_SELF)
             steps = min(k, stop - start)
             picks, seg_scores = conditioned_greedy(log_r[seg], det_kernel(emb[seg], emb[seg]),
                                                    cond_rows, cond_base, has_cond, steps, weight)
