@@ -1,6 +1,6 @@
 """Does HFS learn as the paper says? A miniature reproduction on the synthetic shape task (issue 12).
 
-    python benchmarks/bench_learning.py [--quick] [--json OUT] [--plot OUT.png] [--work DIR]
+    python benchmarks/bench_learning.py [--quick] [--training-free] [--json OUT] [--plot OUT.png] [--work DIR]
 
 Prepares the task once (hfs.eval.learning: data, tiny models, the teacher pre-trained on the
 task), then trains the student with the paper's loss (CE + KL, -F on, K = 3) through
@@ -8,7 +8,9 @@ hfs.training.trainer.train on the config it wrote (configs/train_shapes_mini.yam
 on held-out videos the teacher's accuracy and the evidence recall of: uniform at k and 2k,
 training-free top-k and greedy at k (cosine of the image-text model), and trained HFS at k: its
 hard top-k (hfs@k, the paper's inference) and greedy F on its scores (hfs+greedy@k; SPEC.md allows
-either). Both greedy rows use hfs select's default objective, not the loss's F.
+either). Both greedy rows use hfs select's default objective, not the loss's F. The peers AKS,
+BOLT, MDP3 and Q-Frame at k (as their authors' code runs them) score on the same cosines.
+--training-free: only the rows that train nothing (after the task is prepared).
 Without --quick it adds the ablations (supervision pseudo / ce / ce+kl; F terms none / rel /
 rel+cov / rel+cov+red; K = 0..4; F in the paper's literal form; where the mask meets the teacher;
 MLP_t's learning rate; what MLP_s reads), each over 3 seeds, mean +- std. --split validation scores on validation
@@ -34,8 +36,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hfs.config import ObjectiveConfig, from_dict  # noqa: E402
-from hfs.eval.learning import (METHODS, TEACHER_RECIPE, CandidateFrames, baseline_indices, evaluate,  # noqa: E402
-                               load_mini_config, prepare_task, student_indices, validation_items)
+from hfs.eval.learning import (METHODS, PEER_METHODS, TEACHER_RECIPE, CandidateFrames, baseline_indices,  # noqa: E402
+                               evaluate, load_mini_config, prepare_task, student_indices, validation_items)
 
 # name -> changes to the headline config (dotted keys)
 ABLATIONS: dict[str, dict[str, dict]] = {
@@ -130,9 +132,10 @@ def train_and_score(work: Path, changes: dict, name: str, seed: int, split: str 
 
 
 def run(work: Path, quick: bool, seeds: list[int], jobs: int = 1, log=print, split: str = "report",
-        groups: list[str] | None = None) -> dict:
+        groups: list[str] | None = None, training_free: bool = False) -> dict:
     """The headline and (without ``quick``) the ablation ``groups`` (default: all), on the held-out
-    videos of ``split``: "report" (the figures we publish) or "validation" (where settings are chosen)."""
+    videos of ``split``: "report" (the figures we publish) or "validation" (where settings are chosen).
+    ``training_free``: only the rows that train nothing (uniform, top-k, greedy and the peers)."""
     from concurrent.futures import ProcessPoolExecutor
 
     work = work.resolve()
@@ -148,13 +151,15 @@ def run(work: Path, quick: bool, seeds: list[int], jobs: int = 1, log=print, spl
     report: dict = {"k": k, "num_candidates": raw["data"]["num_candidates"], "supervision": raw["supervision"],
                     "use_F": raw["use_objective"], "objective_form": raw["objective_form"], "seeds": seeds,
                     "split": split, "test_videos": len(items), "accuracy": {}, "recall": {}}
-    for method in METHODS[:4]:  # deterministic: one evaluation serves every seed (std 0)
+    for method in METHODS[:4] + PEER_METHODS:  # deterministic: one evaluation serves every seed (std 0)
         result = evaluate(lambda item, times, emb: baseline_indices(method, k, times, emb, encoder, item,
                                                                     INFERENCE_OBJECTIVE),
                           items, w["frames"], w["teacher"])
         for metric in ("accuracy", "recall"):
             report[metric][method] = {"mean": result[metric], "std": 0.0}
         log(f"{method}: accuracy {result['accuracy']:.3f}, recall {result['recall']:.3f}")
+    if training_free:
+        return report
     runs = {("headline", seed): {} for seed in seeds}
     if not quick:
         for group in groups:
@@ -210,7 +215,7 @@ def markdown(report: dict) -> str:
 
     lines = [f"k = {report['k']} of N = {report['num_candidates']}, {report['test_videos']} held-out videos, "
              f"seeds {report['seeds']}", "", "| frames | teacher accuracy | evidence recall |", "|---|---|---|"]
-    for method in METHODS:
+    for method in report["accuracy"]:
         lines.append(f"| {method} | {cell(report['accuracy'][method])} | {cell(report['recall'][method])} |")
     for group, rows in report.get("ablations", {}).items():
         lines += ["", f"| {group} | accuracy | recall | greedy F: accuracy | greedy F: recall |", "|---|---|---|---|---|"]
@@ -228,7 +233,7 @@ def plot(report: dict, path: Path) -> None:
 
     from hfs.report.figure import save_figure
 
-    groups = [("methods", {m: {x: report[x][m] for x in ("accuracy", "recall")} for m in METHODS})]
+    groups = [("methods", {m: {x: report[x][m] for x in ("accuracy", "recall")} for m in report["accuracy"]})]
     groups += list(report.get("ablations", {}).items())
     fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups), 3.6), squeeze=False)
     for ax, (title, rows) in zip(axes[0], groups):
@@ -256,11 +261,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=("report", "validation"), default="report",
                         help="held-out videos to score on: the report set, or validation videos for choosing settings")
     parser.add_argument("--groups", nargs="*", choices=list(ABLATIONS), help="ablation groups to run (default: all)")
+    parser.add_argument("--training-free", action="store_true",
+                        help="only the rows that train nothing: uniform, top-k, greedy and the peers (minutes)")
     args = parser.parse_args(argv)
     seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
     start = time.perf_counter()
     work = args.work or Path(tempfile.gettempdir()) / ("hfs-bench-learning-quick" if args.quick else "hfs-bench-learning")
-    report = run(work, args.quick, seeds, args.jobs, split=args.split, groups=args.groups)
+    report = run(work, args.quick, seeds, args.jobs, split=args.split, groups=args.groups,
+                 training_free=args.training_free)
     report["seconds"] = round(time.perf_counter() - start, 1)
     print(markdown(report))
     if args.json:

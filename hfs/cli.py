@@ -200,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--traces", action="store_true",
                    help="simulated score traces (evidence laid out as in KFS-Bench) instead of generated videos")
     p.add_argument("--questions", type=_positive_int, default=500, help="--traces: questions per seed (default 500)")
+    p.add_argument("--layout", choices=["kfs", "uniform"], default="kfs",
+                   help="--traces: evidence layout, KFS-Bench's (default) or 1-3 uniform 2-20 s events")
     p.add_argument("--seeds", type=_seed_list, default=None,
                    help="--traces: report seeds, comma-separated (default 100,101,102,103,104)")
     p.add_argument("--objective", choices=sorted(ObjectiveConfig.PRESETS), default="calibrated",
@@ -447,7 +449,8 @@ def _bench_traces(args: argparse.Namespace, selectors: list[str]) -> int:
     from hfs.eval.traces import TraceBenchConfig, run_trace_bench, write_trace_report
 
     config = TraceBenchConfig(seeds=args.seeds or list(REPORT_SEEDS), k=args.k, selectors=selectors,
-                              traces=TraceConfig(questions=args.questions, num_candidates=args.num_candidates),
+                              traces=TraceConfig(questions=args.questions, num_candidates=args.num_candidates,
+                                                 layout=args.layout),
                               objective=ObjectiveConfig.preset(args.objective))
     # greedy under the other named objectives too, for comparison
     extra = {f"greedy[{name}]": ObjectiveConfig.preset(name) for name in sorted(ObjectiveConfig.PRESETS)
@@ -455,8 +458,8 @@ def _bench_traces(args: argparse.Namespace, selectors: list[str]) -> int:
     result = run_trace_bench(config, objectives=extra if "greedy" in config.resolved_selectors() else None)
     paths = write_trace_report(result, args.out)
     meta = result["meta"]
-    table = Table(title=f"score traces: seeds {','.join(map(str, meta['seeds']))}, {meta['questions_per_seed']} "
-                        f"questions each, objective {args.objective}; mean ± std across seeds")
+    table = Table(title=f"score traces ({args.layout} layout): seeds {','.join(map(str, meta['seeds']))}, "
+                        f"{meta['questions_per_seed']} questions each, objective {args.objective}; mean ± std across seeds")
     for col in ("selector", "k", "recall", "all events hit", "reachable recall", "select µs"):
         table.add_column(col, justify="left" if col == "selector" else "right", no_wrap=col == "selector")
     for r in result["rows"]:

@@ -139,7 +139,8 @@ def to_yaml(config: Any) -> str:
 
 @dataclass
 class ObjectiveConfig(Checked):
-    """Weights of the set-level objective F = l_rel Rel + l_cov Cov - l_red Red (SPEC.md).
+    """Weights of the set-level objective F = l_rel Rel + l_cov Cov - l_red Red (SPEC.md), plus
+    l_det log det D_S (MDP3's kernel on the embeddings; an extension, 0 turns it off).
 
     Red's kernel is K = K_time + lambda_vis K_vis (``hfs.selection.objective``). gamma = None ties
     the temporal bandwidth to the budget: gamma = gamma_scale * N / k candidate steps (or
@@ -157,6 +158,9 @@ class ObjectiveConfig(Checked):
     tau_c: float = 2.0
     lambda_vis: float = 3.0  # weight of the visual (within-shot) redundancy kernel (0: time only, as the paper)
     sigma_vis: float = 0.2  # its width in (1 - cosine)
+    # weight of log det D_S, D MDP3's multi-scale Gaussian kernel on the frame embeddings (0: off,
+    # the default: it ties MDP3 on the traces but drops a recurring event that looks the same, docs/peers.md)
+    lambda_det: float = 0.0
     # "index": t_i is the candidate index (gamma in candidate steps); "seconds": timestamps.
     positions: str = "index"
 
@@ -165,21 +169,24 @@ class ObjectiveConfig(Checked):
         "lambda_rel": at_least(0, 1e6), "lambda_cov": at_least(0, 1e6), "lambda_red": at_least(0, 1e6),
         "gamma": at_least(1e-3, 1e6), "gamma_scale": at_least(1e-3, 1e6), "tau_c": at_least(1e-3, 1e6),
         "lambda_vis": at_least(0, 1e6), "sigma_vis": at_least(1e-3, 1e6), "positions": one_of("index", "seconds"),
+        "lambda_det": at_least(0, 1e6),
     }
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
         # the paper's constants, for reproduction: fixed gamma of 10 candidate steps, no visual term
         # (gamma_scale and sigma_vis then play no part)
         "paper": {"lambda_rel": 1.0, "lambda_cov": 0.3, "lambda_red": 0.2, "gamma": 10.0, "tau_c": 2.0,
-                  "lambda_vis": 0.0, "positions": "index"},
+                  "lambda_vis": 0.0, "lambda_det": 0.0, "positions": "index"},
         "calibrated": {},  # the defaults
+        # the calibrated rule plus MDP3's log-det term at stage 3's choice (benchmarks/tune_objective.py)
+        "calibrated-det": {"lambda_det": 3.0},
         # the best rule without the visual term on the tuning seeds (stage 1 of the grid, lambda_vis = 0)
-        "calibrated-time": {"lambda_red": 1.0, "gamma_scale": 0.5, "lambda_vis": 0.0},
+        "calibrated-time": {"lambda_red": 1.0, "gamma_scale": 0.5, "lambda_vis": 0.0, "lambda_det": 0.0},
     }
 
     @classmethod
     def preset(cls, name: str) -> "ObjectiveConfig":
-        """The objective called ``name``: "calibrated" (the default), "calibrated-time" (no visual
-        term) or "paper"."""
+        """The objective called ``name``: "calibrated" (the default), "calibrated-det" (with
+        MDP3's log-det term), "calibrated-time" (time kernel only) or "paper"."""
         if name not in cls.PRESETS:
             raise InputError(f"unknown objective {name!r}; choose one of {', '.join(sorted(cls.PRESETS))}")
         return cls(**cls.PRESETS[name])

@@ -205,7 +205,7 @@ def select(
 
     t0 = time.perf_counter()
     scores = standardize(raw_scores)
-    result = chooser.select(scores, k, times=entry.times, embeddings=entry.embeddings)
+    result = chooser.select(scores, k, times=entry.times, embeddings=entry.embeddings, raw_scores=raw_scores)
     t_select = time.perf_counter() - t0
 
     result.video = str(video)

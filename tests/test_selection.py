@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -117,7 +118,8 @@ def test_greedy_on_a_small_case_by_hand():
 
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("cfg", [ObjectiveConfig(gamma=3.0, lambda_vis=0.0), ObjectiveConfig(),
-                                 ObjectiveConfig.preset("paper")], ids=["fixed", "calibrated", "paper"])
+                                 ObjectiveConfig.preset("paper"), ObjectiveConfig(lambda_det=2.0)],
+                         ids=["fixed", "calibrated", "paper", "det"])
 def test_greedy_equals_naive_greedy_on_f(seed, cfg):
     """The incremental gains give the same choices as recomputing F for every candidate."""
     rng = np.random.default_rng(seed)
@@ -231,7 +233,7 @@ def test_paper_constants_pick_neighbours_the_calibrated_default_does_not():
     assert np.diff(calibrated).min() >= 2
 
 
-@pytest.mark.parametrize("name", ["calibrated", "paper", "seconds"])
+@pytest.mark.parametrize("name", ["calibrated", "paper", "seconds", "det"])
 @pytest.mark.parametrize("seed", range(3))
 def test_numpy_f_equals_torch_f(name, seed):
     """The training F (torch, batched) and the selection F (numpy) agree on hard masks, with the
@@ -240,7 +242,8 @@ def test_numpy_f_equals_torch_f(name, seed):
 
     from hfs.selection.objective_torch import set_objective
 
-    cfg = ObjectiveConfig(positions="seconds") if name == "seconds" else ObjectiveConfig.preset(name)
+    cfg = {"seconds": ObjectiveConfig(positions="seconds"), "det": ObjectiveConfig(lambda_det=2.0)}.get(
+        name) or ObjectiveConfig.preset(name)
     rng = np.random.default_rng(seed)
     b, n, k = 3, 50, 7
     s = rng.normal(size=(b, n))
@@ -256,7 +259,8 @@ def test_numpy_f_equals_torch_f(name, seed):
     for kk in (k, None):  # the budget given, or read off the hard mask
         got = set_objective(torch.tensor(s), torch.tensor(mask), positions, cfg, embeddings=torch.tensor(emb), k=kk)
         for i in range(b):
-            for key in ("F", "rel", "cov", "red"):
+            assert set(got) == set(expected[i])
+            for key in expected[i]:
                 assert float(got[key][i]) == pytest.approx(expected[i][key], rel=1e-9, abs=1e-9)
 
 
@@ -310,3 +314,16 @@ def test_standardize_is_scale_free_up_to_the_float_limit():
     for scale in (1e-300, 1.0, 1e154, 1e300):
         np.testing.assert_allclose(standardize(base * scale), expected, rtol=1e-9)
     assert np.allclose(standardize(np.full(5, 1e300)), 0.0)
+
+
+def test_the_det_term_is_mdp3s_log_det_and_keeps_look_alike_frames_apart():
+    e = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])  # frames 0 and 1 look the same
+    s = np.array([1.0, 0.99, 0.9])
+    cfg = ObjectiveConfig(lambda_det=1.0, lambda_vis=0.0, lambda_red=0.0, lambda_cov=0.0)
+    # D_ii = 5 (five Gaussians at distance 0); D_02 at squared distance 2: sum of exp(-1 / a)
+    d02 = sum(math.exp(-1.0 / a) for a in (0.125, 0.25, 0.5, 1.0, 2.0))
+    terms = objective_terms(s, np.array([0, 2]), np.arange(3.0), cfg, embeddings=e)
+    assert terms["det"] == pytest.approx(math.log(25.0 - d02 ** 2))
+    assert create_selector("greedy", objective=cfg).select(s, 2, embeddings=e).indices.tolist() == [0, 2]
+    assert create_selector("greedy", objective=replace(cfg, lambda_det=0.0)).select(
+        s, 2, embeddings=e).indices.tolist() == [0, 1]

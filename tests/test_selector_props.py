@@ -1,5 +1,6 @@
 """Properties every registered selector keeps, on any finite scores: exactly k unique ascending
-indices in range, the same frames for the same seed; and one ``InputError`` for bad input."""
+indices in range (1..k for the peers whose authors' code can return fewer: ``exact_k`` False),
+the same frames for the same seed; and one ``InputError`` for bad input."""
 
 from __future__ import annotations
 
@@ -60,7 +61,9 @@ def test_any_finite_scores_give_k_unique_ascending_indices_deterministically(nam
     before = scores.copy()
     first = create_selector(name, seed=seed).select(scores, k, times=times, embeddings=emb)
     idx = first.indices
-    assert idx.dtype.kind == "i" and idx.shape == (k,)
+    exact = create_selector(name).exact_k
+    assert idx.dtype.kind == "i" and (idx.shape == (k,) if exact else 1 <= idx.size <= k)
+    assert first.repeats is None or (not exact and first.repeats.sum() <= k and first.repeats.size == idx.size)
     assert np.all(np.diff(idx) > 0) and idx[0] >= 0 and idx[-1] < scores.size
     assert np.array_equal(first.times, times[idx]) and np.array_equal(first.scores, scores[idx])
     assert np.array_equal(scores, before)  # the caller's scores are left alone
@@ -68,7 +71,7 @@ def test_any_finite_scores_give_k_unique_ascending_indices_deterministically(nam
     assert np.array_equal(again.indices, idx)
 
 
-@pytest.mark.parametrize("name", SELECTORS)
+@pytest.mark.parametrize("name", [s for s in SELECTORS if create_selector(s).exact_k])
 def test_k_equal_to_n_takes_everything(name):
     scores = np.array([3.0, -1.0, 3.0, 0.5])
     emb = np.eye(4)
@@ -117,5 +120,6 @@ def test_arbitrary_floats_and_k_are_selected_or_refused_cleanly(name, scores, k)
         with pytest.raises(InputError):
             create_selector(name).select(scores, k, embeddings=emb)
         return
-    idx = create_selector(name).select(scores, k, embeddings=emb).indices
-    assert len(set(idx.tolist())) == k == idx.size and np.all(np.diff(idx) > 0)
+    selector = create_selector(name)
+    idx = selector.select(scores, k, embeddings=emb).indices
+    assert (idx.size == k if selector.exact_k else 1 <= idx.size <= k) and np.all(np.diff(idx) > 0)

@@ -14,7 +14,7 @@ from hfs.data.traces import (
     make_traces, sample_event_counts, sample_event_lengths,
 )
 from hfs.errors import InputError
-from hfs.eval.traces import TraceBenchConfig, hits, run_trace_bench, score_selector
+from hfs.eval.traces import TraceBenchConfig, compare, hits, run_trace_bench, score_selector
 from hfs.selection import create_selector
 
 
@@ -123,15 +123,40 @@ def test_bench_traces_cli(tmp_path, capsys):
     assert code == 0
     data = json.loads((tmp_path / "traces.json").read_text())
     # greedy also runs under every other named objective, for comparison
-    assert {r["selector"] for r in data["rows"]} == {"topk", "greedy", "greedy[paper]", "greedy[calibrated-time]"}
+    assert {r["selector"] for r in data["rows"]} == {"topk", "greedy", "greedy[paper]", "greedy[calibrated-time]",
+                                                     "greedy[calibrated-det]"}
     assert data["meta"]["seeds"] == [0, 1] and data["meta"]["questions_per_seed"] == 10
     assert "| greedy | 8 |" in (tmp_path / "traces.md").read_text()
+    assert "greedy against each selector" in (tmp_path / "traces.md").read_text()
     assert "traces.md" in capsys.readouterr().out
 
 
 def test_bad_trace_config():
     with pytest.raises(InputError, match="distractor_share"):
         TraceConfig(distractor_share=1.5)
+    with pytest.raises(InputError, match="layout must be one of kfs, uniform"):
+        TraceConfig(layout="even")
+
+
+def test_uniform_layout_draws_one_to_three_events_of_two_to_twenty_seconds():
+    uni = make_traces(3, TraceConfig(questions=300, layout="uniform"))
+    counts = uni.event_counts()
+    assert set(counts.tolist()) == {1, 2, 3} and abs(np.mean(counts) - 2.0) < 0.15
+    lengths = np.concatenate([e[:, 1] - e[:, 0] for e in uni.events])
+    assert lengths.min() >= 2.0 and lengths.max() <= 20.0
+    # the KFS layout is the default and is not changed by the option: mostly one event, long tails
+    kfs = make_traces(3, TraceConfig(questions=300))
+    assert np.mean(kfs.event_counts() == 1) > 0.6 and np.array_equal(kfs.scores, make_traces(3, TraceConfig(
+        questions=300, layout="kfs")).scores)
+
+
+def test_bench_traces_cli_layout(tmp_path):
+    code = main(["bench", "--traces", "--layout", "uniform", "--questions", "6", "--seeds", "0", "-k", "8",
+                 "--selector", "mdp3,aks", "--out", str(tmp_path)])
+    assert code == 0
+    data = json.loads((tmp_path / "traces.json").read_text())
+    assert data["meta"]["traces"]["layout"] == "uniform"
+    assert (tmp_path / "traces.md").read_text().startswith("Score traces (uniform layout)")
 
 
 def test_select_objective_flag(three_scene_video, capsys):
@@ -161,3 +186,19 @@ def test_standardize_of_many_videos_equals_standardize_of_each():
     rows = np.stack([standardize(r) for r in x])
     assert np.allclose(standardize(x), rows) and np.allclose(rows[2], 0.0)
     np.testing.assert_allclose(rows[3], standardize(x[3] / 1e300), rtol=1e-9)
+
+
+def test_compare_pairs_by_seed_and_calls_lead_tie_trail():
+    meta = {"seeds": [0, 1, 2, 3, 4], "k": [8]}
+    ref = [0.70, 0.72, 0.71, 0.69, 0.70]
+    rows = [{"selector": "greedy", "k": 8, "seed": s, "recall": r, "all_hit": r} for s, r in zip(meta["seeds"], ref)]
+    rows += [{"selector": "ahead", "k": 8, "seed": s, "recall": r - 0.01, "all_hit": r - 0.01 * (s % 2 * 2 - 1)}
+             for s, r in zip(meta["seeds"], ref)]
+    rows += [{"selector": "better", "k": 8, "seed": s, "recall": r + 0.02, "all_hit": r + (0.02 if s else -0.01)}
+             for s, r in zip(meta["seeds"], ref)]
+    out = {(r["other"], r["metric"]): r for r in compare({"per_seed": rows, "meta": meta})}
+    assert out[("ahead", "recall")]["verdict"] == "leads" and out[("ahead", "recall")]["ahead"] == 5
+    assert np.isclose(out[("ahead", "recall")]["difference"], 0.01)
+    assert out[("ahead", "all_hit")]["verdict"] == "ties"  # ahead on 2 seeds, behind on 3
+    assert out[("better", "recall")]["verdict"] == "trails"
+    assert out[("better", "all_hit")]["verdict"] == "trails" and out[("better", "all_hit")]["behind"] == 4

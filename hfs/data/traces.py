@@ -24,6 +24,11 @@ What makes it hard, as real CLIP scores are:
 - events shorter than the candidate spacing may hold no candidate at all (unreachable): they
   are counted anyway by the benchmark, which also reports the reachable-only figure.
 
+The evidence layout above is ``layout="kfs"`` (the default). ``layout="uniform"`` is the
+other regime the peers are compared in: 1, 2 or 3 evidence events per question, equally likely,
+each 2 to 20 s long (uniform), so most questions need several events found; everything else
+(scenes, distractors, noise, visibility) is as in "kfs".
+
 Everything follows from the seed: ``make_traces(seed)`` twice gives equal arrays.
 """
 
@@ -38,6 +43,9 @@ from hfs.errors import InputError
 EVENT_COUNT_PROBS = (0.72, 0.15, 0.08, 0.025, 0.012, 0.012)  # 1, 2, 3, 4, 5, 6+ events
 EVENT_LENGTH_DECILES = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 13.0, 22.0, 45.0, 172.0)  # seconds, p5..p95
 DURATION_GROUPS = {"short": (30.0, 120.0), "medium": (240.0, 900.0), "long": (1800.0, 3600.0)}
+LAYOUTS = ("kfs", "uniform")
+UNIFORM_EVENTS = (1, 3)  # layout "uniform": events per question, equally likely
+UNIFORM_LENGTHS = (2.0, 20.0)  # layout "uniform": event length in seconds, uniform
 _LENGTH_TAILS = (0.5, 400.0)  # where the length distribution ends below p5 and above p95
 
 # the seeds the objective is tuned on, and the ones it is reported on (never tuned on)
@@ -60,8 +68,11 @@ class TraceConfig:
     noise_sd: float = 0.5  # AR(1) score noise
     noise_tau: float = 20.0  # its time constant, seconds
     white_sd: float = 0.3  # white score noise
+    layout: str = "kfs"  # evidence events per question and their lengths: "kfs" or "uniform"
 
     def __post_init__(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise InputError(f"TraceConfig: layout must be one of {', '.join(LAYOUTS)}, got {self.layout!r}")
         if self.questions < 1 or self.num_candidates < 2 or self.dim < 2:
             raise InputError("TraceConfig: questions >= 1, num_candidates >= 2 and dim >= 2 are needed")
         if not 0.0 <= self.distractor_share <= 1.0:
@@ -118,10 +129,16 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
-def _place_events(rng: np.random.Generator, count: int, duration: float) -> np.ndarray:
-    """``count`` non-overlapping [start, end) events in [0, duration) (fewer if they do not fit)."""
+def _place_events(rng: np.random.Generator, duration: float, layout: str) -> np.ndarray:
+    """The evidence events of one question, non-overlapping [start, end) in [0, duration) (fewer
+    if they do not fit), their count and lengths drawn as ``layout`` says."""
+    if layout == "uniform":
+        count = int(rng.integers(UNIFORM_EVENTS[0], UNIFORM_EVENTS[1] + 1))
+        lengths = rng.uniform(*UNIFORM_LENGTHS, size=count)
+    else:
+        lengths = sample_event_lengths(rng, int(sample_event_counts(rng, 1)[0]))
     events: list[tuple[float, float]] = []
-    lengths = np.minimum(sample_event_lengths(rng, count), 0.3 * duration)
+    lengths = np.minimum(lengths, 0.3 * duration)
     for length in lengths:
         for _ in range(50):
             start = rng.uniform(0.0, duration - length)
@@ -148,7 +165,7 @@ def _one_trace(rng: np.random.Generator, cfg: TraceConfig, duration: float, quer
     look = rng.normal(size=(num_scenes, d)) / np.sqrt(d)
     look[distractor] += 0.7 * query_look
 
-    events = _place_events(rng, int(sample_event_counts(rng, 1)[0]), duration)
+    events = _place_events(rng, duration, cfg.layout)
     boost = np.zeros(n)
     event_look = np.zeros((n, d))
     base_scene = num_scenes

@@ -118,7 +118,8 @@ def run_bench(config: BenchConfig, encoder: ImageTextEncoder | None = None, prog
     with progress_bar(len(items), "bench", progress) as bar:
         for item in items:
             entry, _, _, _ = cached_candidates(open_video(root / item.video), enc, config.num_candidates, cache)
-            scores = standardize(query_scores(enc, entry.embeddings, item.question, item.options))
+            raw = query_scores(enc, entry.embeddings, item.question, item.options)
+            scores = standardize(raw)
             counts.append(int(scores.size))
             for k in ks:
                 if k > scores.size:
@@ -128,7 +129,8 @@ def run_bench(config: BenchConfig, encoder: ImageTextEncoder | None = None, prog
                     best = np.inf
                     for _ in range(max(1, config.repeats)):
                         t0 = time.perf_counter()
-                        sel = selector.select(scores, k, times=entry.times, embeddings=entry.embeddings)
+                        sel = selector.select(scores, k, times=entry.times, embeddings=entry.embeddings,
+                                              raw_scores=raw)
                         best = min(best, time.perf_counter() - t0)
                     times = sel.times.tolist()
                     records.append({

@@ -24,6 +24,7 @@ from hfs.eval.kfs import METRICS, KfsScores, aggregate, kfs_scores
 from hfs.eval.kfs_export import export_kfs_results
 from hfs.eval.runner import MANIFEST, STUDENT, EvalConfig, _CurrentVideo, _Scorers, load_questions
 from hfs.progress import progress_bar
+from hfs.scoring import standardize
 from hfs.selection import create_selector
 
 RECORDS = "kfs_records.jsonl"
@@ -168,12 +169,12 @@ def run_kfs_eval(config: KfsEvalConfig, progress: bool = True) -> dict[str, Any]
                 continue
             if _past_end(annotations[q.id], entry.info.get("duration")):
                 counts["evidence_past_end"] += 1
-            scores = scorers.scores(q, entry.embeddings, list(selectors))
+            raw = scorers.scores(q, entry.embeddings, list(selectors), raw=True)
             n = len(entry.times)
             for name, selector in selectors.items():
                 for k in ks:
-                    idx = selector.select(scores[name], min(k, n), times=entry.times,
-                                          embeddings=entry.embeddings).indices
+                    idx = selector.select(standardize(raw[name]), min(k, n), times=entry.times,
+                                          embeddings=entry.embeddings, raw_scores=raw[name]).indices
                     times = entry.times[idx]
                     metrics = kfs_scores(times, annotations[q.id]).to_dict()
                     records.append({"id": q.id, "selector": name, "k": k, "frames": int(len(idx)),

@@ -39,6 +39,8 @@ TEACHER_RECIPE = PretrainConfig(steps=800, lr=1e-3, batch_size=32)
 # hfs@k: the trained student's hard top-k (the paper's inference); hfs+greedy@k: greedy F on its
 # scores (SPEC.md: "hard top-k (or greedy F)"), with the objective greedy@k uses too.
 METHODS = ("uniform@k", "uniform@2k", "topk@k", "greedy@k", "hfs@k", "hfs+greedy@k")
+# The training-free peers at k, each as its authors' code runs it (hfs.selection), on the same cosines.
+PEER_METHODS = ("aks@k", "bolt@k", "mdp3@k", "qframe@k")
 # Videos of the task by role, as offsets of the task's seed: training (0), the held-out report set
 # (1000), the teacher's extra training videos (2000) and validation videos (3000), on which settings
 # are chosen so that the report set is never tuned on.
@@ -184,7 +186,8 @@ def teacher_examples(task: LearningTask, items: Sequence[SyntheticItem], num_can
 
 def baseline_indices(method: str, k: int, times: np.ndarray, embeddings: np.ndarray, encoder, item: SyntheticItem,
                      objective: ObjectiveConfig | None = None) -> np.ndarray:
-    """Training-free choices: uniform@k, uniform@2k, topk@k, greedy@k (cosine z-scores)."""
+    """Training-free choices: uniform@k, uniform@2k, and topk, greedy and the peers (``PEER_METHODS``)
+    at k on the image-text cosines (z-scores; the peers that read raw cosines get them too)."""
     from hfs.scoring import query_scores, standardize
     from hfs.selection import create_selector, uniform_indices
 
@@ -193,9 +196,9 @@ def baseline_indices(method: str, k: int, times: np.ndarray, embeddings: np.ndar
         return uniform_indices(n, k)
     if method == "uniform@2k":
         return uniform_indices(n, min(2 * k, n))
-    name = {"topk@k": "topk", "greedy@k": "greedy"}[method]
-    scores = standardize(query_scores(encoder, embeddings, item.question, item.options))
-    return create_selector(name, objective=objective).select(scores, k, times=times, embeddings=embeddings).indices
+    raw = query_scores(encoder, embeddings, item.question, item.options)
+    return create_selector(method.removesuffix("@k"), objective=objective).select(
+        standardize(raw), k, times=times, embeddings=embeddings, raw_scores=raw).indices
 
 
 def student_indices(student, k: int, embeddings: np.ndarray, item: SyntheticItem,

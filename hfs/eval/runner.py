@@ -118,14 +118,17 @@ class _Scorers:
         name = config.encoder or (self.student.config.encoder if self.student is not None else None)
         self.encoder = create_encoder(name, allow_download=config.allow_download)
 
-    def scores(self, question: BenchmarkQuestion, embeddings: np.ndarray, selectors: list[str]) -> dict[str, np.ndarray]:
+    def scores(self, question: BenchmarkQuestion, embeddings: np.ndarray, selectors: list[str],
+               raw: bool = False) -> dict[str, np.ndarray]:
+        """Per selector, its frame scores: z-scores, or with ``raw`` the cosines / student outputs."""
+        scale = (lambda x: x) if raw else standardize
         out = {}
         if any(s != STUDENT for s in selectors):
-            cos = standardize(query_scores(self.encoder, embeddings, question.question, question.options))
+            cos = scale(query_scores(self.encoder, embeddings, question.question, question.options))
             out.update({s: cos for s in selectors if s != STUDENT})
         if STUDENT in selectors:
-            raw = self.student.score_frames(embeddings, question.question, question.options)
-            out[STUDENT] = standardize(raw.detach().cpu().numpy().astype(np.float64))
+            student = self.student.score_frames(embeddings, question.question, question.options)
+            out[STUDENT] = scale(student.detach().cpu().numpy().astype(np.float64))
         return out
 
     def refining_score(self, question: BenchmarkQuestion, selectors: list[str]) -> Callable[[np.ndarray], np.ndarray]:
@@ -316,14 +319,14 @@ def _evaluate_question(q: BenchmarkQuestion, ks: list[int], done: set, video: _C
     """Select for every missing (selector, k) of question ``q``, answer (with the subtitles at the
     chosen frames when ``subtitles`` is a SubtitleSource), and write the records."""
     entry = video.candidates(q.video, scorers.refining_score(q, list(selectors)), max(ks))
-    scores = scorers.scores(q, entry.embeddings, list(selectors))
+    raw = scorers.scores(q, entry.embeddings, list(selectors), raw=True)
     n = len(entry.times)
     picks: dict[tuple[str, int], np.ndarray] = {}
     for name, selector in selectors.items():
         for k in ks:
             if (q.id, name, k) not in done:
-                picks[(name, k)] = selector.select(scores[name], min(k, n), times=entry.times,
-                                                   embeddings=entry.embeddings).indices
+                picks[(name, k)] = selector.select(standardize(raw[name]), min(k, n), times=entry.times,
+                                                   embeddings=entry.embeddings, raw_scores=raw[name]).indices
     if picks:  # decode every frame the selections need in one pass
         video.frames(entry.times[np.unique(np.concatenate(list(picks.values())))])
     if picks and subtitles is not None:

@@ -56,7 +56,8 @@ def score_selector(traces: TraceSet, selector, k: int) -> dict[str, float]:
     for i in range(len(traces)):
         z = zs[i]
         t0 = time.perf_counter()
-        sel = selector.select(z, k, times=traces.times[i], embeddings=traces.embeddings[i])
+        sel = selector.select(z, k, times=traces.times[i], embeddings=traces.embeddings[i],
+                              raw_scores=traces.scores[i])
         elapsed.append(time.perf_counter() - t0)
         ev = traces.events[i]
         h = hits(sel.times, ev)
@@ -109,12 +110,39 @@ def run_trace_bench(config: TraceBenchConfig, objectives: dict[str, ObjectiveCon
     return {"rows": rows, "per_seed": per_seed, "meta": meta}
 
 
+def compare(result: dict[str, Any], reference: str = "greedy", metrics: tuple[str, ...] = ("recall", "all_hit"),
+            seeds_needed: float = 0.8) -> list[dict[str, Any]]:
+    """``reference`` against every other selector, per k and metric, paired by seed.
+
+    Each row: the mean over seeds of reference minus other, the seeds where the reference is
+    ahead and behind, and a verdict: "leads" when the mean difference is positive and the
+    reference is ahead on at least ``seeds_needed`` of the seeds, "trails" the same way round,
+    "ties" otherwise.
+    """
+    per = {(r["selector"], r["k"], r["seed"]): r for r in result["per_seed"]}
+    seeds, ks = result["meta"]["seeds"], result["meta"]["k"]
+    others = [name for name in dict.fromkeys(r["selector"] for r in result["per_seed"]) if name != reference]
+    rows = []
+    for other in others:
+        for k in ks:
+            for m in metrics:
+                diffs = np.array([per[(reference, k, s)][m] - per[(other, k, s)][m] for s in seeds])
+                ahead, behind = int((diffs > 0).sum()), int((diffs < 0).sum())
+                mean = float(diffs.mean())
+                verdict = ("leads" if mean > 0 and ahead >= seeds_needed * len(seeds) else
+                           "trails" if mean < 0 and behind >= seeds_needed * len(seeds) else "ties")
+                rows.append({"other": other, "k": k, "metric": m, "difference": mean, "ahead": ahead,
+                             "behind": behind, "seeds": len(seeds), "verdict": verdict})
+    return rows
+
+
 def trace_table_markdown(result: dict[str, Any]) -> str:
     """The rows as a Markdown table: selector x k, mean ± std across seeds."""
     meta = result["meta"]
     lines = [
-        f"Score traces: seeds {', '.join(map(str, meta['seeds']))}, {meta['questions_per_seed']} questions each, "
-        f"N = {meta['traces']['num_candidates']}. Mean over seeds ± std across seeds.",
+        f"Score traces ({meta['traces']['layout']} layout): seeds {', '.join(map(str, meta['seeds']))}, "
+        f"{meta['questions_per_seed']} questions each, N = {meta['traces']['num_candidates']}. "
+        "Mean over seeds ± std across seeds.",
         "",
         "| selector | k | recall | all events hit | reachable recall | time (µs) |",
         "|---|---:|---:|---:|---:|---:|",
@@ -127,6 +155,22 @@ def trace_table_markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def comparison_markdown(result: dict[str, Any], reference: str = "greedy") -> str:
+    """``compare`` as a Markdown table: one row per selector and k, recall and all-events-hit."""
+    rows = compare(result, reference)
+    if not rows:
+        return ""
+    cell = {(r["other"], r["k"], r["metric"]): r for r in rows}
+    lines = [f"{reference} against each selector: mean difference over seeds (seeds {reference} is ahead / "
+             "behind), and the verdict (leads / trails: the mean says so and at least 80% of the seeds agree).",
+             "", "| selector | k | recall | all events hit | verdict (recall, all hit) |", "|---|---:|---:|---:|---|"]
+    for other, k in dict.fromkeys((r["other"], r["k"]) for r in rows):
+        rec, hit = cell[(other, k, "recall")], cell[(other, k, "all_hit")]
+        lines.append(f"| {other} | {k} | {rec['difference']:+.3f} ({rec['ahead']}/{rec['behind']}) | "
+                     f"{hit['difference']:+.3f} ({hit['ahead']}/{hit['behind']}) | {rec['verdict']}, {hit['verdict']} |")
+    return "\n".join(lines) + "\n"
+
+
 def write_trace_report(result: dict[str, Any], out: str | Path) -> dict[str, Path]:
     """traces.md (the table) and traces.json (rows, per-seed figures, settings) under ``out``."""
     out = Path(out)
@@ -136,7 +180,8 @@ def write_trace_report(result: dict[str, Any], out: str | Path) -> dict[str, Pat
         raise InputError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from exc
     paths = {"markdown": out / "traces.md", "json": out / "traces.json"}
     with atomic_file(paths["markdown"]) as tmp:
-        Path(tmp).write_text(trace_table_markdown(result))
+        versus = comparison_markdown(result) if any(r["selector"] == "greedy" for r in result["rows"]) else ""
+        Path(tmp).write_text(trace_table_markdown(result) + ("\n" + versus if versus else ""))
     with atomic_file(paths["json"]) as tmp:
         Path(tmp).write_text(json.dumps(result, indent=1))
     return paths

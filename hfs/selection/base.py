@@ -42,6 +42,7 @@ class Selection:
     candidate_times: np.ndarray | None = None  # [N]
     candidate_scores: np.ndarray | None = None  # [N] standardised
     raw_scores: np.ndarray | None = None  # [N] before standardising: cosine, or the student's output
+    repeats: np.ndarray | None = None  # [len(indices)] times each frame was drawn (peers that keep repeats)
     timing: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     cached: bool = False
@@ -72,6 +73,9 @@ class Selection:
             if self.raw_scores is not None:
                 row["raw_score"] = round(float(self.raw_scores[i]), 4)
             rows.append(row)
+        if self.repeats is not None:
+            for row, drawn in zip(rows, self.repeats.tolist()):
+                row["drawn"] = int(drawn)
         return rows
 
     def to_dict(self) -> dict[str, Any]:
@@ -128,9 +132,18 @@ def validate_inputs(scores, k, times=None, embeddings=None) -> tuple[np.ndarray,
 
 
 class Selector(ABC):
-    """Chooses k of N scored candidates. Subclasses implement ``_choose``."""
+    """Chooses k of N scored candidates. Subclasses implement ``_choose``.
+
+    ``exact_k``: the selector returns exactly k distinct frames. A peer whose authors' code can
+    return fewer (AKS's leaves, BOLT's kept repeats) sets it False; its Selection then holds the
+    distinct frames it drew, with ``repeats`` counting draws where a frame was drawn twice.
+    ``uses_raw``: ``_choose`` also takes ``raw``, the scores on their own scale (MDP3's kernel and
+    Q-Frame's temperature are defined on raw cosines, which a z-score loses).
+    """
 
     name: ClassVar[str] = ""
+    exact_k: ClassVar[bool] = True
+    uses_raw: ClassVar[bool] = False
 
     def __init__(self, objective: ObjectiveConfig | None = None, seed: int = 0) -> None:
         self.objective = objective or ObjectiveConfig()
@@ -142,24 +155,29 @@ class Selector(ABC):
         k: int,
         times: np.ndarray | None = None,
         embeddings: np.ndarray | None = None,
+        raw_scores: np.ndarray | None = None,
     ) -> Selection:
         """Pick ``k`` candidates from ``scores`` [N] (times [N] s, embeddings [N, D] optional).
 
-        Every selector's input is checked here, once: bad shapes, NaN or infinite values and
-        k outside 1..N raise ``InputError``.
+        ``scores`` are the per-video standardised scores every selector ranks by; ``raw_scores``
+        [N] the same scores before standardising (the cosines), for the peers defined on that
+        scale; without them those peers read ``scores`` as raw. Every selector's input is checked
+        here, once: bad shapes, NaN or infinite values and k outside 1..N raise ``InputError``.
         """
         scores, k, times, embeddings = validate_inputs(scores, k, times, embeddings)
+        raw = scores if raw_scores is None else _finite_array(raw_scores, "raw_scores", 1, scores.size)
         n = scores.size
         times = np.arange(n, dtype=np.float64) if times is None else times
         positions = positions_for(n, times, self.objective)
-        chosen = np.asarray(self._choose(scores, k, positions, embeddings), dtype=np.int64)
-        chosen = np.unique(chosen)
-        if chosen.size != k:
+        extra = {"raw": raw} if self.uses_raw else {}
+        drawn = np.asarray(self._choose(scores, k, positions, embeddings, **extra), dtype=np.int64)
+        chosen, counts = np.unique(drawn, return_counts=True)
+        if chosen.size != k and (self.exact_k or not 1 <= chosen.size <= k):
             raise AssertionError(f"{self.name} chose {chosen.size} distinct frames, expected {k}")
         return Selection(
             indices=chosen, times=times[chosen], scores=scores[chosen],
             objective=objective_terms(scores, chosen, positions, self.objective, embeddings=embeddings, k=int(k)),
-            selector=self.name, k=int(k),
+            selector=self.name, k=int(k), repeats=counts if counts.max() > 1 else None,
         )
 
     @abstractmethod

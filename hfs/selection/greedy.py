@@ -6,6 +6,8 @@ kernel's neighbour links):
   Rel gain  = s_j
   Cov gain  = tau_c [log(Z - 1 + exp(s_j / tau_c)) - log Z],  Z = sum_i exp(s_i m_i / tau_c)
   Red gain  = 2 sum_{i in S} K_ij     (both ordered pairs (i, j) and (j, i))
+  Det gain  = log d_j, d_j the Schur complement of D_jj given S (incremental Cholesky, O(N) per
+              pick and step), when l_det > 0
 with K = K_time + l_vis K_vis and the bandwidth of K_time from the budget k
 (``hfs.selection.objective``).
 """
@@ -15,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from hfs.selection.base import Selector
-from hfs.selection.objective import bandwidth, kernel, neighbour_links, visual_row
+from hfs.selection.objective import (DET_FLOOR, DET_SELF, bandwidth, det_kernel, kernel, neighbour_links,
+                                     unit_rows, visual_row)
 
 
 class GreedySelector(Selector):
@@ -34,11 +37,18 @@ class GreedySelector(Selector):
         red_acc = np.zeros(n)  # [N] sum over chosen i of K_ij
         available = np.ones(n, dtype=bool)
         chosen = []
+        det = cfg.lambda_det > 0 and embeddings is not None
+        if det:
+            unit = unit_rows(embeddings)
+            schur = np.full(n, DET_SELF)  # [N] d_j given the chosen set
+            rows: list[np.ndarray] = []  # Cholesky rows of the chosen frames over all N
         for _ in range(k):
             shift = max(log_z, a.max())
             z_new = np.exp(log_z - shift) - np.exp(-shift) + np.exp(a - shift)
             cov_gain = cfg.tau_c * (np.log(np.maximum(z_new, 1e-300)) + shift - log_z)
             gain = cfg.lambda_rel * scores + cfg.lambda_cov * cov_gain - cfg.lambda_red * 2.0 * red_acc
+            if det:
+                gain = gain + cfg.lambda_det * np.log(np.maximum(schur, DET_FLOOR))
             gain[~available] = -np.inf
             j = int(np.argmax(gain))
             chosen.append(j)
@@ -47,4 +57,8 @@ class GreedySelector(Selector):
             red_acc += kernel(positions[j:j + 1], positions, gamma)[0]
             if links is not None:
                 red_acc += cfg.lambda_vis * visual_row(links, j, cfg.sigma_vis)
+            if det:
+                row = det_kernel(unit[j:j + 1], unit)[0] - sum(r[j] * r for r in rows)
+                rows.append(row / np.sqrt(max(schur[j], DET_FLOOR)))
+                schur = schur - rows[-1] ** 2
         return np.array(chosen, dtype=np.int64)

@@ -7,10 +7,11 @@ import numpy as np
 
 def minmax(scores: np.ndarray) -> np.ndarray:
     """Scores rescaled to [0, 1]; a constant vector becomes all ones (every frame equal)."""
-    lo, hi = float(scores.min()), float(scores.max())
-    if hi - lo < 1e-12:
-        return np.ones_like(scores, dtype=np.float64)
-    return (scores - lo) / (hi - lo)
+    half = np.asarray(scores, dtype=np.float64) / 2.0  # halved: hi - lo cannot overflow near the float limit
+    lo, hi = float(half.min()), float(half.max())
+    if hi - lo < 0.5e-12:
+        return np.ones_like(half)
+    return (half - lo) / (hi - lo)
 
 
 def fill_distinct(chosen: list[int], ranking: np.ndarray, k: int) -> np.ndarray:

@@ -20,6 +20,11 @@ however far apart they are, while the same look coming back after something else
 turns red twice) does not: a recurring event is not a duplicate. A kernel on the plain cosine
 of e_i and e_j would penalise that. It needs the embeddings; without them K is the temporal
 kernel only.
+
+A fourth term, also beyond SPEC.md and off when l_det = 0: + l_det log det D_S, D the kernel
+MDP3 scores sets with (``hfs.selection.mdp3``): the sum of Gaussians exp(-||e_i - e_j||^2 / 2a),
+a = 2^-3 .. 2^1, on the unit embeddings. Frames that look alike shrink the determinant at every
+scale, whether or not a cut lies between them. It needs the embeddings.
 """
 
 from __future__ import annotations
@@ -27,6 +32,27 @@ from __future__ import annotations
 import numpy as np
 
 from hfs.config import ObjectiveConfig
+
+
+DET_WIDTHS = tuple(2.0 ** p for p in range(-3, 2))  # MDP3's MultiGaussianKernel widths a
+DET_FLOOR = 1e-300  # a Schur complement (or determinant) at or below this counts as this
+DET_SELF = float(len(DET_WIDTHS))  # the kernel of a unit vector with itself: one exp(0) per width
+
+
+def multi_gaussian(sq_dist: np.ndarray) -> np.ndarray:
+    """MDP3's kernel as a function of squared distances: sum over a of exp(-d^2 / (2a))."""
+    return sum(np.exp(-np.asarray(sq_dist, dtype=np.float64) / (2.0 * a)) for a in DET_WIDTHS)
+
+
+def unit_rows(embeddings: np.ndarray) -> np.ndarray:
+    """The rows scaled to length 1 (zero rows stay zero)."""
+    e = np.asarray(embeddings, dtype=np.float64)
+    return e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
+
+
+def det_kernel(unit_a: np.ndarray, unit_b: np.ndarray) -> np.ndarray:
+    """D between unit rows: the multi-Gaussian of their squared distance 2 - 2 cos."""
+    return multi_gaussian(np.maximum(2.0 - 2.0 * (unit_a @ unit_b.T), 0.0))
 
 
 def positions_for(num: int, times: np.ndarray | None, config: ObjectiveConfig) -> np.ndarray:
@@ -119,4 +145,11 @@ def objective_terms(
     kk = pair_kernel(positions, idx, embeddings, config, gamma)
     red = float(kk.sum() - np.trace(kk))
     f = config.lambda_rel * rel + config.lambda_cov * cov - config.lambda_red * red
-    return {"F": f, "rel": rel, "cov": cov, "red": red}
+    terms = {"F": f, "rel": rel, "cov": cov, "red": red}
+    if config.lambda_det > 0 and embeddings is not None:
+        unit = unit_rows(np.asarray(embeddings)[idx])
+        sign, logdet = np.linalg.slogdet(det_kernel(unit, unit)) if len(idx) else (1.0, 0.0)
+        det = float(logdet) if sign > 0 else float(len(idx) * np.log(DET_FLOOR))
+        terms["det"] = det
+        terms["F"] = f + config.lambda_det * det
+    return terms

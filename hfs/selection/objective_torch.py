@@ -4,7 +4,9 @@ The same formulas as ``hfs.selection.objective`` (numpy, hard selections), for t
 F(m) = l_rel sum s m + l_cov tau_c log sum exp(s m / tau_c) - l_red sum_{i!=j} m_i m_j K_ij,
 K_ij = exp(-(t_i - t_j)^2 / (2 gamma^2)) + l_vis exp(-(1 - c_ij) / sigma_vis), c_ij the weakest
 cosine between neighbouring candidates from i to j, gamma fixed or gamma_scale * span / k, as in
-the numpy version.
+the numpy version. With l_det > 0, F gains l_det log det(M D M + I - M^2), M = diag(m) and D
+the multi-scale Gaussian kernel of the embeddings: on a hard mask that is log det D_S, the numpy
+term; on a soft one it is a smooth relaxation of it (M D M + I - M^2 stays positive definite).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import torch
 
 from hfs.config import ObjectiveConfig
+from hfs.selection.objective import DET_WIDTHS
 
 
 def _bandwidth(config: ObjectiveConfig, positions: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
@@ -68,4 +71,14 @@ def set_objective(
     pair = mask.unsqueeze(-1) * mask.unsqueeze(-2) * kernel
     red = pair.sum((-1, -2)) - pair.diagonal(dim1=-2, dim2=-1).sum(-1)
     f = config.lambda_rel * rel + config.lambda_cov * cov - config.lambda_red * red
-    return {"F": f, "rel": rel, "cov": cov, "red": red}
+    terms = {"F": f, "rel": rel, "cov": cov, "red": red}
+    if config.lambda_det > 0 and embeddings is not None:
+        e = embeddings.to(scores.dtype).detach()
+        e = e / e.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+        sq = (2.0 - 2.0 * e @ e.transpose(-1, -2)).clamp_min(0.0)
+        dk = sum(torch.exp(-sq / (2.0 * a)) for a in DET_WIDTHS)  # [B, N, N]
+        eye = torch.eye(dk.shape[-1], dtype=dk.dtype, device=dk.device)
+        relaxed = mask.unsqueeze(-1) * (dk - eye) * mask.unsqueeze(-2) + eye
+        terms["det"] = torch.linalg.slogdet(relaxed).logabsdet
+        terms["F"] = f + config.lambda_det * terms["det"]
+    return terms
