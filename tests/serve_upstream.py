@@ -1,8 +1,9 @@
 """A small real OpenAI-compatible VLM server for the ``hfs serve`` tests: FastAPI on a loopback
 port, running a tiny random Qwen2.5-VL through transformers on the images it is sent.
 
-``transformers serve`` cannot stand in for it here: it loads the model's whole processor, whose
-Qwen2.5-VL video processor needs torchvision, which the main environment does not have. This one
+``transformers serve`` cannot stand in for it in the main environment: it loads the model's whole
+processor, whose Qwen2.5-VL video processor needs torchvision, which only the ``lmms`` extra brings
+(tests/test_serve.py runs it there, marked ``lmms``). This one
 reads images (``image_url`` data URLs) and vLLM's JPEG-sequence videos the way vLLM does
 (``media_io_kwargs.video.num_frames``; see tests/test_export.py), answers with greedy decoding,
 streams when asked, and records every request it receives with the frames it decoded.
@@ -38,6 +39,7 @@ class Received:
 
     body: dict[str, Any]
     frames: list[np.ndarray] = field(default_factory=list)
+    authorization: str | None = None
 
 
 class TinyVLM:
@@ -107,7 +109,7 @@ def create_upstream(model_dir) -> tuple[FastAPI, list[Received]]:
     async def chat(request: Request):
         body = await request.json()
         text, frames = vlm.read(body)
-        received.append(Received(body, frames))
+        received.append(Received(body, frames, request.headers.get("authorization")))
         tokens = await asyncio.to_thread(vlm.generate, text, frames, int(body.get("max_tokens") or 4))
         base = {"id": f"chatcmpl-{len(received)}", "created": int(time.time()), "model": body["model"]}
         if not body.get("stream"):

@@ -263,3 +263,11 @@ def test_k_above_the_frame_count_is_refused_before_decoding(video_300_frames, co
     with pytest.raises(InputError, match=r"v300.mp4: k=301 is larger than the 300 frames this video has; "
                                          r"ask for k <= 300"):
         hfs.select(video_300_frames, "a red screen", k=301, encoder=counting_encoder(), use_cache=False)
+
+
+def test_eval_grows_auto_candidates_to_the_largest_k(video_300_frames):
+    from hfs.eval.runner import _CurrentVideo
+
+    video = _CurrentVideo(ColorNamesEncoder(), "auto", 32)
+    entry = video.candidates(video_300_frames, lambda embeddings: np.zeros(len(embeddings)), 250)
+    assert len(entry.times) >= 250 and len(np.unique(entry.times)) == len(entry.times)

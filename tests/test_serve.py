@@ -1,5 +1,7 @@
 """``hfs serve`` end to end: the real ``openai`` client -> hfs serve (uvicorn on a loopback port)
--> a real OpenAI-compatible server running a tiny random Qwen2.5-VL (tests/serve_upstream.py)."""
+-> a real OpenAI-compatible server running a tiny random Qwen2.5-VL: the tests' own
+(tests/serve_upstream.py, which records what it receives), and, marked ``lmms`` (it needs
+torchvision), ``transformers serve`` itself."""
 
 from __future__ import annotations
 
@@ -69,6 +71,26 @@ def proxy(upstream_url: str, root: Path, encoder=None, **settings):
         yield server, engine
     finally:
         server.stop()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (as of now)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_healthy(proc: subprocess.Popen, port: int, what: str, seconds: float) -> None:
+    """Until the server ``proc`` started answers GET /health on ``port``; it must not exit first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, f"{what} did not start"
+        time.sleep(0.2)
 
 
 def video_message(url: str, question: str = QUESTION) -> list[dict]:
@@ -147,6 +169,7 @@ def test_requests_without_a_video_pass_through_untouched(upstream, root):
         answer = client.chat.completions.create(model="m", messages=messages, max_tokens=2, top_p=0.5)
         assert [m.id for m in client.models.list()] == ["tiny-qwen2.5-vl"]  # passed through
     assert received[-1].body == {"model": "m", "messages": messages, "max_tokens": 2, "top_p": 0.5}
+    assert received[-1].authorization == "Bearer unused"  # hfs asks no key: the client's goes on
     assert "hfs" not in answer.model_extra
 
 
@@ -165,6 +188,8 @@ def test_keys_path_escapes_and_urls_are_refused(upstream, root):
         error = _refusal(lambda: ask(keyless, "rgb.mp4"))
         assert error.status_code == 401 and error.body["code"] == "invalid_api_key"
         assert httpx.get(hfs_serve.url.removesuffix("/v1") + "/health").json()["status"] == "ok"
+        missing = httpx.get(hfs_serve.url + "/embeddings")
+        assert missing.status_code == 404 and missing.json()["error"]["type"] == "not_found_error"
 
         client = OpenAI(base_url=hfs_serve.url, api_key="s3cret", max_retries=0)
         received.clear()
@@ -185,6 +210,12 @@ def test_keys_path_escapes_and_urls_are_refused(upstream, root):
         error = _refusal(lambda: client.chat.completions.create(model="m", messages=big))
         assert error.status_code == 413
         assert received == []  # nothing refused reached the upstream
+        ask(client, "rgb.mp4")
+        assert received[-1].authorization is None  # the client's key for hfs stays with hfs
+    with proxy(server.url, root, upstream_api_key="up-key") as (hfs_serve, _):
+        client = OpenAI(base_url=hfs_serve.url, api_key="client-key", max_retries=0)
+        ask(client, "rgb.mp4")
+        assert received[-1].authorization == "Bearer up-key"
 
 
 def test_a_bad_video_gives_the_line_hfs_select_gives(upstream, root, capsys):
@@ -197,10 +228,7 @@ def test_a_bad_video_gives_the_line_hfs_select_gives(upstream, root, capsys):
 
 
 def test_an_upstream_that_is_down_is_a_502_naming_it(root):
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    dead = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
-    sock.close()  # nothing listens there now
+    dead = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
     with proxy(dead, root) as (hfs_serve, _):
         client = OpenAI(base_url=hfs_serve.url, api_key="unused", max_retries=0)
         error = _refusal(lambda: client.chat.completions.create(model="m", messages=video_message("rgb.mp4")))
@@ -229,25 +257,14 @@ def test_concurrent_requests_embed_each_video_once(upstream, root, counting_enco
 
 def test_the_hfs_serve_command(upstream, root, tmp_path):
     server, _ = upstream
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
+    port = free_port()
     env = {**os.environ,
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
     cmd = [sys.executable, "-m", "hfs.cli", "serve", "--upstream", server.url, "--port", str(port), "--video-root",
            str(root), "--encoder", "color-names", "-k", "3", "-n", "12", "--api-key", "k3y", "--log-level", "warning"]
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "hfs serve did not start"
-            time.sleep(0.2)
+        wait_until_healthy(proc, port, "hfs serve", 60)
         client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="k3y", max_retries=0)
         answer = client.chat.completions.create(model="m", messages=video_message(f"file://{root}/rgb.mp4"),
                                                 max_tokens=1)
@@ -318,3 +335,55 @@ def test_urls_are_fetched_only_with_allow_url_and_within_the_size_limit(upstream
             client = OpenAI(base_url=hfs_serve.url, api_key="unused", max_retries=0)
             error = _refusal(lambda: client.chat.completions.create(model="m", messages=video_message(url)))
         assert error.status_code == 413 and "--max-video-bytes" in error.body["message"]
+
+
+_QWEN_TEMPLATE = (  # what transformers serve renders an OpenAI request's image and text parts with
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
+    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+@pytest.mark.lmms  # transformers serve loads the whole Qwen2.5-VL processor, whose video processor needs torchvision
+def test_in_front_of_transformers_serve(root, tmp_path):
+    model = build_tiny_qwen2_5_vl(tmp_path / "tiny-qwen2.5-vl", video_processor=True, chat_template=_QWEN_TEMPLATE)
+    port = free_port()
+    cli = Path(sys.executable).with_name("transformers")  # its own console script
+    proc = subprocess.Popen([str(cli), "serve", str(model), "--port", str(port), "--device", "cpu"],
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until_healthy(proc, port, "transformers serve", 120)
+        with proxy(f"http://127.0.0.1:{port}/v1", root) as (hfs_serve, _):
+            client = OpenAI(base_url=hfs_serve.url, api_key="unused", max_retries=0)
+            usage = {}
+            for k in (2, 4):
+                answer = client.chat.completions.create(model=str(model), messages=video_message("rgb.mp4"),
+                                                        max_tokens=3, extra_body={"hfs": {"k": k}})
+                assert answer.choices[0].message.content is not None
+                assert all(4 <= f["time"] < 8 for f in answer.model_extra["hfs"]["frames"])
+                usage[k] = answer.usage.prompt_tokens
+            chunks = list(client.chat.completions.create(model=str(model), messages=video_message("rgb.mp4"),
+                                                         max_tokens=3, stream=True))
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    # two more frames: two more images' tokens and their two "Frame i at" lines in the prompt
+    assert usage[4] > usage[2] + 2
+    assert chunks and chunks[0].model_extra["hfs"]["k"] == 4
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+
+
+def test_a_student_checkpoint_brings_its_own_encoder(tiny_qwen_dir, tiny_clip_dir, tmp_path):
+    from hfs.config import SelectConfig
+    from hfs.student import HFSSelector, StudentConfig
+
+    path = HFSSelector(StudentConfig(base_lm=str(tiny_qwen_dir), frame_dim=16, encoder=str(tiny_clip_dir))
+                       ).save_pretrained(tmp_path / "student")
+    config = ServeConfig(upstream="http://127.0.0.1:9/v1", select=SelectConfig(checkpoint=str(path)))
+    engine = FrameEngine(config)
+    try:
+        assert engine.encoder.name == str(tiny_clip_dir) and engine.encoder.dim == 16
+    finally:
+        engine.close()

@@ -151,8 +151,9 @@ class _CurrentVideo:
         self.cache = EmbeddingCache()
         self.path: Path | None = None
 
-    def candidates(self, path: Path, score: Callable[[np.ndarray], np.ndarray] | None = None):
-        """The candidates of ``path``; ``score`` rates them for the question (needed with "auto")."""
+    def candidates(self, path: Path, score: Callable[[np.ndarray], np.ndarray] | None = None, k: int = 0):
+        """The candidates of ``path``; ``score`` rates them for the question (needed with "auto",
+        whose candidates grow to ``k`` where the video has the frames)."""
         if path != self.path:
             if not path.exists():
                 raise VideoError(path, "video file not found")
@@ -161,13 +162,13 @@ class _CurrentVideo:
             self.key = frames_key(source, self.encoder.fingerprint, self.encoder.short_side)
             self.store = load_store(self.cache, self.key, self.encoder.dim, source.info.to_dict())
         if is_auto(self.num_candidates):
-            found = adaptive_candidates(self.source, self.encoder, self.store, score)
+            found = adaptive_candidates(self.source, self.encoder, self.store, score, min_candidates=k)
         elif self.fixed is None:
             found = fixed_candidates(self.source, self.encoder, self.store, int(self.num_candidates))
             self.fixed = found
         else:
             return self.fixed.entry
-        if found.embedded:
+        if found.embedded or self.store.new_scans:
             save_store(self.cache, self.key, self.store)
         return found.entry
 
@@ -317,7 +318,7 @@ def _evaluate_question(q: BenchmarkQuestion, ks: list[int], done: set, video: _C
                        selectors: dict, answerer, writer: ShardWriter, subtitles=None) -> int:
     """Select for every missing (selector, k) of question ``q``, answer (with the subtitles at the
     chosen frames when ``subtitles`` is a SubtitleSource), and write the records."""
-    entry = video.candidates(q.video, scorers.refining_score(q, list(selectors)))
+    entry = video.candidates(q.video, scorers.refining_score(q, list(selectors)), max(ks))
     raw = scorers.scores(q, entry.embeddings, list(selectors), raw=True)
     n = len(entry.times)
     picks: dict[tuple[str, int], np.ndarray] = {}

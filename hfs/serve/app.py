@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hfs.serve.chat import HFS_FIELD, VideoQuestion, find_video, with_frames
 from hfs.serve.config import ServeConfig
@@ -45,6 +46,12 @@ def create_app(config: ServeConfig, engine: FrameEngine | None = None, upstream:
     @app.exception_handler(ServeError)
     async def refused(request: Request, exc: ServeError) -> JSONResponse:
         return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def no_route(request: Request, exc: StarletteHTTPException) -> JSONResponse:  # 404, 405: OpenAI-style too
+        error = ServeError(exc.status_code, f"hfs serve: {request.method} {request.url.path}: {exc.detail}",
+                           code="not_found" if exc.status_code == 404 else None)
+        return JSONResponse(error.body(), status_code=exc.status_code)
 
     @app.get("/health")
     async def health() -> dict[str, Any]:

@@ -8,7 +8,7 @@ from hfs.errors import HfsError
 
 # OpenAI's error "type" for each status the proxy answers with
 _TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-          404: "not_found_error", 408: "timeout_error", 413: "invalid_request_error",
+          404: "not_found_error", 405: "invalid_request_error", 408: "timeout_error", 413: "invalid_request_error",
           502: "upstream_error", 504: "timeout_error"}
 
 

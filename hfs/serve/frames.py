@@ -92,7 +92,13 @@ class FrameEngine:
         from hfs.encoders import create_encoder
 
         self.config = config
-        self.encoder = encoder if encoder is not None else create_encoder(config.select.encoder)
+        name = config.select.encoder
+        if config.select.checkpoint is not None:  # loaded now, once; its own encoder unless one is named
+            from hfs.pipeline import load_student
+
+            student = load_student(config.select.checkpoint)
+            name = name or student.config.encoder
+        self.encoder = encoder if encoder is not None else create_encoder(name)
         self.pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="hfs-select")
         self.jpegs = FrameJpegs(config.frame_cache_videos, config.short_side)
         self._locks: dict[str, asyncio.Lock] = {}
