@@ -158,9 +158,12 @@ class ObjectiveConfig(Checked):
     tau_c: float = 2.0
     lambda_vis: float = 3.0  # weight of the visual (within-shot) redundancy kernel (0: time only, as the paper)
     sigma_vis: float = 0.2  # its width in (1 - cosine)
-    # weight of log det D_S, D MDP3's multi-scale Gaussian kernel on the frame embeddings (0: off,
-    # the default: it ties MDP3 on the traces but drops a recurring event that looks the same, docs/peers.md)
+    # weight of log det (D_S + det_ridge I), D MDP3's multi-scale Gaussian kernel on the frame
+    # embeddings (0: off, the default: it ties MDP3 on the traces but drops a recurring event that
+    # looks the same, docs/peers.md). The ridge bounds what a frame that looks exactly like a chosen
+    # one loses (its Schur complement stays >= det_ridge); MDP3's own term has none.
     lambda_det: float = 0.0
+    det_ridge: float = 0.0
     # "index": t_i is the candidate index (gamma in candidate steps); "seconds": timestamps.
     positions: str = "index"
 
@@ -169,7 +172,7 @@ class ObjectiveConfig(Checked):
         "lambda_rel": at_least(0, 1e6), "lambda_cov": at_least(0, 1e6), "lambda_red": at_least(0, 1e6),
         "gamma": at_least(1e-3, 1e6), "gamma_scale": at_least(1e-3, 1e6), "tau_c": at_least(1e-3, 1e6),
         "lambda_vis": at_least(0, 1e6), "sigma_vis": at_least(1e-3, 1e6), "positions": one_of("index", "seconds"),
-        "lambda_det": at_least(0, 1e6),
+        "lambda_det": at_least(0, 1e6), "det_ridge": at_least(0, 1e6),
     }
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
         # the paper's constants, for reproduction: fixed gamma of 10 candidate steps, no visual term
@@ -179,6 +182,8 @@ class ObjectiveConfig(Checked):
         "calibrated": {},  # the defaults
         # the calibrated rule plus MDP3's log-det term at stage 3's choice (benchmarks/tune_objective.py)
         "calibrated-det": {"lambda_det": 3.0},
+        # the same with a ridge on D, chosen on the tuning seeds (docs/peers.md); not the default either
+        "calibrated-det-ridge": {"lambda_det": 3.0, "det_ridge": 0.5},
         # the best rule without the visual term on the tuning seeds (stage 1 of the grid, lambda_vis = 0)
         "calibrated-time": {"lambda_red": 1.0, "gamma_scale": 0.5, "lambda_vis": 0.0, "lambda_det": 0.0},
     }
@@ -186,7 +191,8 @@ class ObjectiveConfig(Checked):
     @classmethod
     def preset(cls, name: str) -> "ObjectiveConfig":
         """The objective called ``name``: "calibrated" (the default), "calibrated-det" (with
-        MDP3's log-det term), "calibrated-time" (time kernel only) or "paper"."""
+        MDP3's log-det term), "calibrated-det-ridge" (the same with a ridge on its kernel),
+        "calibrated-time" (time kernel only) or "paper"."""
         if name not in cls.PRESETS:
             raise InputError(f"unknown objective {name!r}; choose one of {', '.join(sorted(cls.PRESETS))}")
         return cls(**cls.PRESETS[name])

@@ -81,10 +81,10 @@ def test_objective_by_hand():
 
 def test_objective_matches_dense_soft_mask_formula():
     """The hard-selection shortcut equals SPEC's formula (plus the visual term: the weakest
-    neighbour cosine between two frames) on the full 0/1 mask, with the bandwidth tied to the
-    budget: gamma = gamma_scale * N / k."""
+    neighbour cosine between two frames, and the log-det term with its ridge) on the full 0/1
+    mask, with the bandwidth tied to the budget: gamma = gamma_scale * N / k."""
     rng = np.random.default_rng(3)
-    cfg = ObjectiveConfig(lambda_vis=0.7)
+    cfg = ObjectiveConfig(lambda_vis=0.7, lambda_det=2.0, det_ridge=0.5)
     s = rng.normal(size=40)
     t = np.arange(40.0)
     e = rng.normal(size=(40, 8))
@@ -99,9 +99,12 @@ def test_objective_matches_dense_soft_mask_formula():
     rel = (s * m).sum()
     cov = cfg.tau_c * np.log(np.exp(s * m / cfg.tau_c).sum())
     red = m @ kk @ m - (m * m * np.diag(kk)).sum()
-    f = cfg.lambda_rel * rel + cfg.lambda_cov * cov - cfg.lambda_red * red
+    sq = ((unit[idx][:, None, :] - unit[idx][None, :, :]) ** 2).sum(-1)
+    d = sum(np.exp(-sq / (2 * a)) for a in (0.125, 0.25, 0.5, 1.0, 2.0)) + cfg.det_ridge * np.eye(7)
+    det = np.linalg.slogdet(d)[1]
+    f = cfg.lambda_rel * rel + cfg.lambda_cov * cov - cfg.lambda_red * red + cfg.lambda_det * det
     terms = objective_terms(s, idx, t, cfg, embeddings=e)
-    assert (terms["rel"], terms["cov"], terms["red"], terms["F"]) == pytest.approx((rel, cov, red, f))
+    assert (terms["rel"], terms["cov"], terms["red"], terms["det"], terms["F"]) == pytest.approx((rel, cov, red, det, f))
     # the bandwidth follows k: the same 7 frames judged for a budget of 14 have a narrower kernel
     assert objective_terms(s, idx, t, cfg, embeddings=e, k=14)["red"] < red
 
@@ -118,8 +121,9 @@ def test_greedy_on_a_small_case_by_hand():
 
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("cfg", [ObjectiveConfig(gamma=3.0, lambda_vis=0.0), ObjectiveConfig(),
-                                 ObjectiveConfig.preset("paper"), ObjectiveConfig(lambda_det=2.0)],
-                         ids=["fixed", "calibrated", "paper", "det"])
+                                 ObjectiveConfig.preset("paper"), ObjectiveConfig(lambda_det=2.0),
+                                 ObjectiveConfig(lambda_det=2.0, det_ridge=0.5)],
+                         ids=["fixed", "calibrated", "paper", "det", "det-ridge"])
 def test_greedy_equals_naive_greedy_on_f(seed, cfg):
     """The incremental gains give the same choices as recomputing F for every candidate."""
     rng = np.random.default_rng(seed)
@@ -233,7 +237,7 @@ def test_paper_constants_pick_neighbours_the_calibrated_default_does_not():
     assert np.diff(calibrated).min() >= 2
 
 
-@pytest.mark.parametrize("name", ["calibrated", "paper", "seconds", "det"])
+@pytest.mark.parametrize("name", ["calibrated", "paper", "seconds", "det", "det-ridge"])
 @pytest.mark.parametrize("seed", range(3))
 def test_numpy_f_equals_torch_f(name, seed):
     """The training F (torch, batched) and the selection F (numpy) agree on hard masks, with the
@@ -242,8 +246,8 @@ def test_numpy_f_equals_torch_f(name, seed):
 
     from hfs.selection.objective_torch import set_objective
 
-    cfg = {"seconds": ObjectiveConfig(positions="seconds"), "det": ObjectiveConfig(lambda_det=2.0)}.get(
-        name) or ObjectiveConfig.preset(name)
+    cfg = {"seconds": ObjectiveConfig(positions="seconds"), "det": ObjectiveConfig(lambda_det=2.0),
+           "det-ridge": ObjectiveConfig(lambda_det=2.0, det_ridge=0.5)}.get(name) or ObjectiveConfig.preset(name)
     rng = np.random.default_rng(seed)
     b, n, k = 3, 50, 7
     s = rng.normal(size=(b, n))
@@ -327,3 +331,18 @@ def test_the_det_term_is_mdp3s_log_det_and_keeps_look_alike_frames_apart():
     assert create_selector("greedy", objective=cfg).select(s, 2, embeddings=e).indices.tolist() == [0, 2]
     assert create_selector("greedy", objective=replace(cfg, lambda_det=0.0)).select(
         s, 2, embeddings=e).indices.tolist() == [0, 1]
+
+
+def test_the_det_ridge_keeps_a_recurring_look_that_mdp3s_log_det_drops():
+    """Red, red, grey, grey, red, red: the second red event looks exactly like the first. Without a
+    ridge its Schur complement is 0 and log det drops it for grey; with ridge r it costs only
+    log((5 + r) - 25 / (5 + r)), and the time kernel keeps the pick off the first event's frames."""
+    red, grey = [1.0, 0.0], [0.0, 1.0]
+    e = np.array([red, red, grey, grey, red, red])
+    s = np.array([3.0, 3.0, 0.0, 0.0, 3.0, 3.0])
+    cfg = ObjectiveConfig(lambda_det=1.0, det_ridge=0.5, lambda_vis=0.0, lambda_red=1.0, gamma=1.0, lambda_cov=0.0)
+    assert create_selector("greedy", objective=cfg).select(s, 2, embeddings=e).indices.tolist() == [0, 5]
+    terms = objective_terms(s, np.array([0, 5]), np.arange(6.0), cfg, embeddings=e)
+    assert terms["det"] == pytest.approx(math.log(5.5 ** 2 - 25.0))
+    assert create_selector("greedy", objective=replace(cfg, det_ridge=0.0)).select(
+        s, 2, embeddings=e).indices.tolist() == [0, 3]

@@ -124,7 +124,7 @@ def test_bench_traces_cli(tmp_path, capsys):
     data = json.loads((tmp_path / "traces.json").read_text())
     # greedy also runs under every other named objective, for comparison
     assert {r["selector"] for r in data["rows"]} == {"topk", "greedy", "greedy[paper]", "greedy[calibrated-time]",
-                                                     "greedy[calibrated-det]"}
+                                                     "greedy[calibrated-det]", "greedy[calibrated-det-ridge]"}
     assert data["meta"]["seeds"] == [0, 1] and data["meta"]["questions_per_seed"] == 10
     assert "| greedy | 8 |" in (tmp_path / "traces.md").read_text()
     assert "greedy against each selector" in (tmp_path / "traces.md").read_text()

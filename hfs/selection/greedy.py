@@ -32,15 +32,15 @@ class GreedySelector(Selector):
         gamma = bandwidth(cfg, positions, k)
         visual = cfg.lambda_vis > 0 and embeddings is not None and n > 1
         links = neighbour_links(embeddings) if visual else None
+        det = cfg.lambda_det > 0 and embeddings is not None
         a = scores / cfg.tau_c  # [N]
         log_z = np.log(n)  # empty set: every term is exp(0)
         red_acc = np.zeros(n)  # [N] sum over chosen i of K_ij
         available = np.ones(n, dtype=bool)
         chosen = []
-        det = cfg.lambda_det > 0 and embeddings is not None
         if det:
             unit = unit_rows(embeddings)
-            schur = np.full(n, DET_SELF)  # [N] d_j given the chosen set
+            schur = np.full(n, DET_SELF + cfg.det_ridge)  # [N] d_j given the chosen set
             rows: list[np.ndarray] = []  # Cholesky rows of the chosen frames over all N
         for _ in range(k):
             shift = max(log_z, a.max())
@@ -58,7 +58,9 @@ class GreedySelector(Selector):
             if links is not None:
                 red_acc += cfg.lambda_vis * visual_row(links, j, cfg.sigma_vis)
             if det:
-                row = det_kernel(unit[j:j + 1], unit)[0] - sum(r[j] * r for r in rows)
+                d_row = det_kernel(unit[j:j + 1], unit)[0]
+                d_row[j] += cfg.det_ridge
+                row = d_row - sum(r[j] * r for r in rows)
                 rows.append(row / np.sqrt(max(schur[j], DET_FLOOR)))
                 schur = schur - rows[-1] ** 2
         return np.array(chosen, dtype=np.int64)

@@ -55,6 +55,12 @@ def det_kernel(unit_a: np.ndarray, unit_b: np.ndarray) -> np.ndarray:
     return multi_gaussian(np.maximum(2.0 - 2.0 * (unit_a @ unit_b.T), 0.0))
 
 
+def det_matrix(embeddings: np.ndarray, indices: np.ndarray, config: ObjectiveConfig) -> np.ndarray:
+    """D_S + det_ridge I for the candidates ``indices`` of all N (embeddings [N, D])."""
+    unit = unit_rows(np.asarray(embeddings)[indices])
+    return det_kernel(unit, unit) + config.det_ridge * np.eye(len(indices))
+
+
 def positions_for(num: int, times: np.ndarray | None, config: ObjectiveConfig) -> np.ndarray:
     """t_i: the candidate index (default) or its time in seconds."""
     if config.positions == "seconds":
@@ -147,8 +153,7 @@ def objective_terms(
     f = config.lambda_rel * rel + config.lambda_cov * cov - config.lambda_red * red
     terms = {"F": f, "rel": rel, "cov": cov, "red": red}
     if config.lambda_det > 0 and embeddings is not None:
-        unit = unit_rows(np.asarray(embeddings)[idx])
-        sign, logdet = np.linalg.slogdet(det_kernel(unit, unit)) if len(idx) else (1.0, 0.0)
+        sign, logdet = np.linalg.slogdet(det_matrix(embeddings, idx, config)) if len(idx) else (1.0, 0.0)
         det = float(logdet) if sign > 0 else float(len(idx) * np.log(DET_FLOOR))
         terms["det"] = det
         terms["F"] = f + config.lambda_det * det

@@ -78,7 +78,7 @@ def set_objective(
         sq = (2.0 - 2.0 * e @ e.transpose(-1, -2)).clamp_min(0.0)
         dk = sum(torch.exp(-sq / (2.0 * a)) for a in DET_WIDTHS)  # [B, N, N]
         eye = torch.eye(dk.shape[-1], dtype=dk.dtype, device=dk.device)
-        relaxed = mask.unsqueeze(-1) * (dk - eye) * mask.unsqueeze(-2) + eye
+        relaxed = mask.unsqueeze(-1) * (dk + (config.det_ridge - 1.0) * eye) * mask.unsqueeze(-2) + eye
         terms["det"] = torch.linalg.slogdet(relaxed).logabsdet
         terms["F"] = f + config.lambda_det * terms["det"]
     return terms
