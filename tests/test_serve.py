@@ -337,17 +337,11 @@ def test_urls_are_fetched_only_with_allow_url_and_within_the_size_limit(upstream
         assert error.status_code == 413 and "--max-video-bytes" in error.body["message"]
 
 
-_QWEN_TEMPLATE = (  # what transformers serve renders an OpenAI request's image and text parts with
-    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
-    "{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for part in message['content'] %}"
-    "{% if part['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
-    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n"
-    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
-
-
 @pytest.mark.lmms  # transformers serve loads the whole Qwen2.5-VL processor, whose video processor needs torchvision
 def test_in_front_of_transformers_serve(root, tmp_path):
-    model = build_tiny_qwen2_5_vl(tmp_path / "tiny-qwen2.5-vl", video_processor=True, chat_template=_QWEN_TEMPLATE)
+    from hfs.integrations.lmms.tiny import build_tiny_qwen2_5_vl as build_full_qwen2_5_vl  # the whole processor
+
+    model = build_full_qwen2_5_vl(tmp_path / "tiny-qwen2.5-vl")
     port = free_port()
     cli = Path(sys.executable).with_name("transformers")  # its own console script
     proc = subprocess.Popen([str(cli), "serve", str(model), "--port", str(port), "--device", "cpu"],

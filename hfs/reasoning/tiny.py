@@ -79,12 +79,10 @@ def build_tiny_qwen2_vl(path: str | Path, seed: int = 0, hidden: int = 32, layer
     return _save(path, model, tokenizer, processor)
 
 
-def build_tiny_qwen2_5_vl(path: str | Path, seed: int = 0, video_processor: bool = False,
-                          chat_template: str | None = None) -> Path:
+def build_tiny_qwen2_5_vl(path: str | Path, seed: int = 0) -> Path:
     """Write a tiny Qwen2_5_VLForConditionalGeneration (random weights), tokenizer and image
-    processor; with ``video_processor`` the full Qwen2.5-VL processor (it needs torchvision)."""
-    from transformers import (Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor,
-                              Qwen2VLImageProcessor)
+    processor (the full processor, with its video part, is ``hfs.integrations.lmms.tiny``'s)."""
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration, Qwen2VLImageProcessor
 
     tokenizer, vocab, ids = _tokenizer(_SPECIALS)
     hidden = 32
@@ -101,13 +99,7 @@ def build_tiny_qwen2_5_vl(path: str | Path, seed: int = 0, video_processor: bool
     torch.manual_seed(seed)
     model = Qwen2_5_VLForConditionalGeneration(config).eval()
     pixels = dict(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16, patch_size=14, merge_size=2, temporal_patch_size=2)
-    processor = Qwen2VLImageProcessor(**pixels)
-    if video_processor:
-        from transformers import Qwen2VLVideoProcessor
-
-        processor = Qwen2_5_VLProcessor(image_processor=processor, tokenizer=tokenizer,
-                                        video_processor=Qwen2VLVideoProcessor(**pixels), chat_template=chat_template)
-    return _save(path, model, tokenizer, processor)
+    return _save(path, model, tokenizer, Qwen2VLImageProcessor(**pixels))
 
 
 def build_tiny_llava_onevision(path: str | Path, seed: int = 0) -> Path:
