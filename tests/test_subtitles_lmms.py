@@ -199,21 +199,46 @@ def test_llava_context_lists_the_subtitles_of_the_frames_load_video_gives(videom
     from lmms_eval.api.instance import Instance
     from lmms_eval.models import get_model
 
+    from hfs.integrations.lmms.query import SampleQuery
+    from hfs.integrations.lmms.selection import Sample
+    from hfs.integrations.lmms.subtitles import subtitle_task
+
     cls = get_model("hfs_llava_onevision")
     model = cls.__new__(cls)
     model._hfs_setup({"hfs_k": 4, "hfs_candidates": 24, "hfs_encoder": "color-names",
                       "hfs_log": str(tmp_path / "log.jsonl")})
     model.task_dict = {"videomme_w_subtitle": {"test": [dict(DOC)]}}
-    from hfs.integrations.lmms.query import SampleQuery
-    from hfs.integrations.lmms.selection import Sample
-
-    model._hfs_sample = Sample("videomme_w_subtitle", 0, SampleQuery(SUB_QUESTION, DOC["options"]))
     theirs = lmms_eval_prompt(videomme_task)
-    request = Instance(request_type="generate_until", idx=0, metadata={"task": "videomme_w_subtitle", "doc_id": 0, "repeats": 1},
+    request = Instance(request_type="generate_until", idx=0, metadata={"task": "videomme_w_subtitle", "doc_id": 0,
+                                                                       "repeats": 1},
                        arguments=(theirs, {}, videomme_task.videomme_doc_to_visual, 0, "videomme_w_subtitle", "test"))
+    model._hfs_sample = Sample("videomme_w_subtitle", 0, SampleQuery(SUB_QUESTION, DOC["options"]),
+                               subtitle_task(request))
     context = model._hfs_prepare(request).args[0]
     frames = model.load_video(videomme_task.videomme_doc_to_visual(DOC), 32)
     shown = [read_counter(f) for f in frames]
-    assert shown == model.hfs_last[0].choice.frame_indices and block(context) == [f"line {n}" for n in sorted({i // 10 for i in shown})]
+    assert shown == model.hfs_last[0].choice.frame_indices
+    assert block(context) == [f"line {n}" for n in sorted({i // 10 for i in shown})] != block(theirs)
     assert context.split("\nSelect the best")[1] == theirs.split("\nSelect the best")[1]
     assert model.hfs_last[0].choice.extra["subtitles"] == "frames"
+
+
+def test_block_is_found_in_both_prompt_formats(videomme_task):
+    """lmms-eval's default and ``qwen3_vl`` prompts: rebuilt at lmms-eval's own 8 frames, the
+    text is exactly its own; at other frames only the block changes."""
+    from hfs.integrations.lmms.indices import FrameChoice
+    from hfs.integrations.lmms.subtitles import FrameSubtitles
+
+    def at(indices):
+        return FrameChoice(video="v.mp4", times=[i / 10 for i in indices], frame_indices=indices, fps=10.0,
+                           total_num_frames=120, duration=12.0)
+
+    qwen3 = {**TASK_KWARGS, "format": "qwen3_vl", "pre_prompt": "Question: ", "post_prompt": "Answer with the "
+             "option letter only."}
+    for kwargs in (TASK_KWARGS, qwen3):
+        theirs = videomme_task.videomme_doc_to_text_subtitle(dict(DOC), dict(kwargs))
+        same, info = FrameSubtitles().rewrite(theirs, vars(videomme_task), DOC, [at([0, 17, 34, 51, 68, 85, 102, 119])])
+        assert same == theirs and info["subtitles"] == "frames"
+        other, info = FrameSubtitles().rewrite(theirs, vars(videomme_task), DOC, [at([25, 95])])
+        head, tail = theirs.split("listed below: \n")[0], theirs.split("line 11")[1]
+        assert other == f"{head}listed below: \nline 2\nline 9{tail}" and info["subtitle_starts"] == [2.0, 9.0]

@@ -29,7 +29,7 @@ from hfs.integrations.lmms.indices import (
 )
 from hfs.integrations.lmms.query import SampleQuery, sample_query
 from hfs.integrations.lmms.records import frame_log_path
-from hfs.integrations.lmms.subtitles import HEADER, FrameSubtitles, is_subtitle_task
+from hfs.integrations.lmms.subtitles import HEADER, FrameSubtitles, subtitle_task
 from hfs.video import open_video
 
 
@@ -58,6 +58,7 @@ class Sample:
     task: str | None = None
     doc_id: int | None = None
     query: SampleQuery | None = None
+    subtitles: dict[str, Any] | None = None  # a Video-MME subtitle task's module globals (``subtitle_task``)
 
 
 def video_path(visual: Any) -> str:
@@ -149,7 +150,8 @@ class HfsFrameSelection:
             self.hfs_last, self._hfs_ready = [], {}
             doc_id, task, split = request.args[-3:]
             doc = self.task_dict[task][split][doc_id]  # type: ignore[attr-defined]
-            self._hfs_sample = Sample(task, doc_id, sample_query(task, doc, self._hfs_prompt(request, doc)))
+            self._hfs_sample = Sample(task, doc_id, sample_query(task, doc, self._hfs_prompt(request, doc)),
+                                      subtitle_task(request))
             out.extend(run([self._hfs_prepare(request)]))
             for chosen in self.hfs_last:
                 append_choice(self.hfs_log, chosen.choice, follow_links=self.hfs_args.hfs_log is not None)
@@ -167,11 +169,12 @@ class HfsFrameSelection:
         """``text`` with a Video-MME subtitle block listing the subtitles of the frames chosen so
         far for this sample (``hfs_subtitles=frames``; ``hfs.integrations.lmms.subtitles``), or
         unchanged (``task``); the frame records say which."""
-        if not is_subtitle_task(self._hfs_sample.task) or HEADER not in str(text):
+        task = self._hfs_sample.subtitles
+        if task is None or HEADER not in str(text):
             return text
         info: dict[str, Any] = {"subtitles": "task"}
         if self.hfs_args.hfs_subtitles == "frames":
-            text, info = self._hfs_srt.rewrite(str(text), doc, [chosen.choice for chosen in self.hfs_last])
+            text, info = self._hfs_srt.rewrite(str(text), task, doc, [chosen.choice for chosen in self.hfs_last])
         for chosen in self.hfs_last:
             chosen.choice.extra.update(info)
         return text
@@ -253,7 +256,7 @@ class HfsVideoLoader(HfsFrameSelection):
         """For a Video-MME subtitle task: the frames chosen now (``load_video`` then gets them),
         so that the context lists the subtitles at them."""
         context, _, doc_to_visual, doc_id, task, split = request.args
-        if not is_subtitle_task(task) or HEADER not in str(context):
+        if self._hfs_sample.subtitles is None or HEADER not in str(context):
             return request
         doc = self.task_dict[task][split][doc_id]  # type: ignore[attr-defined]
         for visual in doc_to_visual(doc):
