@@ -4,8 +4,9 @@
 args off before that class sees them and loads the encoder (or the trained student) first, so a
 missing model fails before the VLM and the data load. It runs ``generate_until`` one request at
 a time (so each question gets its own frames), chooses them for the sample's question and
-options (``hfs.integrations.lmms.query``), and appends one record per sample to the frame log
-(``records.frame_log_path``: next to lmms-eval's ``--output_path`` by default).
+options (``hfs.integrations.lmms.query``), lists the subtitles of those frames in a Video-MME
+subtitle prompt (``hfs.integrations.lmms.subtitles``), and appends one record per sample to the
+frame log (``records.frame_log_path``: next to lmms-eval's ``--output_path`` by default).
 """
 
 from __future__ import annotations
