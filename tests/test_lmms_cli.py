@@ -76,6 +76,22 @@ def scene_of(video: str, colour: str) -> tuple[float, float]:
     return i * SCENE, (i + 1) * SCENE
 
 
+def question_doc(name: str, colour: str, **fields) -> dict:
+    """A doc asking when video ``name`` shows ``colour``, with ``fields``."""
+    return {**fields, "question": f"When is the screen {colour}?",
+            "options": ["A. At the start.", "B. In the middle.", "C. At the end.", "D. Never."],
+            "answer": "ABC"[VIDEOS[name].index(colour)]}
+
+
+def task_folder(root: Path, docs: list[dict], utils: str) -> Path:
+    """``root/docs.json`` holding ``docs``, and ``root/tasks`` with ``utils`` as its utils.py."""
+    (root / "docs.json").write_text(json.dumps(docs))
+    tasks = root / "tasks"
+    tasks.mkdir()
+    (tasks / "utils.py").write_text(utils)
+    return tasks
+
+
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory) -> dict:
     """Tiny models, the videos, the docs and two local tasks: ``videomme_tiny_w_subtitle`` (a
@@ -94,26 +110,21 @@ def setup(tmp_path_factory) -> dict:
         others = [c for c in ("red", "blue", "green", "yellow") if c != colour]
         subtitle = "\n".join(f"{i + 1}\n00:00:0{i},000 --> 00:00:0{i + 1},000\nThe {others[i % 3]} light is on, "
                              f"then {others[(i + 1) % 3]} again." for i in range(12))
-        docs.append({"video_id": video, "video": str(path), "subtitle": subtitle,
-                     "question": f"When is the screen {colour}?",
-                     "options": ["A. At the start.", "B. In the middle.", "C. At the end.", "D. Never."],
-                     "answer": "ABC"[VIDEOS[video].index(colour)]})
-    (root / "docs.json").write_text(json.dumps(docs))
-    tasks = root / "tasks"
-    tasks.mkdir()
-    (tasks / "utils.py").write_text(TASK_UTILS)
+        docs.append(question_doc(video, colour, video_id=video, video=str(path), subtitle=subtitle))
+    tasks = task_folder(root, docs, TASK_UTILS)
     for name in ("videomme_tiny_w_subtitle", "tiny_subtitle_qa"):
         (tasks / f"{name}.yaml").write_text(task_yaml(name, root / "docs.json"))
     return {"root": root, "q25": q25, "q3": q3, "tasks": tasks, "docs": docs}
 
 
-def lmms_eval(setup: dict, model: str, model_args: str, tasks: str, out: Path) -> subprocess.CompletedProcess:
+def lmms_eval(setup: dict, model: str, model_args: str, tasks: str, out: Path, include: Path | None = None,
+              env: dict | None = None) -> subprocess.CompletedProcess:
     """The ``lmms-eval`` console script installed with the lmms extra, as a user runs it."""
     command = [str(Path(sys.executable).with_name("lmms-eval")), "--model", model, "--model_args", model_args,
-               "--tasks", tasks, "--include_path", str(setup["tasks"]), "--batch_size", "1", "--device", "cpu",
-               "--output_path", str(out), "--log_samples"]
+               "--tasks", tasks, "--include_path", str(include or setup["tasks"]), "--batch_size", "1",
+               "--device", "cpu", "--output_path", str(out), "--log_samples"]
     env = {**os.environ, "HF_DATASETS_CACHE": str(setup["root"] / "datasets"), "HF_HUB_OFFLINE": "1",
-           "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+           "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", **(env or {})}
     proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=setup["root"], timeout=600)
     # lmms-eval 0.7.3 logs a failed evaluation and still exits 0
     log = proc.stdout + proc.stderr
@@ -168,3 +179,52 @@ def test_lmms_eval_runs_its_own_uniform_qwen_on_the_same_task(setup, tmp_path):
     results = json.loads(one(folder, "*_results.json").read_text())
     assert 0.0 <= results["results"]["videomme_tiny_w_subtitle"]["tiny_acc,none"] <= 1.0
     assert not list(folder.glob("*_hfs_frames.jsonl"))
+
+
+SRT_TASK_UTILS = """
+from lmms_eval.tasks.videomme.utils import videomme_doc_to_text_subtitle, videomme_doc_to_visual
+
+
+def process_results(doc, results):
+    return {"tiny_acc": float(results[0].strip()[:1] == doc["answer"])}
+"""
+
+
+def test_lmms_eval_videomme_subtitles_are_those_of_the_frames_hfs_shows(setup, tmp_path):
+    """A local task built from lmms-eval's own Video-MME functions (``videomme_doc_to_visual``,
+    ``videomme_doc_to_text_subtitle`` with ``frame_num: 4``) on an HF_HOME laid out as Video-MME
+    releases it: the frame records list the subtitles of the frames hfs chose."""
+    home = tmp_path / "hf"
+    (home / "videomme" / "data").mkdir(parents=True)
+    (home / "videomme" / "subtitle").mkdir()
+    docs = []
+    for doc_id, (video, colour) in enumerate(DOCS):
+        write_video(home / "videomme" / "data" / f"{video}.mp4", [Scene(c, SCENE) for c in VIDEOS[video]], fps=FPS,
+                    size=(96, 64))
+        (home / "videomme" / "subtitle" / f"{video}.srt").write_text("".join(
+            f'{n + 1}\n00:00:0{n},000 --> 00:00:0{n + 1},000\n<font color="white" size=".72c">cue {n}</font>\n\n'
+            for n in range(6)))
+        docs.append(question_doc(video, colour, videoID=video))
+    tasks = task_folder(tmp_path, docs, SRT_TASK_UTILS)
+    yaml = task_yaml("tiny_videomme_srt", tmp_path / "docs.json")
+    yaml = yaml.replace("utils.doc_to_visual", "utils.videomme_doc_to_visual").replace(
+        "utils.doc_to_text", "utils.videomme_doc_to_text_subtitle")
+    (tasks / "tiny_videomme_srt.yaml").write_text(yaml + textwrap.dedent("""\
+        lmms_eval_specific_kwargs:
+          default:
+            frame_num: 4
+            pre_prompt: ""
+            post_prompt: ""
+        """))
+    out = tmp_path / "out"
+    lmms_eval(setup, "hfs_qwen2_5_vl", f"pretrained={setup['q25']},{ARGS},{HFS_ARGS}", "tiny_videomme_srt", out,
+              include=tasks, env={"HF_HOME": str(home)})
+    records = check_run(setup, out, setup["q25"], ["tiny_videomme_srt"])
+    for record in records:
+        video, colour = DOCS[record["doc_id"]]
+        start, end = scene_of(video, colour)
+        assert all(start <= t < end for t in record["times"])
+        # cue n spans frames [8n, 8n + 8): the cues at the chosen frames, those of the scene asked about
+        assert record["subtitles"] == "frames"
+        assert record["subtitle_starts"] == sorted({float(i // FPS) for i in record["frame_indices"]})
+        assert set(record["subtitle_starts"]) <= {start, start + 1}

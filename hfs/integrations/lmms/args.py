@@ -30,10 +30,13 @@ class ModelArgs(Checked):
     # True: show lmms-eval's own uniform frames (qwen_vl_utils' evenly spaced source frames)
     # through this model, so a baseline run has the very prompt and pixels of the hfs run
     hfs_uniform: bool = False
+    # Video-MME's subtitle tasks: "frames" lists the subtitles of the frames shown (the
+    # benchmark's protocol), "task" keeps lmms-eval's (those of its own evenly spaced frames)
+    hfs_subtitles: str = "frames"
 
     RULES = {
         "hfs_k": at_least(1), "hfs_candidates": at_least(1, MAX_CANDIDATES),
-        "hfs_selector": one_of(lookup=list_selectors),
+        "hfs_selector": one_of(lookup=list_selectors), "hfs_subtitles": one_of("frames", "task"),
     }
 
     def check(self) -> None:

@@ -107,11 +107,15 @@ class HfsQwenVL(HfsFrameSelection):
 
     def _hfs_prepare(self, request):
         _, _, gen_kwargs, doc_id, task, split = request.args
-        messages = self._hfs_messages(request, self.task_dict[task][split][doc_id])
-        for message in messages:
-            for part in message.get("content", []):
-                if isinstance(part, dict) and part.get("type") == "video":
-                    chosen = self.hfs_choose(part["url"])
-                    part["url"] = _Frames(Image.fromarray(image) for image in chosen.images)
+        doc = self.task_dict[task][split][doc_id]
+        messages = self._hfs_messages(request, doc)
+        parts = [part for message in messages for part in message.get("content", []) if isinstance(part, dict)]
+        for part in parts:
+            if part.get("type") == "video":
+                chosen = self.hfs_choose(part["url"])
+                part["url"] = _Frames(Image.fromarray(image) for image in chosen.images)
+        for part in parts:  # once every video's frames are chosen: the subtitles at them
+            if part.get("type") == "text":
+                part["text"] = self.hfs_subtitled(part.get("text", ""), doc)
         return type(request)(request_type=request.request_type, idx=request.idx, metadata=request.metadata,
                              arguments=(request.args[0], lambda doc: messages, gen_kwargs, doc_id, task, split))

@@ -4,8 +4,9 @@
 args off before that class sees them and loads the encoder (or the trained student) first, so a
 missing model fails before the VLM and the data load. It runs ``generate_until`` one request at
 a time (so each question gets its own frames), chooses them for the sample's question and
-options (``hfs.integrations.lmms.query``), and appends one record per sample to the frame log
-(``records.frame_log_path``: next to lmms-eval's ``--output_path`` by default).
+options (``hfs.integrations.lmms.query``), lists the subtitles of those frames in a Video-MME
+subtitle prompt (``hfs.integrations.lmms.subtitles``), and appends one record per sample to the
+frame log (``records.frame_log_path``: next to lmms-eval's ``--output_path`` by default).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from hfs.integrations.lmms.indices import (
 )
 from hfs.integrations.lmms.query import SampleQuery, sample_query
 from hfs.integrations.lmms.records import frame_log_path
+from hfs.integrations.lmms.subtitles import HEADER, FrameSubtitles, subtitle_task
 from hfs.video import open_video
 
 
@@ -57,6 +59,7 @@ class Sample:
     task: str | None = None
     doc_id: int | None = None
     query: SampleQuery | None = None
+    subtitles: dict[str, Any] | None = None  # a Video-MME subtitle task's module globals (``subtitle_task``)
 
 
 def video_path(visual: Any) -> str:
@@ -97,6 +100,8 @@ class HfsFrameSelection:
         self.hfs_log = Path(args.hfs_log) if args.hfs_log else frame_log_path(rest)
         self._hfs_sample = Sample()
         self.hfs_last: list[ChosenFrames] = []  # the current sample's frames, in the order shown
+        self._hfs_ready: dict[str, ChosenFrames] = {}  # chosen before the wrapped class asks for them
+        self._hfs_srt = FrameSubtitles()
         if self.hfs_even_frames and args.hfs_k % 2:
             warn(f"hfs_k={args.hfs_k}: this model takes frames in pairs, so the last one is shown twice")
         return rest
@@ -143,10 +148,11 @@ class HfsFrameSelection:
         """``run`` (the wrapped class's method) on each request alone, its frames logged."""
         out = []
         for request in requests:
-            self.hfs_last = []
+            self.hfs_last, self._hfs_ready = [], {}
             doc_id, task, split = request.args[-3:]
             doc = self.task_dict[task][split][doc_id]  # type: ignore[attr-defined]
-            self._hfs_sample = Sample(task, doc_id, sample_query(task, doc, self._hfs_prompt(request, doc)))
+            self._hfs_sample = Sample(task, doc_id, sample_query(task, doc, self._hfs_prompt(request, doc)),
+                                      subtitle_task(request))
             out.extend(run([self._hfs_prepare(request)]))
             for chosen in self.hfs_last:
                 append_choice(self.hfs_log, chosen.choice, follow_links=self.hfs_args.hfs_log is not None)
@@ -160,11 +166,28 @@ class HfsFrameSelection:
         """The request as lmms-eval's class should see it (unchanged by default)."""
         return request
 
+    def hfs_subtitled(self, text: str, doc: Any) -> str:
+        """``text`` with a Video-MME subtitle block listing the subtitles of the frames chosen so
+        far for this sample (``hfs_subtitles=frames``; ``hfs.integrations.lmms.subtitles``), or
+        unchanged (``task``); the frame records say which."""
+        task = self._hfs_sample.subtitles
+        if task is None or HEADER not in str(text):
+            return text
+        info: dict[str, Any] = {"subtitles": "task"}
+        if self.hfs_args.hfs_subtitles == "frames":
+            text, info = self._hfs_srt.rewrite(str(text), task, doc, [chosen.choice for chosen in self.hfs_last])
+        for chosen in self.hfs_last:
+            chosen.choice.extra.update(info)
+        return text
+
     # -- choosing and decoding ---------------------------------------------------------------
 
     def hfs_choose(self, visual: Any) -> ChosenFrames:
-        """The frames of ``visual`` for the current sample: selected now or read from hfs_indices."""
+        """The frames of ``visual`` for the current sample: selected now or read from hfs_indices
+        (or those already chosen for it while preparing the request)."""
         path = video_path(visual)
+        if path in self._hfs_ready:
+            return self._hfs_ready.pop(path)
         sample = self._hfs_sample
         query = sample.query or SampleQuery("")
         source = open_video(path)
@@ -229,6 +252,18 @@ class HfsVideoLoader(HfsFrameSelection):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**self._hfs_setup(kwargs))
         self.video_decode_backend = "decord"  # the path that calls load_video (hfs decodes with PyAV)
+
+    def _hfs_prepare(self, request):
+        """For a Video-MME subtitle task: the frames chosen now (``load_video`` then gets them),
+        so that the context lists the subtitles at them."""
+        context, _, doc_to_visual, doc_id, task, split = request.args
+        if self._hfs_sample.subtitles is None or HEADER not in str(context):
+            return request
+        doc = self.task_dict[task][split][doc_id]  # type: ignore[attr-defined]
+        for visual in doc_to_visual(doc):
+            self._hfs_ready[video_path(visual)] = self.hfs_choose(visual)
+        return type(request)(request_type=request.request_type, idx=request.idx, metadata=request.metadata,
+                             arguments=(self.hfs_subtitled(context, doc), *request.args[1:]))
 
     def loglikelihood(self, requests: list) -> list:
         """lmms-eval's ``loglikelihood`` (multiple-choice scoring), each request with its own frames."""
