@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from hfs.errors import InputError
 from hfs.query.prompt import question_block
 from hfs.report.timefmt import format_time
+from hfs.selection.base import source_frame_numbers
 
 if TYPE_CHECKING:
     import numpy as np
@@ -101,7 +102,7 @@ def video_metadata(selection: Selection) -> dict[str, Any]:
     duration = float(info.get("duration") or 0.0)
     times = [round(float(t), 4) for t in selection.times.tolist()]
     total = int(info.get("num_frames") or round(duration * fps))
-    indices = [min(int(round(t * fps)), max(total - 1, 0)) for t in times] if fps > 0 else list(range(len(times)))
+    indices = source_frame_numbers(selection.times.tolist(), fps, total) if fps > 0 else list(range(len(times)))
     return {"times": times, "frame_indices": indices, "fps": fps, "total_num_frames": total, "duration": duration}
 
 
