@@ -27,19 +27,29 @@ TASK, SPLIT = "tiny_video_qa", "test"
 QUESTION = "When is the screen green?"
 
 
+def rgb_video(tmp_path_factory, name: str, size: tuple[int, int]) -> Path:
+    """12 s at 10 fps, red / blue / green 4 s each, every frame's index drawn in it."""
+    return write_video(tmp_path_factory.mktemp("videos") / name,
+                       [Scene("red", 4), Scene("blue", 4), Scene("green", 4)], fps=10, size=size,
+                       frame_counter=True)
+
+
+def tiny_model(tmp_path_factory, name: str) -> Path:
+    """The folder ``name`` ("tiny-qwen2.5-vl" or "tiny-qwen3-vl") as ``hfs.integrations.lmms.tiny`` writes it."""
+    from hfs.integrations.lmms.tiny import build_tiny_qwen2_5_vl, build_tiny_qwen3_vl
+
+    build = {"tiny-qwen2.5-vl": build_tiny_qwen2_5_vl, "tiny-qwen3-vl": build_tiny_qwen3_vl}[name]
+    return build(tmp_path_factory.mktemp("models") / name)
+
+
 @pytest.fixture(scope="module")
 def tiny_qwen25_dir(tmp_path_factory) -> Path:
-    from hfs.integrations.lmms.tiny import build_tiny_qwen2_5_vl
-
-    return build_tiny_qwen2_5_vl(tmp_path_factory.mktemp("models") / "tiny-qwen2.5-vl")
+    return tiny_model(tmp_path_factory, "tiny-qwen2.5-vl")
 
 
 @pytest.fixture(scope="module")
 def video(tmp_path_factory) -> Path:
-    """12 s at 10 fps, red / blue / green 4 s each, every frame's index drawn in it."""
-    return write_video(tmp_path_factory.mktemp("videos") / "rgb.mp4",
-                       [Scene("red", 4), Scene("blue", 4), Scene("green", 4)], fps=10, size=(128, 80),
-                       frame_counter=True)
+    return rgb_video(tmp_path_factory, "rgb.mp4", (128, 80))
 
 
 def model_class():
@@ -252,17 +262,13 @@ def test_llava_onevision_load_video_gives_the_chosen_frames(video, tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_qwen3_dir(tmp_path_factory) -> Path:
-    from hfs.integrations.lmms.tiny import build_tiny_qwen3_vl
-
-    return build_tiny_qwen3_vl(tmp_path_factory.mktemp("models") / "tiny-qwen3-vl")
+    return tiny_model(tmp_path_factory, "tiny-qwen3-vl")
 
 
 @pytest.fixture(scope="module")
 def wide_video(tmp_path_factory) -> Path:
-    """640x360 (not a multiple of Qwen's 28 / 32 pixel grid), 12 s at 10 fps, red / blue / green."""
-    return write_video(tmp_path_factory.mktemp("videos") / "wide.mp4",
-                       [Scene("red", 4), Scene("blue", 4), Scene("green", 4)], fps=10, size=(640, 360),
-                       frame_counter=True)
+    """640x360: not a multiple of Qwen's 28 / 32 pixel grid."""
+    return rgb_video(tmp_path_factory, "wide.mp4", (640, 360))
 
 
 def run_model(name: str, model_dir: Path, video: Path, args: str, question: str = QUESTION):

@@ -55,8 +55,12 @@ def test_fallback_drops_subtitles_and_instructions(layout):
     assert (q.question, q.options, q.source) == ("When is the screen red?", OPTIONS, "prompt")
     # sample_query takes the doc where the task is known, the prompt elsewhere: the same answer
     doc = {"question": "When is the screen red?", "options": OPTIONS}
-    assert sample_query("videomme_w_subtitle", doc, "ignored").question == q.question
-    assert sample_query("my_task", {"foo": 1}, layout("When is the screen red?")).options == OPTIONS
+    assert sample_query("videomme_w_subtitle", doc, no_prompt).question == q.question  # the prompt is not built
+    assert sample_query("my_task", {"foo": 1}, lambda: layout("When is the screen red?")).options == OPTIONS
+
+
+def no_prompt() -> str:
+    raise AssertionError("the prompt was built though the doc gives the question")
 
 
 def test_fallback_keeps_a_plain_question_and_never_returns_empty():

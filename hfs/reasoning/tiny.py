@@ -41,6 +41,24 @@ def _text_config(vocab: int, ids: dict[str, int], hidden: int = 32, layers: int 
                 eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"], **extra)
 
 
+def _mrope(hidden: int) -> list[int]:
+    """The t / h / w split of the rotary half-dimension (head dim = hidden / 4), 2:1:1."""
+    half = hidden // 8
+    return [half // 2, half // 4, half - half // 2 - half // 4]
+
+
+def _vision(hidden: int, patch: int, **extra) -> dict:
+    """A one-block Qwen2.5-VL / Qwen3-VL vision tower of width ``hidden`` (frames in pairs, 2x2
+    patches merged)."""
+    return dict(depth=1, hidden_size=hidden, intermediate_size=2 * hidden, num_heads=2, out_hidden_size=hidden,
+                patch_size=patch, spatial_merge_size=2, temporal_patch_size=2, **extra)
+
+
+def _vision_tokens(ids: dict[str, int]) -> dict[str, int]:
+    return dict(image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+                vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
+
+
 def _save(path: str | Path, model, tokenizer, processor) -> Path:
     path = Path(path)
     with atomic_directory(path) as tmp:
@@ -61,16 +79,13 @@ def build_tiny_qwen2_vl(path: str | Path, seed: int = 0, hidden: int = 32, layer
     from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration, Qwen2VLImageProcessor
 
     tokenizer, vocab, ids = _tokenizer(_SPECIALS)
-    half = hidden // 8  # the rotary half-dimension (head dim = hidden / 4), split t / h / w as 2:1:1
     config = Qwen2VLConfig(
         text_config=_text_config(vocab, ids, hidden=hidden, layers=layers, init=init,
-                                 rope_scaling={"type": "mrope", "mrope_section": [half // 2, half // 4,
-                                                                                  half - half // 2 - half // 4]}),
+                                 rope_scaling={"type": "mrope", "mrope_section": _mrope(hidden)}),
         vision_config=dict(depth=vision_depth, embed_dim=hidden, hidden_size=hidden, num_heads=2, mlp_ratio=2,
                            in_channels=3,
                            patch_size=14, spatial_merge_size=2, temporal_patch_size=2, initializer_range=init),
-        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
-        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
+        **_vision_tokens(ids),
     )
     torch.manual_seed(seed)
     model = Qwen2VLForConditionalGeneration(config).eval()
@@ -79,25 +94,26 @@ def build_tiny_qwen2_vl(path: str | Path, seed: int = 0, hidden: int = 32, layer
     return _save(path, model, tokenizer, processor)
 
 
+def tiny_qwen2_5_vl(seed: int = 0, hidden: int = 32):
+    """A Qwen2_5_VLForConditionalGeneration with random weights and its tokenizer (no processor:
+    callers pick the image-only or the whole one)."""
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+
+    tokenizer, vocab, ids = _tokenizer(_SPECIALS)
+    config = Qwen2_5_VLConfig(
+        text_config=_text_config(vocab, ids, hidden=hidden, rope_scaling={"type": "mrope",
+                                                                          "mrope_section": _mrope(hidden)}),
+        vision_config=_vision(hidden, 14, window_size=56, fullatt_block_indexes=[0]), **_vision_tokens(ids))
+    torch.manual_seed(seed)
+    return Qwen2_5_VLForConditionalGeneration(config).eval(), tokenizer
+
+
 def build_tiny_qwen2_5_vl(path: str | Path, seed: int = 0) -> Path:
     """Write a tiny Qwen2_5_VLForConditionalGeneration (random weights), tokenizer and image
     processor (the full processor, with its video part, is ``hfs.integrations.lmms.tiny``'s)."""
-    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration, Qwen2VLImageProcessor
+    from transformers import Qwen2VLImageProcessor
 
-    tokenizer, vocab, ids = _tokenizer(_SPECIALS)
-    hidden = 32
-    half = hidden // 8
-    config = Qwen2_5_VLConfig(
-        text_config=_text_config(vocab, ids, hidden=hidden, rope_scaling={
-            "type": "mrope", "mrope_section": [half // 2, half // 4, half - half // 2 - half // 4]}),
-        vision_config=dict(depth=1, hidden_size=hidden, intermediate_size=2 * hidden, num_heads=2,
-                           out_hidden_size=hidden, patch_size=14, spatial_merge_size=2, temporal_patch_size=2,
-                           window_size=56, fullatt_block_indexes=[0]),
-        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
-        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
-    )
-    torch.manual_seed(seed)
-    model = Qwen2_5_VLForConditionalGeneration(config).eval()
+    model, tokenizer = tiny_qwen2_5_vl(seed)
     pixels = dict(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16, patch_size=14, merge_size=2, temporal_patch_size=2)
     return _save(path, model, tokenizer, Qwen2VLImageProcessor(**pixels))
 

@@ -127,9 +127,7 @@ def choice_from_record(record: Any, where: str) -> FrameChoice:
     if scores is not None and (not isinstance(scores, list) or len(scores) != len(times) or any(
             isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) for x in scores)):
         raise InputError(f"{where}: scores must be {len(times)} numbers, one per time")
-    known = {"task", "doc_id", "video", "question", "times", "frame_indices", "fps", "total_num_frames",
-             "duration", "frames", "video_info", "scores"}
-    extra = {k: v for k, v in record.items() if k not in known and k in ("selector", "encoder", "k")}
+    extra = {k: record[k] for k in ("selector", "encoder", "k") if k in record}
     return FrameChoice(video=record["video"], times=times, frame_indices=list(indices), fps=fps,
                        total_num_frames=total, duration=duration, question=record.get("question"),
                        task=record.get("task"), doc_id=doc_id, scores=scores, extra=extra)

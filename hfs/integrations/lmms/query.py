@@ -23,7 +23,7 @@ an encoder that truncates a long text keeps the question.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,7 +148,8 @@ def prompt_query(prompt: str) -> SampleQuery:
     return SampleQuery(_text(question), [_text(o) for o in options], source="prompt")
 
 
-def sample_query(task: str | None, doc: Any, prompt: str) -> SampleQuery:
+def sample_query(task: str | None, doc: Any, prompt: Callable[[], str]) -> SampleQuery:
     """The query of one lmms-eval sample: its doc's fields where the task is known, else its
-    cleaned prompt."""
-    return doc_query(task, doc) or prompt_query(prompt)
+    cleaned prompt (``prompt()`` is called only then: building it can mean building the task's
+    messages, which for a subtitle task opens the video and reads its subtitles)."""
+    return doc_query(task, doc) or prompt_query(prompt())

@@ -151,7 +151,7 @@ class HfsFrameSelection:
             self.hfs_last, self._hfs_ready = [], {}
             doc_id, task, split = request.args[-3:]
             doc = self.task_dict[task][split][doc_id]  # type: ignore[attr-defined]
-            self._hfs_sample = Sample(task, doc_id, sample_query(task, doc, self._hfs_prompt(request, doc)),
+            self._hfs_sample = Sample(task, doc_id, sample_query(task, doc, lambda: self._hfs_prompt(request, doc)),
                                       subtitle_task(request))
             out.extend(run([self._hfs_prepare(request)]))
             for chosen in self.hfs_last:
@@ -227,7 +227,6 @@ class HfsFrameSelection:
         choice.extra = {**query.to_dict(), **choice.extra}
         del choice.extra["question"]  # the record's own field
         return choice
-
 
     def _hfs_uniform(self, source, path: str, query: SampleQuery, sample: Sample) -> FrameChoice:
         """hfs_k source frames evenly spaced from the first to the last, as qwen_vl_utils'

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import torch
 
-from hfs.reasoning.tiny import _SPECIALS, _save, _text_config, _tokenizer
+from hfs.reasoning.tiny import (
+    _SPECIALS, _mrope, _save, _text_config, _tokenizer, _vision, _vision_tokens, tiny_qwen2_5_vl,
+)
 
 # the chat template of the released Qwen-VL models, reduced to what lmms-eval's messages use
 CHAT_TEMPLATE = (
@@ -29,41 +31,12 @@ CHAT_TEMPLATE = (
 HIDDEN = 32
 
 
-def _mrope(hidden: int) -> list[int]:
-    """The t / h / w split of the rotary half-dimension (head dim = hidden / 4), 2:1:1."""
-    half = hidden // 8
-    return [half // 2, half // 4, half - half // 2 - half // 4]
-
-
-def _vision(hidden: int, patch: int, **extra) -> dict:
-    """A one-block vision tower of width ``hidden`` (frames in pairs, 2x2 patches merged)."""
-    return dict(depth=1, hidden_size=hidden, intermediate_size=2 * hidden, num_heads=2, out_hidden_size=hidden,
-                patch_size=patch, spatial_merge_size=2, temporal_patch_size=2, **extra)
-
-
-def _vision_tokens(ids: dict[str, int]) -> dict[str, int]:
-    return dict(image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
-                vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
-
-
 def build_tiny_qwen2_5_vl(path: str | Path, seed: int = 0, hidden: int = HIDDEN) -> Path:
     """A Qwen2_5_VLForConditionalGeneration with random weights and Qwen2.5-VL's processors
     (patch 14, frames in pairs), written to ``path``."""
-    from transformers import (
-        Qwen2_5_VLConfig,
-        Qwen2_5_VLForConditionalGeneration,
-        Qwen2_5_VLProcessor,
-        Qwen2VLImageProcessor,
-        Qwen2VLVideoProcessor,
-    )
+    from transformers import Qwen2_5_VLProcessor, Qwen2VLImageProcessor, Qwen2VLVideoProcessor
 
-    tokenizer, vocab, ids = _tokenizer(_SPECIALS)
-    config = Qwen2_5_VLConfig(
-        text_config=_text_config(vocab, ids, hidden=hidden, rope_scaling={"type": "mrope",
-                                                                          "mrope_section": _mrope(hidden)}),
-        vision_config=_vision(hidden, 14, window_size=56, fullatt_block_indexes=[0]), **_vision_tokens(ids))
-    torch.manual_seed(seed)
-    model = Qwen2_5_VLForConditionalGeneration(config).eval()
+    model, tokenizer = tiny_qwen2_5_vl(seed, hidden)
     processor = Qwen2_5_VLProcessor(image_processor=Qwen2VLImageProcessor(), tokenizer=tokenizer,
                                     video_processor=Qwen2VLVideoProcessor(), chat_template=CHAT_TEMPLATE)
     return _save(path, model, tokenizer, processor)
