@@ -128,8 +128,16 @@ def _seed_list(text: str) -> list[int]:
     return values
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a usage error on one line (``hfs select: error: ...``), not the whole usage
+    block above it; ``--help`` still prints the usage. Subcommand parsers are of this class too."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hfs", description="Pick the frames of a video a multimodal LLM should see to answer a question.",
     )
     parser.add_argument("--version", action="version", version=f"hfs {__version__}")

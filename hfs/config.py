@@ -26,7 +26,6 @@ T = TypeVar("T")
 # Candidate frames per video: far above the paper's 128, low enough that the per-candidate
 # arrays (positions, the N x N kernel of some selectors) always fit in memory.
 MAX_CANDIDATES = 4096
-_selectors = list_selectors  # the name other config modules import for their selector rules
 
 
 class YamlLoader(yaml.SafeLoader):

@@ -41,7 +41,6 @@ from typing import TYPE_CHECKING, Any
 from hfs.errors import InputError
 from hfs.query.prompt import question_block
 from hfs.report.timefmt import format_time
-from hfs.selection.base import source_frame_numbers
 
 if TYPE_CHECKING:
     import numpy as np
@@ -103,6 +102,8 @@ def openai_content(selection: Selection, *, short_side: int = DEFAULT_SHORT_SIDE
 
 def video_metadata(selection: Selection) -> dict[str, Any]:
     """Times, source frame indices, fps, frame count and duration of the chosen frames."""
+    from hfs.selection.base import source_frame_numbers  # numpy: not at import (the CLI's parser reads FORMATS)
+
     info = selection.info or {}
     fps = float(info.get("fps") or 0.0)
     duration = float(info.get("duration") or 0.0)

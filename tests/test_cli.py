@@ -252,7 +252,7 @@ def test_bad_flag_values_are_usage_errors(run, capsys, three_scene_video, args, 
     with pytest.raises(SystemExit) as exc:
         run("select", three_scene_video, "-q", "x", *args)
     err = capsys.readouterr().err
-    assert exc.value.code == 2 and f"hfs select: error: {message}" in err and "Traceback" not in err
+    assert exc.value.code == 2 and err.startswith(f"hfs select: error: {message}") and len(err.splitlines()) == 1
 
 
 def test_answer_refuses_k_above_candidates_before_loading_a_model(run, three_scene_video):

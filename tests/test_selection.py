@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -346,3 +347,20 @@ def test_the_det_ridge_keeps_a_recurring_look_that_mdp3s_log_det_drops():
     assert terms["det"] == pytest.approx(math.log(5.5 ** 2 - 25.0))
     assert create_selector("greedy", objective=replace(cfg, det_ridge=0.0)).select(
         s, 2, embeddings=e).indices.tolist() == [0, 3]
+
+
+def test_log_det_greedy_past_the_span_of_the_looks():
+    """With fewer distinct looks than k, the chosen frames span every look after three picks; the
+    rest must follow F's other terms, not inf / NaN from a zero pivot or the rounding noise of
+    the Schur complements (a 1e-15 change of the embeddings changes no pick)."""
+    e = np.zeros((32, 4))
+    e[:10, 0], e[10:20, 1], e[20:, 2] = 1.0, 1.0, 1.0
+    s = np.zeros(32)
+    s[3], s[25] = 3.0, 2.9
+    noisy = e + 1e-15 * np.random.default_rng(0).standard_normal(e.shape)
+    selector = create_selector("greedy", objective=ObjectiveConfig.preset("calibrated-det"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        picks = [selector.select(s, 8, embeddings=x) for x in (e, noisy)]
+    assert picks[0].indices.tolist() == picks[1].indices.tolist()
+    assert {3, 25} <= set(picks[0].indices.tolist()) and np.isfinite(picks[0].objective["F"])

@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from hfs.selection.base import Selector
-from hfs.selection.objective import (DET_FLOOR, DET_SELF, bandwidth, det_kernel, kernel, neighbour_links,
-                                     unit_rows, visual_row)
+from hfs.selection.objective import (DET_DEPENDENT, DET_SELF, bandwidth, det_kernel, kernel, neighbour_links, unit_rows,
+                                     visual_row)
 
 
 class GreedySelector(Selector):
@@ -41,6 +41,9 @@ class GreedySelector(Selector):
         if det:
             unit = unit_rows(embeddings)
             schur = np.full(n, DET_SELF + cfg.det_ridge)  # [N] d_j given the chosen set
+            # below this, d_j is rounding noise: j lies in the chosen frames' span, and every such
+            # j gains the same (F's log det is then the floor whichever of them is added)
+            dependent = DET_DEPENDENT * (DET_SELF + cfg.det_ridge)
             rows: list[np.ndarray] = []  # Cholesky rows of the chosen frames over all N
         for _ in range(k):
             shift = max(log_z, a.max())
@@ -48,7 +51,7 @@ class GreedySelector(Selector):
             cov_gain = cfg.tau_c * (np.log(np.maximum(z_new, 1e-300)) + shift - log_z)
             gain = cfg.lambda_rel * scores + cfg.lambda_cov * cov_gain - cfg.lambda_red * 2.0 * red_acc
             if det:
-                gain = gain + cfg.lambda_det * np.log(np.maximum(schur, DET_FLOOR))
+                gain = gain + cfg.lambda_det * np.log(np.maximum(schur, dependent))
             gain[~available] = -np.inf
             j = int(np.argmax(gain))
             chosen.append(j)
@@ -60,7 +63,9 @@ class GreedySelector(Selector):
             if det:
                 d_row = det_kernel(unit[j:j + 1], unit)[0]
                 d_row[j] += cfg.det_ridge
-                row = d_row - sum(r[j] * r for r in rows)
-                rows.append(row / np.sqrt(max(schur[j], DET_FLOOR)))
-                schur = schur - rows[-1] ** 2
+                if schur[j] > dependent:
+                    row = d_row - sum(r[j] * r for r in rows)
+                    rows.append(row / np.sqrt(schur[j]))
+                    schur = schur - rows[-1] ** 2
+                # else conditioning on j changes no other d (dividing by its ~0 pivot gave inf / NaN)
         return np.array(chosen, dtype=np.int64)

@@ -37,6 +37,7 @@ from hfs.config import ObjectiveConfig
 DET_WIDTHS = tuple(2.0 ** p for p in range(-3, 2))  # MDP3's MultiGaussianKernel widths a
 DET_FLOOR = 1e-300  # a Schur complement (or determinant) at or below this counts as this
 DET_SELF = float(len(DET_WIDTHS))  # the kernel of a unit vector with itself: one exp(0) per width
+DET_DEPENDENT = 1e-12  # a Schur complement below this share of the diagonal: the frame is in the chosen span
 
 
 def multi_gaussian(sq_dist: np.ndarray) -> np.ndarray:
