@@ -115,6 +115,8 @@ class FileVideo:
             num_frames = int(round(duration * fps))
         keyframes = len(indexed) if indexed is not None else 0
         gop = duration / keyframes if keyframes > 1 else (_DEFAULT_GOP_FRAMES / fps if fps else 10.0)
+        if indexed is not None:  # the container's index, read already: ``keyframes`` need not open the file again
+            self._keyframes = KeyframeIndex(indexed, "index")
         info = VideoInfo(
             path=str(self.path), duration=duration, fps=fps, width=width, height=height,
             rotation=rotation, num_frames=num_frames, codec=codec, kind="file",
