@@ -160,7 +160,7 @@ class _CurrentVideo:
             source = open_video(path)
             self.source, self.images, self.path, self.fixed = source, {}, path, None
             self.key = frames_key(source, self.encoder.fingerprint, self.encoder.short_side)
-            self.store = load_store(self.cache, self.key, self.encoder.dim, source.info.to_dict())
+            self.store = load_store(self.cache, self.key, self.encoder.dim, source.info.to_dict(), source)
         if is_auto(self.num_candidates):
             found = adaptive_candidates(self.source, self.encoder, self.store, score, min_candidates=k)
         elif self.fixed is None:
