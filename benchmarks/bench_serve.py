@@ -54,8 +54,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_select import parse_size, pick_encoder, synthetic_video  # noqa: E402
 
 from hfs.config import SelectConfig  # noqa: E402
-from hfs.export import jpeg_base64  # noqa: E402
-from hfs.report.timefmt import format_time  # noqa: E402
+from hfs.export import image_parts, jpeg_base64  # noqa: E402
 from hfs.serve import ServeConfig  # noqa: E402
 from hfs.serve.app import create_app  # noqa: E402
 from hfs.serve.background import BackgroundServer  # noqa: E402
@@ -93,10 +92,8 @@ def uniform_request(path: Path, question: str, k: int, short_side: int) -> dict[
     """What a client sends without hfs: k uniform frames as image parts with their times."""
     source = open_video(path)
     times = candidate_times(source.info.duration, k)
-    parts: list[dict[str, Any]] = []
-    for i, frame in enumerate(source.frames_at(times, short_side=short_side, unique=False, tolerance=0)):
-        parts.append({"type": "text", "text": f"Frame {i + 1} at {format_time(frame.time)}:"})
-        parts.append({"type": "image_url", "image_url": {"url": f"data:image/jpeg;base64,{jpeg_base64(frame.image)}"}})
+    frames = source.frames_at(times, short_side=short_side, unique=False, tolerance=0)
+    parts = image_parts([jpeg_base64(frame.image) for frame in frames], [frame.time for frame in frames])
     parts.append({"type": "text", "text": question})
     return {"model": "m", "messages": [{"role": "user", "content": parts}]}
 

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from hfs.errors import InputError
 from hfs.query.prompt import question_block
 from hfs.report.timefmt import format_time
+from hfs.selection.base import source_frame_numbers
 
 if TYPE_CHECKING:
     import numpy as np
@@ -76,6 +77,15 @@ def frame_jpegs(selection: Selection, *, short_side: int = DEFAULT_SHORT_SIDE, q
     return [jpeg_base64(image, quality) for image in _frames(selection, short_side, image_fps)]
 
 
+def image_parts(jpegs: Sequence[str], times: Sequence[float]) -> list[dict[str, Any]]:
+    """"Frame i at mm:ss.s" + the frame as a JPEG ``image_url`` part, per frame."""
+    parts: list[dict[str, Any]] = []
+    for i, (jpeg, t) in enumerate(zip(jpegs, times)):
+        parts.append({"type": "text", "text": f"Frame {i + 1} at {format_time(t)}:"})
+        parts.append({"type": "image_url", "image_url": {"url": f"data:image/jpeg;base64,{jpeg}"}})
+    return parts
+
+
 def openai_content(selection: Selection, *, short_side: int = DEFAULT_SHORT_SIDE, quality: int = 85,
                    image_fps: float = 1.0, include_question: bool = True,
                    jpegs: Sequence[str] | None = None) -> list[dict[str, Any]]:
@@ -85,10 +95,7 @@ def openai_content(selection: Selection, *, short_side: int = DEFAULT_SHORT_SIDE
     """
     if jpegs is None:
         jpegs = frame_jpegs(selection, short_side=short_side, quality=quality, image_fps=image_fps)
-    parts: list[dict[str, Any]] = []
-    for i, (jpeg, t) in enumerate(zip(jpegs, selection.times.tolist())):
-        parts.append({"type": "text", "text": f"Frame {i + 1} at {format_time(t)}:"})
-        parts.append({"type": "image_url", "image_url": {"url": f"data:image/jpeg;base64,{jpeg}"}})
+    parts = image_parts(jpegs, selection.times.tolist())
     if include_question and selection.question:
         parts.append({"type": "text", "text": _prompt(selection)})
     return parts
@@ -101,7 +108,7 @@ def video_metadata(selection: Selection) -> dict[str, Any]:
     duration = float(info.get("duration") or 0.0)
     times = [round(float(t), 4) for t in selection.times.tolist()]
     total = int(info.get("num_frames") or round(duration * fps))
-    indices = [min(int(round(t * fps)), max(total - 1, 0)) for t in times] if fps > 0 else list(range(len(times)))
+    indices = source_frame_numbers(selection.times.tolist(), fps, total) if fps > 0 else list(range(len(times)))
     return {"times": times, "frame_indices": indices, "fps": fps, "total_num_frames": total, "duration": duration}
 
 

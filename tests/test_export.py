@@ -15,7 +15,7 @@ from pydantic import TypeAdapter
 import hfs
 from hfs.cli import main
 from hfs.errors import InputError
-from hfs.export import export, openai_content, video_metadata, vllm_request
+from hfs.export import export, openai_content, video_metadata, vllm_request, vllm_video
 from hfs.video.synth import read_counter
 
 
@@ -95,7 +95,12 @@ def test_vllm_request_keeps_every_frame_past_32(three_scene_video, color_encoder
 def test_frame_indices_stay_inside_the_video():
     sel = hfs.Selection(indices=np.array([0, 1]), times=np.array([0.0, 9.99]), scores=np.zeros(2), objective={},
                         selector="uniform", k=2, info={"fps": 10.0, "duration": 10.0, "num_frames": 100})
-    assert video_metadata(sel)["frame_indices"] == [0, 99]
+    assert video_metadata(sel)["frame_indices"] == [0, 99] == sel.frame_numbers
+    # a frame count nowhere known: the numbers are not capped (all 0 before), and vLLM's total covers them
+    unknown = hfs.Selection(indices=np.array([0, 1]), times=np.array([0.0, 9.99]), scores=np.zeros(2), objective={},
+                            selector="uniform", k=2, info={"fps": 10.0})
+    assert video_metadata(unknown)["frame_indices"] == [0, 100] == unknown.frame_numbers
+    assert vllm_video(unknown, jpegs=["a", "b"])[1]["video"]["total_num_frames"] == 101
 
 
 def test_cli_format_openai_and_vllm(three_scene_video, capsys):

@@ -37,6 +37,7 @@ from typing import Any
 
 from hfs.errors import InputError
 from hfs.report.jsonout import dumps_finite
+from hfs.selection.base import source_frame_numbers
 
 
 @dataclass
@@ -82,10 +83,7 @@ def choice_from_selection(selection, task: str | None = None, doc_id: int | None
 
 def frame_indices_at(times: list[float], fps: float, total_num_frames: int) -> list[int]:
     """The index of the frame shown at each time (its position when fps is unknown)."""
-    if fps <= 0:
-        return list(range(len(times)))
-    last = max(total_num_frames - 1, 0)
-    return [min(int(round(t * fps)), last) for t in times]
+    return source_frame_numbers(times, fps, total_num_frames) if fps > 0 else list(range(len(times)))
 
 
 def _number(record: dict, name: str, where: str, default: float = 0.0) -> float:
