@@ -19,27 +19,12 @@ from hfs.errors import HfsError, InputError, describe_os_error
 from hfs.export import FORMATS as EXPORT_FORMATS
 from hfs.selection import list_selectors
 from hfs.validation import FieldError, short_repr
+from hfs.validation import int_in as _int_in
 from hfs.video.modes import DECODE_MODES
 
 IMAGE_FPS = (1e-3, 1e3)  # frame rate of an image folder: from one frame in 1000 s to 1000 frames a second
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding takes no more
 MAX_GENERATED_VIDEOS = 10_000
-
-
-def _int_in(low: int, high: int | None = None) -> Callable[[str], int]:
-    """An argparse type: an integer in [low, high]."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < low or (high is not None and value > high):
-            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
-        return value
-
-    return parse
 
 
 def _positive_int(text: str) -> int:

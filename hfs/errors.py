@@ -94,6 +94,12 @@ def io_cause(exc: BaseException) -> OSError | None:
     return OSError(number, os.strerror(number))
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message, or its type's name when it has none (for a reason in parentheses)."""
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def describe_os_error(exc: OSError) -> str:
     """One line for an ``OSError`` no hfs code turned into an ``HfsError``: the file, then why."""
     where = f"{exc.filename}: " if exc.filename else ""

@@ -19,7 +19,9 @@ looked up as exact frames.
 
 On disk the store is one entry of ``hfs.cache.EmbeddingCache`` per (video content, encoder,
 short side, image-folder frame rate) (``hfs.cache.frames_key``), merged with what is there when
-saved, so two runs filling the same video keep each other's frames.
+saved, so two runs filling the same video keep each other's frames. A file whose container has
+no complete keyframe index is scanned for its keyframes once: their times are saved in the entry,
+and a cached run takes them (``load_store``'s ``source``) instead of reading the whole file again.
 """
 
 from __future__ import annotations
@@ -50,6 +52,10 @@ class FrameStore:
     scans: dict[str, CachedEmbeddings] = field(default_factory=dict)  # scan settings -> its kept frames
     new_scans: set[str] = field(default_factory=set)  # settings of the scans not saved yet
     scan_loader: Callable[[str], CachedEmbeddings | None] | None = field(default=None, repr=False)
+    # a file's keyframe times from a demux scan (saved, so cached runs skip the scan), and the
+    # video that may scan during this run (``FileVideo.scanned_keyframes``)
+    keyframes: np.ndarray | None = None
+    source: Any = field(default=None, repr=False)
 
     @classmethod
     def empty(cls, dim: int, info: dict[str, Any]) -> "FrameStore":
@@ -136,6 +142,7 @@ class FrameStore:
 
 
 _ALIASES = "frame_aliases"  # key of the [[target, frame time], ...] list in a saved entry's info
+_KEYFRAMES = "keyframe_scan"  # key of a file's scanned keyframe times (stream clock) in a saved entry's info
 
 
 def scan_key(key: str, settings: str) -> str:
@@ -148,16 +155,27 @@ def _from_entry(entry: CachedEmbeddings, info: dict[str, Any]) -> FrameStore:
     pairs = np.asarray(entry.info.get(_ALIASES) or np.zeros((0, 2)), np.float64).reshape(-1, 2)
     if np.all(np.isfinite(pairs)):  # an entry damaged here only loses its aliases
         store.add_aliases(pairs[:, 0], pairs[:, 1])
+    try:
+        keys = np.asarray(entry.info.get(_KEYFRAMES), np.float64)
+    except (TypeError, ValueError):
+        keys = None
+    if keys is not None and keys.ndim == 1 and np.all(np.isfinite(keys)) and np.all(np.diff(keys) > 0):
+        store.keyframes = keys  # damaged: left out, and the file is scanned again
     return store
 
 
-def load_store(cache: EmbeddingCache | None, key: str, dim: int, info: dict[str, Any]) -> FrameStore:
+def load_store(cache: EmbeddingCache | None, key: str, dim: int, info: dict[str, Any],
+               source: Any = None) -> FrameStore:
     """The store saved under ``key``, or an empty one (no cache, absent, or not valid); its shot
-    scans are read when asked for."""
+    scans are read when asked for. Given the ``source`` video, it takes the keyframe times saved
+    with the frames, and its own scan's are saved with them (``FileVideo.adopt_keyframes``)."""
     entry = cache.load(key, dim=dim) if cache is not None else None
     store = FrameStore.empty(dim, info) if entry is None else _from_entry(entry, info)
     if cache is not None:
         store.scan_loader = lambda settings: cache.load(scan_key(key, settings), dim=dim)
+    store.source = source
+    if store.keyframes is not None and hasattr(source, "adopt_keyframes"):
+        source.adopt_keyframes(store.keyframes)
     return store
 
 
@@ -172,11 +190,15 @@ def save_store(cache: EmbeddingCache | None, key: str, store: FrameStore) -> Non
     store.new_scans.clear()
     if len(store) == 0:
         return
+    keyframes = store.keyframes if store.keyframes is not None else getattr(store.source, "scanned_keyframes", None)
     on_disk = cache.load(key, dim=store.embeddings.shape[1])
     if on_disk is not None:
         merged = _from_entry(on_disk, store.info)
         merged.add(store.times, store.embeddings)
         merged.add_aliases(store.alias_targets, store.alias_times)
+        keyframes = keyframes if keyframes is not None else merged.keyframes
         store = merged
     info = {**store.info, _ALIASES: np.stack([store.alias_targets, store.alias_times], axis=1).tolist()}
+    if keyframes is not None:
+        info[_KEYFRAMES] = np.asarray(keyframes, np.float64).tolist()
     cache.save(key, CachedEmbeddings(times=store.times, embeddings=store.embeddings, info=info))

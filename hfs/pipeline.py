@@ -42,7 +42,7 @@ def embed_candidates(
 def _frame_store(source: VideoSource, encoder: ImageTextEncoder, cache: EmbeddingCache | None) -> tuple[FrameStore, str]:
     """The frames of ``source`` this encoder embedded before (from ``cache``), and the entry's key."""
     key = frames_key(source, encoder.fingerprint, encoder.short_side) if cache is not None else ""
-    return load_store(cache, key, encoder.dim, source.info.to_dict()), key
+    return load_store(cache, key, encoder.dim, source.info.to_dict(), source), key
 
 
 def cached_candidates(

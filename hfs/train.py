@@ -6,8 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from hfs.cli import _int_in
 from hfs.errors import HfsError, describe_os_error
+from hfs.validation import int_in
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -15,7 +15,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("config", metavar="CONFIG.yaml", help="a TrainConfig in YAML")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in output_dir")
     parser.add_argument("--max-steps", type=int, help="override max_steps")
-    parser.add_argument("--stop-at", type=_int_in(1), metavar="STEP",
+    parser.add_argument("--stop-at", type=int_in(1), metavar="STEP",
                         help="end this run at that step, at least 1 (schedules still span max_steps)")
     parser.add_argument("--output-dir", help="override output_dir")
     parser.add_argument("--num-workers", type=int, help="override data.num_workers (0: read videos in this process)")

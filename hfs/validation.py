@@ -15,6 +15,7 @@ Hints it does not know are not checked.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import math
 import numbers
@@ -45,6 +46,22 @@ def short_repr(value: Any, limit: int = 80) -> str:
         text = f"<{type(value).__name__}>"
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer in [low, high] (shared by ``hfs`` and ``python -m hfs.train``)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
+        return value
+
+    return parse
 
 
 @dataclass(frozen=True)

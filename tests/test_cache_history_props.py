@@ -108,3 +108,34 @@ def test_concurrent_runs_give_the_uncached_frames(moving_video, tmp_path):
         assert json.loads(out) == [expected.times.tolist(), expected.candidate_times.tolist()]
         # what they left behind serves every run as --no-cache would
         assert _fingerprint(_select(moving_video, run, 8, mode, cache)) == _fingerprint(expected)
+
+
+def test_a_cached_run_takes_the_saved_keyframe_scan_and_gives_the_uncached_frames(tmp_path, monkeypatch):
+    """A file whose container lists no complete keyframe index (Matroska) is scanned once: the
+    keyframe times are saved with its frames, and a cached run takes them instead of reading the
+    whole file again, with the frames of an uncached run."""
+    import hfs.video.decode as decode
+
+    scenes = [Scene(c, 8.0, _mover(s)) for c, s in [("red", 1), ("blue", 2), ("green", 3)]]
+    video = write_video(tmp_path / "moving.mkv", scenes, fps=10, size=(96, 64), keyframe_interval=15)
+    cache = tmp_path / "cache"
+    run = ("n64", 64, "grid")
+    uncached = _fingerprint(_select(video, run, 8, "auto", None))
+    first = _select(video, run, 8, "auto", cache)
+    assert hfs.video.FileVideo(video).keyframes.source == "scan"  # the case the saved times are for
+    scans = []
+    real = decode.read_keyframe_index
+    monkeypatch.setattr(decode, "read_keyframe_index", lambda *a, **kw: scans.append(1) or real(*a, **kw))
+    again = _select(video, run, 8, "auto", cache)
+    assert scans == [] and _fingerprint(again) == _fingerprint(first) == uncached
+    # an entry whose saved times are damaged scans again, with the same frames
+    path = next(cache.rglob("*.npz"))
+    with np.load(path) as data:
+        arrays = dict(data)
+    meta = json.loads(str(arrays["meta"]))
+    assert "keyframe_scan" in json.dumps(meta)
+    text = json.dumps(meta).replace('"keyframe_scan": [', '"keyframe_scan": ["x", ')
+    arrays["meta"] = np.array(text)
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+    assert _fingerprint(_select(video, run, 8, "auto", cache)) == uncached and scans == [1]

@@ -52,6 +52,18 @@ def _check_true_times(rows, fps: float) -> None:
     assert all(b > a for a, b in zip(times, times[1:]))  # ascending, unique
 
 
+def test_the_container_index_read_at_open_is_the_keyframe_index(short_gop, monkeypatch):
+    """An indexed file's keyframes come from the open's own read: no second open of the file,
+    and the same times a fresh read of the index gives."""
+    from hfs.video.keyframes import read_keyframe_index
+
+    video = FileVideo(short_gop)
+    fresh = read_keyframe_index(video._open, video.info.stream_index, video._first_time, video.info.fps)
+    monkeypatch.setattr(video, "_open", lambda: pytest.fail("the keyframe index opened the file again"))
+    assert video.keyframes.source == fresh.source == "index"
+    assert np.array_equal(video.keyframes.times, fresh.times)
+
+
 def test_keyframe_mode_uses_keyframes_within_tolerance_and_exact_frames_elsewhere(short_gop):
     video = FileVideo(short_gop)
     assert video.keyframes.source == "index"

@@ -182,3 +182,24 @@ def test_a_bad_num_workers_is_a_config_error(tmp_path, capsys):
     assert main([str(tmp_path / "ok.yaml"), "--num-workers", "-2"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["hfs: error: DataConfig.num_workers: must be between 0 and 256, got -2"]
+
+
+def test_training_takes_hfs_selects_frames_and_caches_exact_frames_only(tmp_path):
+    """Where keyframes stand in for the grid (auto), training's candidates are ``hfs select``'s,
+    cached or not, and what it stores is exact frames: a later exact (seek) run of the same N
+    from that cache gives the frames of an uncached one."""
+    import hfs
+
+    video = write_video(tmp_path / "gop15.mp4", [Scene("red", 20), Scene("blue", 20)], fps=10, size=(96, 64),
+                        keyframe_interval=15)
+    assert open_video(video).choose_mode(16) == "keyframe"  # keyframes stand in for some of the 16 targets
+    encoder = ColorNamesEncoder()
+    questions = [TrainingQuestion("q0", video.resolve(), "what colour is the screen?", COLORS, 0)]
+    cache = EmbeddingCache(tmp_path / "cache")
+    uncached, _, _, _ = cached_candidates(open_video(video), encoder, 16, None)
+    for _ in range(2):  # a miss, then a hit
+        got = _read_all(_inputs(questions, encoder, cache.root, 0, steps=1, per_step=1), questions, 1, 1)[0][1][0]
+        np.testing.assert_array_equal(got.times, uncached.times)
+    exact = dict(k=4, num_candidates=16, encoder=encoder, decode_mode="seek")
+    assert hfs.select(video, "red", cache_dir=cache.root, **exact).candidate_times.tolist() == \
+        hfs.select(video, "red", use_cache=False, **exact).candidate_times.tolist()

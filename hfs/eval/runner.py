@@ -160,7 +160,7 @@ class _CurrentVideo:
             source = open_video(path)
             self.source, self.images, self.path, self.fixed = source, {}, path, None
             self.key = frames_key(source, self.encoder.fingerprint, self.encoder.short_side)
-            self.store = load_store(self.cache, self.key, self.encoder.dim, source.info.to_dict())
+            self.store = load_store(self.cache, self.key, self.encoder.dim, source.info.to_dict(), source)
         if is_auto(self.num_candidates):
             found = adaptive_candidates(self.source, self.encoder, self.store, score, min_candidates=k)
         elif self.fixed is None:
@@ -323,10 +323,11 @@ def _evaluate_question(q: BenchmarkQuestion, ks: list[int], done: set, video: _C
     n = len(entry.times)
     picks: dict[tuple[str, int], np.ndarray] = {}
     for name, selector in selectors.items():
+        z = standardize(raw[name])  # once per selector, not per k
         for k in ks:
             if (q.id, name, k) not in done:
-                picks[(name, k)] = selector.select(standardize(raw[name]), min(k, n), times=entry.times,
-                                                   embeddings=entry.embeddings, raw_scores=raw[name]).indices
+                picks[(name, k)] = selector.select(z, min(k, n), times=entry.times, embeddings=entry.embeddings,
+                                                   raw_scores=raw[name]).indices
     if picks:  # decode every frame the selections need in one pass
         video.frames(entry.times[np.unique(np.concatenate(list(picks.values())))])
     if picks and subtitles is not None:

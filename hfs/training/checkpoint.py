@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from hfs.atomic import atomic_directory
+from hfs.errors import first_line
 from hfs.training.state_io import load_state, save_state
 from hfs.validation import short_repr
 
@@ -143,8 +144,7 @@ def load_latest_checkpoint(run_dir: str | Path, expected: dict[str, tuple[int, .
             if problem:
                 raise ValueError(problem)
         except Exception as exc:  # noqa: BLE001 - whatever is wrong with it, the previous one may be fine
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            log.warning("%s: cannot be read (%s); trying the previous checkpoint", path, reason)
+            log.warning("%s: cannot be read (%s); trying the previous checkpoint", path, first_line(exc))
             continue
         return path, weights, state, meta
     return None

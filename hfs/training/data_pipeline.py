@@ -30,6 +30,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, get_worker_info
 
 from hfs.cache import EmbeddingCache, frames_key
+from hfs.candidates.embed import resolve_targets
 from hfs.errors import HfsError, InputError
 from hfs.frame_cache import load_store, save_store
 from hfs.training.module import StepInputs
@@ -64,6 +65,7 @@ class VideoSample:
     info: dict[str, Any] | None = None
     images: torch.Tensor | list[torch.Tensor] | None = None  # [M, h, w, 3] uint8, on a cache miss
     error: str = ""  # an HfsError's one line, raised again in the training process
+    targets: np.ndarray | None = None  # [N] the times whose frames the candidates are (``resolve_targets``), on a miss
     worker: int | None = None  # the DataLoader worker that read it (None: this process)
 
     def pin_memory(self) -> VideoSample:
@@ -106,16 +108,17 @@ class CandidateVideos(Dataset):
         source = open_video(path)
         key = frames_key(source, self.fingerprint, self.encoder_side)
         store = load_store(EmbeddingCache(self.cache_root), key, self.dim, source.info.to_dict())
-        targets = candidate_times(source.info.duration, self.num_candidates)
+        # the frames ``hfs select`` takes for these N candidates, cached or not (a keyframe may stand in)
+        targets, mode, tolerance = resolve_targets(source, candidate_times(source.info.duration, self.num_candidates))
         if len(store.missing(targets)) == 0:
             entry = store.candidates(targets)
             times, embeddings, images = entry.times, torch.from_numpy(entry.embeddings), None
         else:
-            decoded = list(source.frames_at(targets, short_side=self.encoder_side))
+            decoded = list(source.frames_at(targets, short_side=self.encoder_side, mode=mode, tolerance=tolerance))
             times = np.array([f.time for f in decoded], dtype=np.float64)
             embeddings, images = None, _stack([f.image for f in decoded])
         return VideoSample(index, times, embeddings, self._teacher_frames(source, path, times), key=key,
-                           info=source.info.to_dict(), images=images)
+                           info=source.info.to_dict(), images=images, targets=None if images is None else targets)
 
     def _teacher_frames(self, source, path: str, times: np.ndarray) -> torch.Tensor | list[torch.Tensor]:
         if not self.need_frames:
@@ -230,8 +233,7 @@ class TrainInputs:
         store = load_store(self.cache, sample.key, embeddings.shape[1], sample.info)
         store.add(sample.times, embeddings)
         # targets past the last frame got the frame nearest them, which is a decoded one
-        targets = candidate_times(float(sample.info["duration"]), self.num_candidates)
-        far = targets[store.rows_for(targets) < 0]
+        far = sample.targets[store.rows_for(sample.targets) < 0]
         store.add_aliases(far, sample.times[nearest_indices(sample.times, far)])
         save_store(self.cache, sample.key, store)
 

@@ -25,7 +25,7 @@ import torch
 from hfs.atomic import own_folder, write_text_atomic
 from hfs.cache import EmbeddingCache
 from hfs.encoders import create_encoder, looks_local
-from hfs.errors import InputError, writing
+from hfs.errors import InputError, first_line, writing
 from hfs.pipeline import cached_candidates
 from hfs.progress import progress_bar
 from hfs.schedules import LinearSchedule, warmup_cosine
@@ -167,8 +167,7 @@ def train(config: TrainConfig, resume: bool = False, *, stop_at: int | None = No
             set_rng_state(state["rng"])
             generator.set_state(state["generator"])
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise InputError(f"{path}: cannot resume from it ({short_repr(reason, 160)})") from None
+            raise InputError(f"{path}: cannot resume from it ({short_repr(first_line(exc), 160)})") from None
         step, epoch, index = meta["step"], meta["data_position"]["epoch"], meta["data_position"]["index"]
     if stop_at is not None and stop_at <= step:
         raise InputError(f"stop_at={stop_at}: the run is already at step {step}; give a later step")

@@ -115,6 +115,8 @@ class FileVideo:
             num_frames = int(round(duration * fps))
         keyframes = len(indexed) if indexed is not None else 0
         gop = duration / keyframes if keyframes > 1 else (_DEFAULT_GOP_FRAMES / fps if fps else 10.0)
+        if indexed is not None:  # the container's index, read already: ``keyframes`` need not open the file again
+            self._keyframes = KeyframeIndex(indexed, "index")
         info = VideoInfo(
             path=str(self.path), duration=duration, fps=fps, width=width, height=height,
             rotation=rotation, num_frames=num_frames, codec=codec, kind="file",
@@ -171,6 +173,20 @@ class FileVideo:
             except av.FFmpegError as exc:
                 raise VideoError(self.path, f"corrupt video data ({_reason(exc)})") from exc
         return self._keyframes
+
+    def adopt_keyframes(self, times: np.ndarray) -> None:
+        """Take the keyframe times a demux scan of this same file found before (saved with its
+        frames, ``hfs.frame_cache``), so a cached run does not read the whole file again; an index
+        read at open is kept."""
+        if self._keyframes is None:
+            self._keyframes = KeyframeIndex(np.asarray(times, np.float64), "scan")
+
+    @property
+    def scanned_keyframes(self) -> np.ndarray | None:
+        """The keyframe times [K] (stream clock) of a demux scan, when one ran: worth saving, since
+        the scan reads the whole file, where the container's index costs nothing."""
+        found = self._keyframes
+        return found.times if found is not None and found.source == "scan" else None
 
     def choose_mode(self, num_targets: int | Sequence[float], tolerance: float | None = None) -> str:
         """The decode mode ``auto`` uses for these targets (a count means uniform candidates)."""
